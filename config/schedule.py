@@ -1,0 +1,7 @@
+"""The periodic schedule: which jobs the scheduler enqueues, and how often (seconds)."""
+
+SCHEDULE = [
+    ("activities.task_reminders_send", "kehu.activities.tasks.task_reminders_send", 60),
+    ("customers.pool_recycle_due", "kehu.customers.tasks.pool_recycle_due", 3600),
+    ("core.recycle_bin_purge", "kehu.core.tasks.recycle_bin_purge", 6 * 3600),
+]

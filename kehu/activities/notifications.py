@@ -1,0 +1,34 @@
+"""Texts of in-app notifications, rendered in the reader's language when shown or e-mailed."""
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "customer_assigned": _("%(by)s assigned customer “%(customer)s” to you."),
+    "customer_reassigned": _("Customer “%(customer)s” was reassigned to %(to)s."),
+    "customer_released": _("Customer “%(customer)s” was released to the pool: %(reason)s"),
+    "customer_recycled": _("Customer “%(customer)s” went back to the pool after %(days)s days without follow-up."),
+    "customers_handed_over": _("%(count)s customers of %(from)s were handed over to you."),
+    "task_reminder": _("Reminder: “%(task)s” is due %(due)s."),
+    "task_assigned": _("%(by)s gave you a task: “%(task)s”."),
+}
+
+EVENT_TEXTS = {
+    "created": _("Customer created"),
+    "assigned": _("Assigned from %(from)s to %(to)s"),
+    "claimed": _("Claimed from the pool by %(to)s"),
+    "released": _("Released to the pool by its owner %(from)s: %(reason)s"),
+    "recycled": _("Returned to the pool from %(from)s: %(reason)s"),
+    "handed_over": _("Handed over from %(from)s to %(to)s"),
+    "merged": _("Merged with “%(merged_name)s” (No. %(merged_id)s)"),
+    "shared": _("Shared with %(with)s"),
+}
+
+
+def render(kind: str, params: dict, table=MESSAGES) -> str:
+    template = table.get(kind)
+    if template is None:
+        return kind
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return str(template)

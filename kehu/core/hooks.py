@@ -1,0 +1,24 @@
+"""A small, explicit hook registry so a lower domain can let upper domains react without importing them.
+
+Handlers run synchronously inside the caller's transaction, in registration order. Upper domains register
+in their AppConfig.ready(). Events in use:
+
+- ``user.handover``: (actor, user, successor) — move a departing user's records.
+- ``customer.merged``: (actor, survivor, merged) — move records that point at the merged customer.
+- ``customer.event``: (actor, customer, event, data) — something happened that belongs on the timeline.
+- ``notify``: (recipient, kind, params, url) — tell a user something.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+_handlers: dict[str, list[Callable]] = defaultdict(list)
+
+
+def register(hook: str, handler: Callable) -> None:
+    if handler not in _handlers[hook]:
+        _handlers[hook].append(handler)
+
+
+def emit(hook: str, /, **payload) -> list:
+    return [handler(**payload) for handler in _handlers[hook]]

@@ -1,0 +1,196 @@
+"""The data scope: the one place that decides which records an actor may see and change.
+
+Every selector filters with `visible_q(actor, Model)`; every write checks `can_edit` / `can_manage_unit`.
+Rules (seed "CRM管理办法"):
+
+- system admin: everything;
+- manager, unit admin, analyst: every record whose org unit is in the subtree of a unit where they hold
+  that role (analysts read only);
+- sales rep, service agent: records they own, records shared with them, and pool (unowned) records of
+  their units and of the units above them;
+- every user: records they own or that are shared with them, wherever they sit.
+
+Models declare how they are scoped with a `SCOPE` attribute (a `ScopeSpec`); a record reached through
+another (a contact through its customer) declares `via`.
+"""
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import Q
+
+from kehu.users.models import Membership, OrgUnit, Role, User
+
+SUBTREE_ROLES = {Role.MANAGER, Role.UNIT_ADMIN, Role.ANALYST}
+WRITE_SUBTREE_ROLES = {Role.MANAGER, Role.UNIT_ADMIN}
+ASSIGN_ROLES = {Role.MANAGER, Role.UNIT_ADMIN}
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    owner: str | None = None  # FK to the owning user
+    unit: str | None = None  # FK to the org unit that owns the record
+    shared_model: str | None = None  # "app.Model" with (record FK, user FK) rows granting access
+    shared_record_field: str = ""
+    pool: bool = False  # unowned records are visible to the units that can claim them
+    via: str | None = None  # visible when the related record is visible
+    also_users: tuple[str, ...] = ()  # extra user FKs that grant visibility (assignee, author …)
+
+
+@dataclass
+class ActorScope:
+    user_id: int
+    is_system_admin: bool
+    read_units: frozenset[int] = frozenset()
+    write_units: frozenset[int] = frozenset()
+    assign_units: frozenset[int] = frozenset()
+    admin_units: frozenset[int] = frozenset()
+    pool_units: frozenset[int] = frozenset()
+    member_units: frozenset[int] = frozenset()
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def read_only(self) -> bool:
+        return not self.is_system_admin and self.roles <= {Role.ANALYST}
+
+
+def _subtree_ids(units: list[OrgUnit]) -> set[int]:
+    if not units:
+        return set()
+    q = Q()
+    for unit in units:
+        q |= Q(path__startswith=unit.path)
+    return set(OrgUnit.objects.filter(q).values_list("id", flat=True))
+
+
+def _ancestor_ids(units: list[OrgUnit]) -> set[int]:
+    ids: set[int] = set()
+    for unit in units:
+        ids.update(int(part) for part in unit.path.strip("/").split("/") if part)
+    return ids
+
+
+def scope_for(actor: User) -> ActorScope:
+    """Compute (once per actor object) what the actor's roles give access to."""
+    cached = getattr(actor, "_kehu_scope", None)
+    if cached is not None:
+        return cached
+    memberships = list(Membership.objects.filter(user_id=actor.pk).select_related("unit"))
+    roles = frozenset(m.role for m in memberships)
+    is_admin = bool(actor.is_active and (actor.is_superuser or Role.SYSTEM_ADMIN in roles))
+
+    def units_with(role_set):
+        return [m.unit for m in memberships if m.role in role_set]
+
+    member_units = [m.unit for m in memberships]
+    scope = ActorScope(
+        user_id=actor.pk,
+        is_system_admin=is_admin,
+        read_units=frozenset(_subtree_ids(units_with(SUBTREE_ROLES))),
+        write_units=frozenset(_subtree_ids(units_with(WRITE_SUBTREE_ROLES))),
+        assign_units=frozenset(_subtree_ids(units_with(ASSIGN_ROLES))),
+        admin_units=frozenset(_subtree_ids(units_with({Role.UNIT_ADMIN}))),
+        pool_units=frozenset(_ancestor_ids(member_units) | _subtree_ids(units_with(SUBTREE_ROLES))),
+        member_units=frozenset(m.unit_id for m in memberships),
+        roles=roles,
+    )
+    actor._kehu_scope = scope
+    return scope
+
+
+def forget_scope(actor: User) -> None:
+    if hasattr(actor, "_kehu_scope"):
+        del actor._kehu_scope
+
+
+def _spec(model) -> ScopeSpec:
+    spec = getattr(model, "SCOPE", None)
+    if spec is None:
+        raise TypeError(f"{model.__name__} declares no SCOPE; every scoped record must")
+    return spec
+
+
+def visible_q(actor: User, model, *, prefix: str = "") -> Q:
+    """A filter selecting the rows of `model` that `actor` may see. `prefix` scopes a related path."""
+    scope = scope_for(actor)
+    if not actor.is_active:
+        return Q(pk__in=[])
+    if scope.is_system_admin:
+        return Q()
+    spec = _spec(model)
+    q = Q(pk__in=[])
+    if spec.via:
+        related = model._meta.get_field(spec.via).related_model
+        q |= visible_q(actor, related, prefix=f"{prefix}{spec.via}__")
+    if spec.owner:
+        q |= Q(**{f"{prefix}{spec.owner}_id": actor.pk})
+    for user_field in spec.also_users:
+        q |= Q(**{f"{prefix}{user_field}_id": actor.pk})
+    if spec.unit and scope.read_units:
+        q |= Q(**{f"{prefix}{spec.unit}_id__in": scope.read_units})
+    if spec.shared_model:
+        shared = apps.get_model(spec.shared_model)
+        ids = shared.objects.filter(user_id=actor.pk).values(spec.shared_record_field)
+        q |= Q(**{f"{prefix}pk__in": ids})
+    if spec.pool and spec.owner and spec.unit and scope.pool_units:
+        q |= Q(**{f"{prefix}{spec.owner}__isnull": True, f"{prefix}{spec.unit}_id__in": scope.pool_units})
+    return q
+
+
+def can_see(actor: User, obj) -> bool:
+    return type(obj)._default_manager.filter(visible_q(actor, type(obj)), pk=obj.pk).exists()
+
+
+def can_edit(actor: User, obj) -> bool:
+    """Write access: admins; managers and unit admins in their subtree; the owner; editors it is shared with."""
+    scope = scope_for(actor)
+    if not actor.is_active or scope.read_only:
+        return False
+    if scope.is_system_admin:
+        return True
+    spec = _spec(type(obj))
+    if spec.via:
+        return can_edit(actor, getattr(obj, spec.via))
+    if spec.owner and getattr(obj, f"{spec.owner}_id") == actor.pk:
+        return True
+    if any(getattr(obj, f"{f}_id") == actor.pk for f in spec.also_users):
+        return True
+    if spec.unit and getattr(obj, f"{spec.unit}_id") in scope.write_units:
+        return True
+    if spec.shared_model:
+        shared = apps.get_model(spec.shared_model)
+        return shared.objects.filter(
+            user_id=actor.pk, can_edit=True, **{spec.shared_record_field: obj.pk}
+        ).exists()
+    return False
+
+
+def can_assign_in(actor: User, unit_id: int | None) -> bool:
+    """Managers (and unit admins) assign records within their subtree; system admins anywhere."""
+    scope = scope_for(actor)
+    if not actor.is_active:
+        return False
+    return scope.is_system_admin or (unit_id is not None and unit_id in scope.assign_units)
+
+
+def can_manage_users_in(actor: User, unit_id: int | None) -> bool:
+    scope = scope_for(actor)
+    return scope.is_system_admin or (unit_id is not None and unit_id in scope.admin_units)
+
+
+def is_system_admin(actor: User) -> bool:
+    return scope_for(actor).is_system_admin
+
+
+def is_manager(actor: User) -> bool:
+    scope = scope_for(actor)
+    return scope.is_system_admin or bool(scope.assign_units)
+
+
+def visible_user_ids_q(actor: User) -> Q:
+    """Users the actor may pick as owner/assignee: colleagues in the actor's readable units, or all for admins."""
+    scope = scope_for(actor)
+    if scope.is_system_admin:
+        return Q(is_active=True)
+    units = scope.read_units | scope.member_units
+    return Q(is_active=True) & (Q(pk=actor.pk) | Q(memberships__unit_id__in=units))
