@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kehu.users",
     "kehu.customers",
     "kehu.activities",
+    "kehu.demo",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kehu.core.middleware.ApplicationErrorMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -88,8 +90,9 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "csp.context_processors.nonce",
+                "kehu.activities.context_processors.navigation",
             ],
-            "builtins": ["django.templatetags.i18n"],
+            "builtins": ["django.templatetags.i18n", "template_partials.templatetags.partials"],
         },
     }
 ]
@@ -99,7 +102,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
 LOGIN_URL = "users:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "activities:dashboard"
 LOGOUT_REDIRECT_URL = "users:login"
 
 PASSWORD_HASHERS = [

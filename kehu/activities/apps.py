@@ -8,7 +8,7 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self):
-        from kehu.activities import services
+        from kehu.activities import services, views
         from kehu.core import hooks
 
         hooks.register("user.handover", services.activities_hand_over)
@@ -17,3 +17,4 @@ class ActivitiesConfig(AppConfig):
         hooks.register("notify", services.notification_send)
         hooks.register("customers.purging", services.activities_purge_for_customers)
         hooks.register("recycle.purge", services.activities_purge_expired)
+        hooks.register("customer.tab", views.customer_tab_context)

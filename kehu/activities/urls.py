@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kehu.activities import views
 
 app_name = "activities"
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("customers/<int:customer_id>/timeline/", views.timeline_entry_create, name="timeline_create"),
+    path("timeline/<int:entry_id>/delete/", views.timeline_entry_delete, name="timeline_delete"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/new/", views.task_create, name="task_create"),
+    path("tasks/<int:task_id>/complete/", views.task_complete, name="task_complete"),
+    path("notifications/", views.notifications, name="notifications"),
+]

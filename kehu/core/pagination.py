@@ -4,8 +4,9 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q, QuerySet
 
 from kehu.core.exceptions import ValidationFailed
@@ -47,7 +48,10 @@ def _decode(cursor: str, fields: list[str]) -> list:
             return Decimal(v["d"])
         return v
 
-    return [typed(v) for v in values]
+    try:
+        return [typed(v) for v in values]
+    except (TypeError, ValueError, InvalidOperation) as exc:
+        raise ValidationFailed(fields={"cursor": "invalid cursor"}) from exc
 
 
 def keyset_page(queryset: QuerySet, *, ordering: list[str], cursor: str | None, size: int) -> Page:
@@ -65,7 +69,11 @@ def keyset_page(queryset: QuerySet, *, ordering: list[str], cursor: str | None, 
             condition |= step
         # The redundant bound on the leading key lets the database range-scan the (key, id) index.
         lead_op = "lte" if ordering[0].startswith("-") else "gte"
-        qs = qs.filter(Q(**{f"{fields[0]}__{lead_op}": values[0]}) & condition)
+        try:
+            qs = qs.filter(Q(**{f"{fields[0]}__{lead_op}": values[0]}) & condition)
+        except (TypeError, ValueError, DjangoValidationError) as exc:
+            # A hand-edited cursor whose values do not fit the key fields (a word where a date belongs).
+            raise ValidationFailed(fields={"cursor": "invalid cursor"}) from exc
     rows = list(qs[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -19,6 +19,7 @@ from pypinyin import Style, pinyin
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+")
 _SPLIT = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+)")
+_PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")  # "+86 138-1234-5678": one number, not three words
 REVERSED_PREFIX = "r"  # reversed phone tokens start with "r" so that "r8765*" finds numbers ending in 5678
 
 
@@ -112,11 +113,14 @@ class ParsedQuery:
 
 
 def parse_query(raw: str | None) -> ParsedQuery:
-    from kehu.core.text import fold
+    from kehu.core.text import fold, normalise_phone
 
     groups: list[tuple[tuple[str, bool], ...]] = []
     rechecks: list[str] = []
-    for piece in _SPLIT.findall(fold(raw).lower()):
+    text = fold(raw).lower()
+    if _PHONE_QUERY.fullmatch(text) and normalise_phone(text):
+        text = normalise_phone(text)
+    for piece in _SPLIT.findall(text):
         if _HAN.fullmatch(piece):
             if len(piece) <= 2:
                 groups.append(((piece, False),))

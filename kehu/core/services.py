@@ -38,3 +38,9 @@ def recycle_bin_purge(*, now=None) -> int:
     return sum(hooks.emit("recycle.purge", cutoff=cutoff) or [0])
 
 
+
+
+def audit_event_record(*, actor, action: str, target: str, detail: dict) -> None:
+    from kehu.core.models import AuditEvent
+
+    AuditEvent.objects.create(actor=actor, action=action, target=target, detail=detail)

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.http import HttpResponse
+from django.urls import path
 
 app_name = "core"
-urlpatterns = []
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [path("healthz", healthz, name="healthz")]

@@ -1,0 +1,87 @@
+"""Shared fixtures: a small organisation with every role, built through the real services."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+
+from kehu.users.models import Role
+from kehu.users.services import membership_set, org_unit_create, user_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _clean_caches():
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def org(db):
+    """Company → East region (teams A, B) and North region (team C), with one user per role.
+
+    - admin: system admin
+    - east_manager: manager of the East region (sees teams A and B)
+    - unit_admin: unit admin of the East region
+    - rep_a, rep_a2: sales reps in team A; rep_b: sales rep in team B; rep_c: sales rep in team C (North)
+    - agent_a: service agent in team A; analyst: read-only analyst of the East region
+    """
+    company = org_unit_create(name="客户科技集团", kind="company")
+    east = org_unit_create(name="华东大区", kind="region", parent=company)
+    north = org_unit_create(name="华北大区", kind="region", parent=company)
+    team_a = org_unit_create(name="上海一组", kind="team", parent=east)
+    team_b = org_unit_create(name="杭州一组", kind="team", parent=east)
+    team_c = org_unit_create(name="北京一组", kind="team", parent=north)
+
+    def person(username, display_name, unit, role, **extra):
+        user = user_create(
+            username=username, password=PASSWORD, display_name=display_name, email=f"{username}@kehu.test", **extra
+        )
+        membership_set(actor=None, user=user, unit=unit, role=role)
+        return user
+
+    return SimpleNamespace(
+        company=company,
+        east=east,
+        north=north,
+        team_a=team_a,
+        team_b=team_b,
+        team_c=team_c,
+        admin=person("admin", "系统管理员", company, Role.SYSTEM_ADMIN),
+        east_manager=person("east_manager", "王经理", east, Role.MANAGER),
+        unit_admin=person("unit_admin", "赵管理", east, Role.UNIT_ADMIN),
+        rep_a=person("rep_a", "李销售", team_a, Role.SALES_REP),
+        rep_a2=person("rep_a2", "周销售", team_a, Role.SALES_REP),
+        rep_b=person("rep_b", "陈销售", team_b, Role.SALES_REP),
+        rep_c=person("rep_c", "刘销售", team_c, Role.SALES_REP),
+        agent_a=person("agent_a", "吴客服", team_a, Role.SERVICE_AGENT),
+        analyst=person("analyst", "孙分析", east, Role.ANALYST),
+        password=PASSWORD,
+    )
+
+
+@pytest.fixture
+def make_customer(db):
+    """Create a customer through the service: make_customer(owner, name=..., **fields)."""
+    from kehu.customers.services import customer_create
+
+    counter = {"n": 0}
+
+    def make(actor, *, name=None, owner=None, org_unit=None, tags=None, custom=None, **data):
+        counter["n"] += 1
+        data.setdefault("name", name or f"测试客户{counter['n']:04d}")
+        return customer_create(actor=actor, data=data, owner=owner, org_unit=org_unit, tags=tags, custom=custom)
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """login(user) → the Django test client with that user's session."""
+
+    def do(user):
+        client.force_login(user)
+        return client
+
+    return do

@@ -1,0 +1,34 @@
+"""Helpers the HTML views share: turning application errors into form errors, and htmx-aware rendering."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import render
+
+from kehu.core.exceptions import ApplicationError, StaleEdit
+
+
+def apply_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Show a service's error next to the fields it names, the rest at the top of the form."""
+    placed = False
+    for name, message in exc.fields.items():
+        key = name if name in form.fields else name.replace(".", "__")
+        if key in form.fields:
+            form.add_error(key, str(message))
+            placed = True
+    if not placed or not exc.fields:
+        form.add_error(None, str(exc.message))
+
+
+def render_page(request, template: str, context: dict, *, partial: str | None = None, status: int = 200):
+    """Render the whole page, or only `partial` of it when htmx asks for that part."""
+    if partial and request.htmx and not request.htmx.boosted:
+        return render(request, f"{template}#{partial}", context, status=status)
+    return render(request, template, context, status=status)
+
+
+def stale_context(exc: StaleEdit) -> dict:
+    return {"stale_changes": exc.changes, "current_version": exc.current_version}
+
+
+def flash_error(request, exc: ApplicationError) -> None:
+    messages.error(request, str(exc.message))
