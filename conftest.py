@@ -17,6 +17,13 @@ def _clean_caches():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 costs ~0.5 s per hash by design; tests that are not about hashing use a fast hasher.
+    tests/test_security.py checks that the real settings hash with argon2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     """Company → East region (teams A, B) and North region (team C), with one user per role.
@@ -85,3 +92,15 @@ def login(client):
         return client
 
     return do
+
+
+@pytest.fixture
+def regions(db):
+    """China's administrative divisions, loaded from the data file fetched at install."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from kehu.core.services import regions_load
+
+    regions_load(path=Path(settings.BASE_DIR) / "var" / "assets" / "data" / "china-division" / "pca-code.json")

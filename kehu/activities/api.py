@@ -1,7 +1,7 @@
 """/api/v1/ follow-up timeline and tasks: parse → one service or selector → respond."""
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from kehu.activities import selectors, services
 from kehu.activities.schemas import (
@@ -71,7 +71,7 @@ def timeline_entry_create(request, customer_id: Id, payload: TimelineEntryIn):
     customer = customer_get_for(actor=request.auth, customer_id=customer_id)
     data = payload.model_dump(exclude_unset=True, exclude=REFERENCES) | _references(request, payload)
     entry = services.timeline_entry_create(actor=request.auth, customer=customer, data=data)
-    return 201, entry
+    return Status(201, entry)
 
 
 @router.patch("/timeline/{entry_id}", response=TimelineEntryOut, tags=["timeline"])
@@ -86,7 +86,7 @@ def timeline_entry_update(request, entry_id: Id, payload: TimelineEntryPatch):
 def timeline_entry_delete(request, entry_id: Id):
     entry = selectors.timeline_entry_get_for(actor=request.auth, entry_id=entry_id)
     services.timeline_entry_delete(actor=request.auth, entry=entry)
-    return 204, None
+    return Status(204, None)
 
 
 # --- tasks --------------------------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def task_list(request, params: Query[TaskFilters]):
 def task_create(request, payload: TaskIn):
     data = payload.model_dump(exclude_unset=True, exclude=REFERENCES) | _references(request, payload)
     task = services.task_create(actor=request.auth, data=data)
-    return 201, task
+    return Status(201, task)
 
 
 @router.get("/tasks/{task_id}", response=TaskOut, tags=["tasks"])
@@ -125,7 +125,7 @@ def task_update(request, task_id: Id, payload: TaskPatch):
 def task_delete(request, task_id: Id):
     task = selectors.task_get_for(actor=request.auth, task_id=task_id)
     services.task_delete(actor=request.auth, task=task)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/tasks/{task_id}/complete", response=TaskOut, tags=["tasks"])

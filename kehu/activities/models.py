@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
@@ -17,7 +18,7 @@ class TimelineEntry(SoftDeleteModel, VersionedModel, TimeStampedModel):
         CALL = "call", _("Call")
         VISIT = "visit", _("Visit")
         MEETING = "meeting", _("Meeting")
-        EMAIL = "email", _("E-mail")
+        EMAIL = "email", pgettext_lazy("follow-up type", "E-mail")
         TASK = "task", _("Task")
         SYSTEM = "system", _("System event")
 

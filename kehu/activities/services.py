@@ -72,6 +72,7 @@ def timeline_entry_update(*, actor: User, entry: TimelineEntry, data: dict, vers
 
 @transaction.atomic
 def timeline_entry_delete(*, actor: User, entry: TimelineEntry) -> None:
+    entry = TimelineEntry.all_objects.select_for_update().get(pk=entry.pk)  # never save a caller's stale copy
     if entry.kind == TimelineEntry.Kind.SYSTEM or not (
         entry.author_id == actor.pk or scoping.can_assign_in(actor, entry.customer.org_unit_id)
     ):
@@ -175,6 +176,7 @@ def task_complete(*, actor: User, task: Task) -> Task:
 
 @transaction.atomic
 def task_delete(*, actor: User, task: Task) -> None:
+    task = Task.all_objects.select_for_update().get(pk=task.pk)  # never save a caller's stale copy
     if not scoping.can_edit(actor, task):
         raise PermissionDenied()
     task.deleted_at = timezone.now()

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import DateField, DateTimeField, F, Q, QuerySet
 
 from kehu.core.exceptions import ValidationFailed
 
@@ -43,7 +44,12 @@ def _decode(cursor: str, fields: list[str]) -> list:
     def typed(v):
         if isinstance(v, dict) and "t" in v:
             text = v["t"]
-            return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+            if "T" not in text:
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:  # our cursors carry aware datetimes; a naive one was forged
+                raise ValueError(text)
+            return moment
         if isinstance(v, dict) and "d" in v:
             return Decimal(v["d"])
         return v
@@ -54,12 +60,27 @@ def _decode(cursor: str, fields: list[str]) -> list:
         raise ValidationFailed(fields={"cursor": "invalid cursor"}) from exc
 
 
+def _fits(model, field: str, value) -> bool:
+    """Date keys must come back as the dates we encoded: a bare string would be parsed as a naive datetime."""
+    try:
+        model_field = model._meta.get_field(field)
+    except FieldDoesNotExist:  # an annotation
+        return True
+    if isinstance(model_field, DateTimeField):
+        return isinstance(value, datetime)
+    if isinstance(model_field, DateField):
+        return isinstance(value, date) and not isinstance(value, datetime)
+    return True
+
+
 def keyset_page(queryset: QuerySet, *, ordering: list[str], cursor: str | None, size: int) -> Page:
     """`ordering` like ["-updated_at", "-id"]; the last key must be unique. NULLs are not allowed in keys."""
     fields = [o.lstrip("-") for o in ordering]
     qs = queryset.order_by(*[F(f).desc() if o.startswith("-") else F(f).asc() for f, o in zip(fields, ordering, strict=True)])
     if cursor:
         values = _decode(cursor, fields)
+        if not all(_fits(qs.model, field, value) for field, value in zip(fields, values, strict=True)):
+            raise ValidationFailed(fields={"cursor": "invalid cursor"})
         condition = Q()
         for i, (field, order) in enumerate(zip(fields, ordering, strict=True)):
             op = "lt" if order.startswith("-") else "gt"

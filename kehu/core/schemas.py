@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from django.db import models
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator
 
 # Ids are 64-bit in every database we support; a larger number can only be a typo or a probe.
 MAX_ID = 2**63 - 1
@@ -45,14 +45,15 @@ class InputSchema(Schema):
 
 
 class QuerySchema(InputSchema):
-    """Base of query-string filters. `?status=` from a form means "any", so empty values count as absent."""
+    """Base of query-string filters. `?status=` from a form means "any", so an empty value counts as absent."""
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def drop_blank_values(cls, data):
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value not in ("", None)}
-        return data
+    def blank_means_default(cls, value, info: ValidationInfo):
+        field = cls.model_fields[info.field_name]
+        if value == "" and not field.is_required():
+            return field.get_default(call_default_factory=True)
+        return value
 
 
 class UserRef(Schema):

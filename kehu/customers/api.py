@@ -1,7 +1,7 @@
 """/api/v1/ customers, contacts, the public pool and search: parse → one service or selector → respond."""
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.schemas import Id
@@ -96,7 +96,7 @@ def customer_create(request, payload: CustomerIn):
         custom=payload.custom,
         override_collision=payload.override_collision,
     )
-    return 201, customer
+    return Status(201, customer)
 
 
 # Registered before /customers/{customer_id} so that POST /customers/merge is not taken for an id.
@@ -136,7 +136,7 @@ def customer_delete(request, customer_id: Id):
     """Move to the recycle bin (a system admin can restore it during the retention period)."""
     customer = selectors.customer_get_for(actor=request.auth, customer_id=customer_id)
     services.customer_delete(actor=request.auth, customer=customer)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/customers/{customer_id}/claim", response=CustomerOut, tags=["pool"])
@@ -212,7 +212,7 @@ def contact_create(request, payload: ContactIn):
             lambda: selectors.contact_get_for(actor=actor, contact_id=payload.reports_to_id), field="reports_to_id"
         )
     contact = services.contact_create(actor=actor, customer=customer, data=data, custom=payload.custom)
-    return 201, contact
+    return Status(201, contact)
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, tags=["contacts"])
@@ -242,7 +242,7 @@ def contact_update(request, contact_id: Id, payload: ContactPatch):
 def contact_delete(request, contact_id: Id):
     contact = selectors.contact_get_for(actor=request.auth, contact_id=contact_id)
     services.contact_delete(actor=request.auth, contact=contact)
-    return 204, None
+    return Status(204, None)
 
 
 # --- search -------------------------------------------------------------------------------------------------------

@@ -90,7 +90,10 @@ class CustomerForm(CustomFieldsMixin, forms.Form):
             initial["version"] = instance.version
             initial["tags"] = ", ".join(t.name for t in instance.tags.all())
         super().__init__(*args, initial=initial, **kwargs)
-        model_fields = fields_for_model(Customer, fields=CUSTOMER_FORM_FIELDS)
+        model_fields = fields_for_model(Customer, fields=[f for f in CUSTOMER_FORM_FIELDS if f != "website"])
+        model_fields["website"] = forms.URLField(
+            label=Customer._meta.get_field("website").verbose_name, required=False, max_length=200, assume_scheme="https"
+        )
         for name in CUSTOMER_FORM_FIELDS:
             self.fields[name] = model_fields[name]
         self.order_fields(["version", *CUSTOMER_FORM_FIELDS, "tags", "override_collision"])

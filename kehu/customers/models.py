@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import Region, SoftDeleteModel, TimeStampedModel, VersionedModel
@@ -168,8 +169,8 @@ class Contact(SoftDeleteModel, VersionedModel, TimeStampedModel):
     """A person at a customer. `reports_to` draws the customer's org chart."""
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts")
-    name = models.CharField(_("name"), max_length=100)
-    title = models.CharField(_("title"), max_length=100, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
+    title = models.CharField(pgettext_lazy("job title", "title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     reports_to = models.ForeignKey(
         "self", verbose_name=_("reports to"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"

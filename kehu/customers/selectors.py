@@ -178,7 +178,12 @@ def deleted_customer_get_for(*, actor: User, customer_id) -> Customer:
 
 
 def pool_list(*, actor: User, q: str = "", cursor: str | None = None, size: int = 25) -> Page:
-    qs = customer_scope(actor).filter(owner__isnull=True).select_related("org_unit", "province", "city")
+    qs = (
+        customer_scope(actor)
+        .filter(owner__isnull=True)
+        .select_related("org_unit", "province", "city")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name", "color")))
+    )
     if q:
         qs = _apply_search(qs, q)
     return keyset_page(qs, ordering=["-pooled_at", "-id"], cursor=cursor, size=size)

@@ -247,6 +247,7 @@ def customer_update(
 @transaction.atomic
 def customer_delete(*, actor: User, customer: Customer) -> None:
     """Move to the recycle bin (restorable by a system admin for the retention period)."""
+    customer = Customer.all_objects.select_for_update().get(pk=customer.pk)  # never save a caller's stale copy
     if not scoping.can_edit(actor, customer):
         raise PermissionDenied()
     customer.deleted_at = timezone.now()
@@ -258,6 +259,7 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
 def customer_restore(*, actor: User, customer: Customer) -> Customer:
     if not scoping.is_system_admin(actor):
         raise PermissionDenied()
+    customer = Customer.all_objects.select_for_update().get(pk=customer.pk)
     if customer.deleted_at is None:
         return customer
     existing, _matched = collision_find(
@@ -480,13 +482,12 @@ def customers_hand_over(*, actor: User, user: User, successor: User) -> dict:
 
 def customer_touch_followup(*, customer: Customer, at, next_on=None) -> None:
     """Called by the timeline when a follow-up is logged; not a user edit, so no version bump."""
-    updates = {}
-    if customer.last_followup_at is None or at > customer.last_followup_at:
-        updates["last_followup_at"] = at
+    # Compared in the database, not on the caller's copy, so an older entry never moves the date back.
+    Customer.objects.filter(pk=customer.pk).filter(Q(last_followup_at__isnull=True) | Q(last_followup_at__lt=at)).update(
+        last_followup_at=at
+    )
     if next_on is not None:
-        updates["next_followup_on"] = next_on
-    if updates:
-        Customer.objects.filter(pk=customer.pk).update(**updates)
+        Customer.objects.filter(pk=customer.pk).update(next_followup_on=next_on)
 
 
 def tags_get_or_create(*, names: list[str]) -> list[Tag]:
@@ -588,6 +589,7 @@ def contact_update(*, actor: User, contact: Contact, data: dict, version: int | 
 
 @transaction.atomic
 def contact_delete(*, actor: User, contact: Contact) -> None:
+    contact = Contact.all_objects.select_for_update().get(pk=contact.pk)  # never save a caller's stale copy
     if not scoping.can_edit(actor, contact):
         raise PermissionDenied()
     contact.deleted_at = timezone.now()
@@ -599,6 +601,7 @@ def contact_delete(*, actor: User, contact: Contact) -> None:
 def contact_restore(*, actor: User, contact: Contact) -> Contact:
     if not scoping.is_system_admin(actor):
         raise PermissionDenied()
+    contact = Contact.all_objects.select_for_update().get(pk=contact.pk)
     contact.deleted_at = None
     contact.deleted_by = None
     save_audited(contact, actor=actor, reason="restored")

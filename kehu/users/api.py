@@ -1,6 +1,6 @@
 """/api/v1/ the signed-in user and their personal API tokens."""
 
-from ninja import Router
+from ninja import Router, Status
 
 from kehu.core.schemas import Id
 from kehu.users import scoping, selectors, services
@@ -34,11 +34,11 @@ def token_create(request, payload: TokenIn):
     """Create a token. The response holds the secret; it is stored only as a hash and cannot be shown again."""
     token, secret = services.api_token_create(actor=request.auth, name=payload.name)
     token.secret = secret
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None})
 def token_revoke(request, token_id: Id):
     """Revoke one of your tokens; requests with it are refused from now on."""
     services.api_token_revoke(actor=request.auth, token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -150,7 +150,10 @@ def can_edit(actor: User, obj) -> bool:
         return True
     spec = _spec(type(obj))
     if spec.via:
-        return can_edit(actor, getattr(obj, spec.via))
+        related = getattr(obj, spec.via)
+        # A task need not belong to a customer; then only its own user fields (assignee, creator) grant access.
+        if related is not None:
+            return can_edit(actor, related)
     if spec.owner and getattr(obj, f"{spec.owner}_id") == actor.pk:
         return True
     if any(getattr(obj, f"{f}_id") == actor.pk for f in spec.also_users):

@@ -12,11 +12,6 @@ from kehu.customers.models import Customer
 from kehu.customers.selectors import SORTS, customer_list
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def tied_customers(org, make_customer):
     """Eleven customers whose update time, creation time and pinyin fall into three values each, so that
@@ -46,8 +41,8 @@ def expected_order(sort: str) -> list[int]:
 @pytest.mark.parametrize("sort", list(SORTS))
 @pytest.mark.parametrize("size", [1, 2, 4])
 def test_keyset_walk_returns_every_customer_once_in_order(org, tied_customers, sort, size):
-    """Given customers with ties on every sort key, when walking all pages of each sort, then each customer appears
-    exactly once and in the order of the sort."""
+    """Given customers with ties on every sort key, when walking all pages of each sort, then each customer
+    appears exactly once and in the order of the sort."""
     seen, cursor, pages = [], None, 0
     while True:
         page = customer_list(actor=org.admin, sort=sort, cursor=cursor, size=size)
@@ -90,8 +85,8 @@ def test_the_last_page_has_no_next_cursor(org, make_customer):
     ],
 )
 def test_a_tampered_cursor_is_refused_as_invalid(org, make_customer, cursor):
-    """Given a cursor that was not produced by the server, when listing with it, then the request is refused as a
-    validation error on `cursor` (not a server error)."""
+    """Given a cursor that was not produced by the server, when listing with it, then the request is refused
+    as a validation error on `cursor` (not a server error)."""
     make_customer(org.admin, owner=org.rep_a)
 
     with pytest.raises(ValidationFailed) as caught:
@@ -101,13 +96,16 @@ def test_a_tampered_cursor_is_refused_as_invalid(org, make_customer, cursor):
 
 
 def test_keyset_page_handles_decimal_keys(org, make_customer):
-    """Given rows ordered by a computed decimal key, when paging, then the decimal round-trips through the cursor."""
+    """Given rows ordered by a computed decimal key, when paging, then the decimal round-trips through the
+    cursor."""
     from decimal import Decimal
 
     from django.db.models import DecimalField, Value
 
     ids = [make_customer(org.admin, owner=org.rep_a).pk for _ in range(3)]
-    qs = Customer.objects.annotate(score=Value(Decimal("1.50"), output_field=DecimalField(max_digits=5, decimal_places=2)))
+    qs = Customer.objects.annotate(
+        score=Value(Decimal("1.50"), output_field=DecimalField(max_digits=5, decimal_places=2))
+    )
 
     first = keyset_page(qs, ordering=["score", "id"], cursor=None, size=2)
     second = keyset_page(qs, ordering=["score", "id"], cursor=first.next_cursor, size=2)

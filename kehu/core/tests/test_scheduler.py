@@ -40,8 +40,8 @@ def test_the_first_run_enqueues_every_scheduled_job_once():
 
 @pytest.mark.django_db
 def test_a_check_within_the_interval_enqueues_nothing():
-    """Given every job was just enqueued, when the scheduler checks again a few seconds later, then nothing new is
-    enqueued."""
+    """Given every job was just enqueued, when the scheduler checks again a few seconds later, then nothing
+    new is enqueued."""
     now = timezone.now()
     due_jobs_enqueue(schedule=SCHEDULE, now=now)
 
@@ -51,12 +51,14 @@ def test_a_check_within_the_interval_enqueues_nothing():
 
 @pytest.mark.django_db
 def test_a_job_is_enqueued_again_once_its_interval_has_passed():
-    """Given every job was enqueued, when 61 seconds pass, then only the every-minute job is enqueued again; when
-    an hour passes, the hourly job follows."""
+    """Given every job was enqueued, when 61 seconds pass, then only the every-minute job is enqueued again;
+    when an hour passes, the hourly job follows."""
     now = timezone.now()
     due_jobs_enqueue(schedule=SCHEDULE, now=now)
 
-    assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=61)) == ["activities.task_reminders_send"]
+    assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=61)) == [
+        "activities.task_reminders_send"
+    ]
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=3601)) == [
         "activities.task_reminders_send",
         "customers.pool_recycle_due",

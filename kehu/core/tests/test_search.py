@@ -1,7 +1,7 @@
 """Full-text search of customers and contacts on whichever database runs the suite (FTS5 or tsvector).
 
-The searches go through `kehu.customers.selectors.search`, the global search box, which is what users type into.
-"""
+The searches go through `kehu.customers.selectors.search`, the global search box, which is what users type
+into."""
 
 import pytest
 from django.db import transaction
@@ -11,11 +11,6 @@ from hypothesis import strategies as st
 from kehu.core.search import parse_query
 from kehu.customers.selectors import CustomerFilters, customer_list, search
 from kehu.customers.services import contact_create
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def found(actor, q):
@@ -50,7 +45,8 @@ def test_surnames_with_two_readings_are_found_by_each_reading(org, make_customer
 
 
 def test_a_substring_of_three_or_more_han_characters_finds_the_company(org, make_customer):
-    """Given 上海星辰信息科技有限公司, when searching for the inner words 星辰信息 or 信息科技, then it is found."""
+    """Given 上海星辰信息科技有限公司, when searching for the inner words 星辰信息 or 信息科技, then it is
+    found."""
     make_customer(org.admin, name="上海星辰信息科技有限公司", owner=org.rep_a)
     make_customer(org.admin, name="北京云海数据有限公司", owner=org.rep_a)
 
@@ -70,8 +66,8 @@ def test_a_name_holding_the_bigrams_apart_is_rejected_by_the_recheck(org, make_c
 
 
 def test_a_customer_is_found_by_full_phone_last_four_digits_and_a_prefix(org, make_customer):
-    """Given a customer with phone +86 138-1234-5678, when searching the full number (any spelling), its last four
-    digits or its first digits, then it is found; other digits do not find it."""
+    """Given a customer with phone +86 138-1234-5678, when searching the full number (any spelling), its last
+    four digits or its first digits, then it is found; other digits do not find it."""
     make_customer(org.admin, name="星辰科技", phone="+86 138-1234-5678", owner=org.rep_a)
     make_customer(org.admin, name="云海数据", phone="13900001111", owner=org.rep_a)
 
@@ -82,7 +78,8 @@ def test_a_customer_is_found_by_full_phone_last_four_digits_and_a_prefix(org, ma
 
 
 def test_a_customer_is_found_by_email_and_its_parts(org, make_customer):
-    """Given a customer with e-mail Zhang.San@XingChen.cn, when searching the address or its parts, it is found."""
+    """Given a customer with e-mail Zhang.San@XingChen.cn, when searching the address or its parts, it is
+    found."""
     make_customer(org.admin, name="星辰科技", email="Zhang.San@XingChen.cn", owner=org.rep_a)
 
     for query in ["zhang.san@xingchen.cn", "zhangsan", "xingchen", "Zhang.San"]:
@@ -103,7 +100,8 @@ def test_contacts_are_found_by_name_pinyin_and_mobile(org, make_customer):
 
 @pytest.mark.parametrize("query", ["！？。…", "---", "@@", "()*\"'", "   ", "'; DROP TABLE x; --"])
 def test_a_query_of_punctuation_returns_nothing_and_does_not_crash(org, zhang_san, query):
-    """Given punctuation only (including FTS operators and quotes), when searching, then no results come back."""
+    """Given punctuation only (including FTS operators and quotes), when searching, then no results come
+    back."""
     result = search(actor=org.admin, q=query)
 
     assert result == {"customers": [], "contacts": []}
@@ -111,8 +109,8 @@ def test_a_query_of_punctuation_returns_nothing_and_does_not_crash(org, zhang_sa
 
 
 def test_search_operators_in_a_query_are_treated_as_text(org, zhang_san):
-    """Given a query mixing words with FTS syntax (OR, NEAR, quotes, stars), when searching, then it neither crashes
-    nor widens the match."""
+    """Given a query mixing words with FTS syntax (OR, NEAR, quotes, stars), when searching, then it neither
+    crashes nor widens the match."""
     assert found(org.admin, 'zhang OR "li"*') == set()
     assert found(org.admin, "zhang*") == {"张三"}
 
@@ -126,7 +124,8 @@ def test_search_is_scoped_to_what_the_actor_may_see(org, make_customer):
 
 
 def test_parse_query_splits_long_han_runs_into_bigrams_with_a_recheck():
-    """Given a four-character query, when parsed, then its three bigrams must all match and the phrase is rechecked."""
+    """Given a four-character query, when parsed, then its three bigrams must all match and the phrase is
+    rechecked."""
     parsed = parse_query("星辰信息")
 
     assert parsed.groups == ((("星辰", False),), (("辰信", False),), (("信息", False),))
@@ -134,14 +133,19 @@ def test_parse_query_splits_long_han_runs_into_bigrams_with_a_recheck():
     assert not parse_query("！？")
 
 
-COMMON = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤明华国建军平伟芳娜敏静丽强磊洋艳勇杰涛超秀英霞辉鹏"
+COMMON = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤明华国建军平伟芳娜敏静丽强磊洋艳勇杰涛超"
+    "秀英霞辉鹏"
+)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(alphabet=COMMON, min_size=2, max_size=6))
 def test_every_contiguous_substring_of_a_chinese_name_finds_it(org, name):
-    """Given a customer with a random name of common characters, when searching any contiguous substring of it,
-    then the customer is found."""
+    """Given a customer with a random name of common characters, when searching any contiguous substring of
+    it, then the customer is found."""
     from kehu.customers.services import customer_create
 
     with transaction.atomic():

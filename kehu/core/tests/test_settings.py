@@ -16,12 +16,18 @@ CONFIG_VARIABLES = {"KEHU_ENV", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
 def start_django(**env) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     return subprocess.run(  # noqa: S603 - our own interpreter with a fixed script
-        [sys.executable, "-c", SETUP], env={**base, **env}, cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", SETUP],
+        env={**base, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def test_production_refuses_debug_on():
-    """Given KEHU_ENV=production and DEBUG=1, when Django starts, then it stops with a message to set DEBUG=0."""
+    """Given KEHU_ENV=production and DEBUG=1, when Django starts, then it stops with a message to set
+    DEBUG=0."""
     result = start_django(KEHU_ENV="production", DEBUG="1", SECRET_KEY=GOOD_KEY)
 
     assert result.returncode != 0
@@ -31,8 +37,8 @@ def test_production_refuses_debug_on():
 
 @pytest.mark.parametrize("key", [None, "kehu-insecure-development-key-change-me", "short-key"])
 def test_production_refuses_the_default_or_a_short_secret_key(key):
-    """Given production with DEBUG off but no, the default or a short SECRET_KEY, when Django starts, then it stops
-    and says the key must be a random string of at least 32 characters."""
+    """Given production with DEBUG off but no, the default or a short SECRET_KEY, when Django starts, then it
+    stops and says the key must be a random string of at least 32 characters."""
     env = {"KEHU_ENV": "production", "DEBUG": "0"}
     if key is not None:
         env["SECRET_KEY"] = key
@@ -44,7 +50,8 @@ def test_production_refuses_the_default_or_a_short_secret_key(key):
 
 
 def test_production_starts_with_a_proper_key_and_debug_off():
-    """Given production with DEBUG=0 and a 32-character random key, when Django starts, then it starts cleanly."""
+    """Given production with DEBUG=0 and a 32-character random key, when Django starts, then it starts
+    cleanly."""
     result = start_django(KEHU_ENV="production", DEBUG="0", SECRET_KEY=GOOD_KEY)
 
     assert result.returncode == 0, result.stderr

@@ -11,7 +11,8 @@ def test_fold_turns_full_width_letters_and_digits_into_half_width():
 
 
 def test_fold_trims_ideographic_spaces_and_collapses_inner_whitespace():
-    """Given a name padded with full-width spaces and doubled inner spaces, when folded, then it is trimmed."""
+    """Given a name padded with full-width spaces and doubled inner spaces, when folded, then it is
+    trimmed."""
     assert fold("张三　") == "张三"
     assert fold("　上海  星辰\t科技 ") == "上海 星辰 科技"
 
@@ -42,7 +43,8 @@ def test_normalised_names_match_across_width_case_and_spacing():
     ],
 )
 def test_phone_normalisation_strips_country_prefix_and_separators(raw):
-    """Given a mainland mobile number in any common spelling, when normalised, then only its 11 digits remain."""
+    """Given a mainland mobile number in any common spelling, when normalised, then only its 11 digits
+    remain."""
     assert normalise_phone(raw) == "13812345678"
 
 

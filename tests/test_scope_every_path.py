@@ -1,0 +1,224 @@
+"""A rep never sees another team's customer by any path: pages, search, export, bulk actions and the API.
+
+One table lists every endpoint that takes a record id or lists records. The hidden customer (and its contact,
+timeline entry, attachment and task) belongs to rep_a in team A. rep_b (another team of the same region) and
+rep_c (another region) try every path: paths with an id must answer 404, lists/search/exports must not mention
+any of the hidden record's details, and bulk actions must leave it untouched. The owner (rep_a) is the control:
+the same paths work for them, so the table exercises real routes.
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from kehu.activities import services as activity_services
+from kehu.customers import services as customer_services
+from kehu.customers.models import Customer
+from kehu.users.services import api_token_create
+
+SECRET = {
+    "name": "隐秘星河科技有限公司",
+    "phone": "13912345678",
+    "email": "hidden@xinghe.example",
+    "contact": "钱秘密",
+    "task": "秘密回访任务",
+    "note": "秘密拜访纪要",
+}
+MARKERS = [*SECRET.values(), "xinghe.example"]
+
+
+@pytest.fixture
+def hidden(org):
+    customer = customer_services.customer_create(
+        actor=org.rep_a, data={"name": SECRET["name"], "phone": SECRET["phone"], "email": SECRET["email"]}
+    )
+    other = customer_services.customer_create(actor=org.rep_a, data={"name": "另一家公司"})
+    contact = customer_services.contact_create(
+        actor=org.rep_a, customer=customer, data={"name": SECRET["contact"], "mobile": "13700001111"}
+    )
+    entry = activity_services.timeline_entry_create(
+        actor=org.rep_a, customer=customer, data={"kind": "visit", "content": SECRET["note"]}
+    )
+    attachment = activity_services.attachment_add(
+        actor=org.rep_a, entry=entry, upload=SimpleUploadedFile("plan.pdf", b"%PDF-1.4 secret", "application/pdf")
+    )
+    task = activity_services.task_create(
+        actor=org.rep_a,
+        data={"title": SECRET["task"], "customer": customer, "due_at": timezone.now() + timezone.timedelta(days=1)},
+    )
+    return {
+        "customer": customer.pk,
+        "other": other.pk,
+        "contact": contact.pk,
+        "entry": entry.pk,
+        "attachment": attachment.pk,
+        "task": task.pk,
+    }
+
+
+# (path kind, method, url, body); `{customer}` etc. are filled from the `hidden` fixture. Paths answer 404;
+# a hidden id inside a request body answers 404 or 422 (an invalid reference), with nothing of the record shown.
+BY_ID = [
+    ("web", "get", "/customers/{customer}/", None),
+    ("web", "get", "/customers/{customer}/?tab=contacts", None),
+    ("web", "get", "/customers/{customer}/?tab=timeline", None),
+    ("web", "get", "/customers/{customer}/?tab=tasks", None),
+    ("web", "get", "/customers/{customer}/?tab=history", None),
+    ("web", "get", "/customers/{customer}/edit/", None),
+    ("web", "post", "/customers/{customer}/edit/", {"name": "改名", "kind": "company", "customer_type": "end_user", "status": "potential"}),
+    ("web", "post", "/customers/{customer}/delete/", {}),
+    ("web", "post", "/customers/{customer}/claim/", {}),
+    ("web", "get", "/customers/{customer}/release/", None),
+    ("web", "post", "/customers/{customer}/release/", {"reason": "x"}),
+    ("web", "get", "/customers/{customer}/assign/", None),
+    ("web", "get", "/customers/{customer}/contacts/new/", None),
+    ("web", "post", "/customers/{customer}/contacts/new/", {"name": "新人"}),
+    ("web", "get", "/customers/contacts/{contact}/", None),
+    ("web", "post", "/customers/contacts/{contact}/delete/", {}),
+    ("web", "post", "/customers/{customer}/timeline/", {"kind": "call", "content": "x", "occurred_at": "2026-01-01T10:00"}),
+    ("web", "post", "/timeline/{entry}/delete/", {}),
+    ("web", "get", "/attachments/{attachment}/", None),
+    ("web", "post", "/tasks/{task}/complete/", {}),
+    ("api", "get", "/api/v1/customers/{customer}", None),
+    ("api", "patch", "/api/v1/customers/{customer}", {"version": 1, "name": "改名"}),
+    ("api", "delete", "/api/v1/customers/{customer}", None),
+    ("api", "post", "/api/v1/customers/{customer}/claim", {}),
+    ("api", "post", "/api/v1/customers/{customer}/release", {"reason": "x"}),
+    ("api", "post", "/api/v1/customers/{customer}/assign", {"owner_id": 1, "reason": "x"}),
+    ("api", "post", "/api/v1/customers/{customer}/share", {"user_id": 1}),
+    ("api", "get", "/api/v1/customers/{customer}/history", None),
+    ("api", "get", "/api/v1/customers/{customer}/timeline", None),
+    ("api", "post", "/api/v1/customers/{customer}/timeline", {"kind": "call", "content": "x"}),
+    ("api", "patch", "/api/v1/timeline/{entry}", {"version": 1, "content": "x"}),
+    ("api", "delete", "/api/v1/timeline/{entry}", None),
+    ("api", "get", "/api/v1/contacts/{contact}", None),
+    ("api", "patch", "/api/v1/contacts/{contact}", {"version": 1, "name": "x"}),
+    ("api", "delete", "/api/v1/contacts/{contact}", None),
+    ("api", "post", "/api/v1/contacts", {"customer_id": "{customer}", "name": "新人"}),
+    ("api", "get", "/api/v1/tasks/{task}", None),
+    ("api", "patch", "/api/v1/tasks/{task}", {"version": 1, "title": "x"}),
+    ("api", "delete", "/api/v1/tasks/{task}", None),
+    ("api", "post", "/api/v1/tasks/{task}/complete", {}),
+]
+
+LISTS = [
+    ("web", "get", "/", None),
+    ("web", "get", "/customers/", None),
+    ("web", "get", "/customers/?q=" + SECRET["name"][:4], None),
+    ("web", "get", "/customers/?q=5678", None),
+    ("web", "get", "/customers/?owner={owner}", None),
+    ("web", "get", "/customers/search/?q=" + SECRET["name"][:2], None),
+    ("web", "get", "/customers/search/?q=ymxh", None),
+    ("web", "get", "/customers/search/?q=5678", None),
+    ("web", "get", "/customers/contacts/", None),
+    ("web", "get", "/customers/contacts/?q=qmm", None),
+    ("web", "get", "/customers/pool/", None),
+    ("web", "get", "/tasks/?assignee={owner}&status=all", None),
+    ("web", "post", "/customers/bulk/", {"action": "export_csv"}),
+    ("web", "post", "/customers/bulk/", {"action": "export_xlsx", "ids": "{customer}"}),
+    ("web", "post", "/customers/bulk/", {"action": "export_csv", "ids": "{customer}"}),
+    ("api", "get", "/api/v1/customers", None),
+    ("api", "get", "/api/v1/customers?q=5678", None),
+    ("api", "get", "/api/v1/customers?owner={owner}", None),
+    ("api", "get", "/api/v1/search?q=" + SECRET["name"][:2], None),
+    ("api", "get", "/api/v1/search?q=ymxh", None),
+    ("api", "get", "/api/v1/contacts?q=qmm", None),
+    ("api", "get", "/api/v1/pool", None),
+    ("api", "get", "/api/v1/tasks?assignee={owner}", None),
+]
+
+BULK_CHANGES = [
+    {"action": "tag", "ids": "{customer}", "tags": "偷看"},
+    {"action": "release", "ids": "{customer}", "reason": "偷偷释放"},
+    {"action": "assign", "ids": "{customer}", "owner": "{self}", "reason": "x"},
+]
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def _call(user, kind, method, url, body):
+    client = Client()
+    if kind == "web":
+        client.force_login(user)
+        return client.generic(method.upper(), url, data=body or None) if method != "post" else client.post(url, body or {})
+    _token, secret = api_token_create(actor=user, name="scope test")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    if method in {"get", "delete"}:
+        return getattr(client, method)(url, **headers)
+    return getattr(client, method)(url, data=body or {}, content_type="application/json", **headers)
+
+
+def _body_text(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])
+def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, outsider):
+    """Given rep_a's customer, when another team's rep uses any path naming one of its records, then 404."""
+    user = getattr(org, outsider)
+    ids = {**hidden, "owner": org.rep_a.pk, "self": user.pk}
+    failures = []
+    for kind, method, url, body in BY_ID:
+        response = _call(user, kind, method, _fill(url, ids), _fill(body, ids))
+        # A hidden record named in a request *body* is an invalid reference (422 on that field), never a 403.
+        allowed = {404, 422} if "{" in str(body) else {404}
+        if response.status_code not in allowed:
+            failures.append(f"{method.upper()} {url} → {response.status_code}")
+        leaked = [m for m in MARKERS if m in _body_text(response)]
+        if leaked:
+            failures.append(f"{method.upper()} {url} leaked {leaked}")
+    assert failures == []
+    customer = Customer.objects.get(pk=hidden["customer"])
+    assert customer.name == SECRET["name"] and customer.owner_id == org.rep_a.pk and customer.deleted_at is None
+
+
+@pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])
+def test_lists_searches_and_exports_never_mention_the_record(org, hidden, outsider):
+    """Given rep_a's customer, when another team's rep lists, searches or exports, then nothing of it appears."""
+    user = getattr(org, outsider)
+    ids = {**hidden, "owner": org.rep_a.pk, "self": user.pk}
+    failures = []
+    for kind, method, url, body in LISTS:
+        response = _call(user, kind, method, _fill(url, ids), _fill(body, ids))
+        if response.status_code != 200:
+            failures.append(f"{method.upper()} {url} → {response.status_code}")
+            continue
+        leaked = [m for m in MARKERS if m in _body_text(response)]
+        if leaked:
+            failures.append(f"{method.upper()} {url} leaked {leaked}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])
+def test_bulk_actions_leave_the_record_untouched(org, hidden, outsider):
+    """Given rep_a's customer, when another team's rep posts bulk actions naming it, then it does not change."""
+    user = getattr(org, outsider)
+    ids = {**hidden, "owner": org.rep_a.pk, "self": user.pk}
+    before = Customer.objects.get(pk=hidden["customer"])
+    for body in BULK_CHANGES:
+        response = _call(user, "web", "post", "/customers/bulk/", _fill(body, ids))
+        assert response.status_code == 302
+    after = Customer.objects.get(pk=hidden["customer"])
+    assert (after.owner_id, after.version, list(after.tags.all())) == (before.owner_id, before.version, [])
+
+
+def test_the_owner_reaches_every_path(org, hidden):
+    """Control: the same table works for the owner, so the paths above are real routes."""
+    ids = {**hidden, "owner": org.rep_a.pk, "self": org.rep_a.pk}
+    reads = [row for row in BY_ID if row[1] == "get"]
+    for kind, method, url, body in reads:
+        response = _call(org.rep_a, kind, method, _fill(url, ids), _fill(body, ids))
+        assert response.status_code == 200, url
+    found = _body_text(_call(org.rep_a, "api", "get", "/api/v1/search?q=ymxh", None))
+    assert SECRET["name"] in found
+    exported = _body_text(_call(org.rep_a, "web", "post", "/customers/bulk/", {"action": "export_csv"}))
+    assert SECRET["name"] in exported and SECRET["phone"] in exported
