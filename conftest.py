@@ -18,6 +18,11 @@ def _clean_caches():
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 costs ~0.5 s per hash by design; tests that are not about hashing use a fast hasher.
     tests/test_security.py checks that the real settings hash with argon2."""

@@ -123,15 +123,24 @@ def timeline_record_event(*, actor, customer: Customer, event: str, data: dict) 
 # --- tasks --------------------------------------------------------------------------------------------------------
 
 
-def _check_task(task: Task, actor: User) -> None:
-    if task.customer is not None and not scoping.can_see(actor, task.customer):
+def _check_task(task: Task, actor: User, *, changed: set[str] | None = None) -> None:
+    """Check the references a create or an edit sets; `changed=None` means a new task (check everything)."""
+
+    def touched(name):
+        return changed is None or name in changed
+
+    if touched("customer") and task.customer is not None and not scoping.can_see(actor, task.customer):
         raise ValidationFailed(fields={"customer": _("Customer not found.")})
-    _check_contact(task.contact, task.customer)
-    if not task.assignee.is_active:
-        raise ValidationFailed(fields={"assignee": _("This user is deactivated.")})
-    if task.assignee_id != actor.pk and not User.objects.filter(scoping.visible_user_ids_q(actor), pk=task.assignee_id).exists():
-        raise ValidationFailed(fields={"assignee": _("You cannot give tasks to this user.")})
-    if task.remind_at and task.remind_at > task.due_at:
+    if touched("contact") or touched("customer"):
+        _check_contact(task.contact, task.customer)
+    if touched("assignee"):
+        if not task.assignee.is_active:
+            raise ValidationFailed(fields={"assignee": _("This user is deactivated.")})
+        if task.assignee_id != actor.pk and not User.objects.filter(
+            scoping.visible_user_ids_q(actor), pk=task.assignee_id
+        ).exists():
+            raise ValidationFailed(fields={"assignee": _("You cannot give tasks to this user.")})
+    if (touched("remind_at") or touched("due_at")) and task.remind_at and task.remind_at > task.due_at:
         raise ValidationFailed(fields={"remind_at": _("The reminder must not be after the due time.")})
 
 
@@ -165,7 +174,7 @@ def task_update(*, actor: User, task: Task, data: dict, version: int | None) -> 
     if changed & {"remind_at", "due_at"}:
         task.reminded_at = None
     validate(task, exclude=["created_by"])
-    _check_task(task, actor)
+    _check_task(task, actor, changed=changed)
     save_audited(task, actor=actor)
     return task
 

@@ -10,12 +10,16 @@ and with `COPY` on PostgreSQL; ANALYZE runs at the end. No audit history is writ
 Run with no other writers: on SQLite ids are taken from max(id) inside the write transaction.
 """
 
+import multiprocessing
+import os
 import random
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import gcd
+from queue import Empty
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -26,7 +30,7 @@ from kehu.core.search import pinyin_forms
 from kehu.customers.models import Contact, Customer, Tag
 from kehu.customers.services import contact_derive, customer_derive, tags_get_or_create
 from kehu.demo import data
-from kehu.users.models import Membership, OrgUnit, Role, User
+from kehu.users.models import Membership, Role, User
 from kehu.users.services import primary_unit_of
 
 SEED = 2026
@@ -36,9 +40,6 @@ POOL_SHARE = 0.08
 INDIVIDUAL_SHARE = 0.2
 TAG_SHARE = 0.25
 
-_GIVEN = "".join(dict.fromkeys(data.GIVEN_CHARS))
-_SURNAMES, _SURNAME_WEIGHTS = zip(*data.SURNAMES, strict=True)
-_SUFFIXES, _SUFFIX_WEIGHTS = zip(*data.COMPANY_SUFFIXES, strict=True)
 _MOBILE_SPACE = len(data.MOBILE_PREFIXES) * 10**8
 _LANDLINE_SPACE = 7 * 10**7  # 8-digit local numbers starting 2-8
 
@@ -56,8 +57,19 @@ class _Row:
     """Just the attributes `customer_derive` / `contact_derive` read and write, without model overhead."""
 
     __slots__ = (
-        "name", "short_name", "phone", "phone2", "email", "mobile",
-        "name_key", "phone_key", "email_key", "mobile_key", "pinyin", "pinyin_initials", "search_text",
+        "email",
+        "email_key",
+        "mobile",
+        "mobile_key",
+        "name",
+        "name_key",
+        "phone",
+        "phone2",
+        "phone_key",
+        "pinyin",
+        "pinyin_initials",
+        "search_text",
+        "short_name",
     )  # fmt: skip
 
 
@@ -162,6 +174,29 @@ CONTACT_COLUMNS = [
 ]  # fmt: skip
 
 
+def _pick(random_, seq):
+    return seq[int(random_() * len(seq))]
+
+
+def _expand(pairs) -> list:
+    """A weighted choice as a plain list (each value repeated by its weight): one random() per pick."""
+    return [value for value, weight in pairs for _ in range(weight)]
+
+
+_GIVEN = "".join(dict.fromkeys(data.GIVEN_CHARS))
+_SURNAMES = _expand(data.SURNAMES)
+_SUFFIXES = _expand(data.COMPANY_SUFFIXES)
+_TYPES = _expand(data.TYPE_WEIGHTS)
+_SOURCES = _expand(data.SOURCE_WEIGHTS)
+_LEVELS = _expand(data.LEVEL_WEIGHTS)
+_STATUSES = _expand(data.STATUS_WEIGHTS)
+_BRANDS = data.BRAND_WORDS
+_MOBILE_PREFIXES = data.MOBILE_PREFIXES
+_MAILBOXES = ("info", "sales", "service", "contact")
+_REASONS = data.POOL_REASONS
+_COMPANY, _INDIVIDUAL, _END_USER = "company", "individual", "end_user"
+
+
 class _Generator:
     def __init__(self, *, seed: int, now: datetime, vendor: str):
         self.rng = random.Random(seed)
@@ -182,6 +217,10 @@ class _Generator:
         self.landline_perm = _Permutation(_LANDLINE_SPACE, self.rng)
         self.pinyin: dict[str, str] = {}
         self.span = YEARS_BACK * 365 * 86400
+        today = timezone.localdate(now)
+        self.days = [today + timedelta(days=d) for d in range(-20, 31)]
+        if self.sqlite:
+            self.days = [str(d) for d in self.days]
 
     # -- values ------------------------------------------------------------------------------------------------
 
@@ -198,43 +237,54 @@ class _Generator:
 
     def mobile(self, seq: int) -> str:
         n = self.mobile_perm(seq % _MOBILE_SPACE)
-        return data.MOBILE_PREFIXES[n // 10**8] + f"{n % 10**8:08d}"
+        return _MOBILE_PREFIXES[n // 10**8] + f"{n % 10**8:08d}"
 
     def person(self) -> str:
-        rng = self.rng
-        surname = rng.choices(_SURNAMES, _SURNAME_WEIGHTS)[0]
-        if rng.random() < 0.3:
-            return surname + rng.choice(_GIVEN)
-        return surname + rng.choice(_GIVEN) + rng.choice(_GIVEN)
+        r = self.rng.random
+        name = _pick(r, _SURNAMES) + _pick(r, _GIVEN)
+        return name if r() < 0.3 else name + _pick(r, _GIVEN)
 
     def unique_person(self) -> str:
         for attempt in range(12):
             name = self.person()
             if attempt >= 6:
-                name += self.rng.choice(_GIVEN)
+                name += _pick(self.rng.random, _GIVEN)
             if self.names.add(name):
                 return name
-        base = self.person()
-        n = 2
+        base, n = self.person(), 2
         while not self.names.add(f"{base}{n}"):
             n += 1
         return f"{base}{n}"
 
     # -- rows --------------------------------------------------------------------------------------------------
 
-    def customer(self, cid: int) -> tuple[tuple, list[tuple], int | None]:
-        rng = self.rng
-        company = rng.random() >= INDIVIDUAL_SHARE
+    def batch(self, ids) -> tuple[list[tuple], list[tuple[int, list[tuple]]], list[tuple[int, int]]]:
+        """Customer rows, (customer id, contact rows without id and reports-to) and (customer id, tag id)."""
+        customers, contacts, tags = [], [], []
+        r = self.rng.random
+        for cid in ids:
+            row, company, created, updated, domain = self.customer(cid)
+            customers.append(row)
+            found = self.contacts(cid, company=company, created=created, updated=updated, domain=domain)
+            if found:
+                contacts.append((cid, found))
+            if r() < TAG_SHARE:
+                tags.append((cid, _pick(r, self.tag_ids)))
+        return customers, contacts, tags
+
+    def customer(self, cid: int):
+        r = self.rng.random
+        company = r() >= INDIVIDUAL_SHARE
         row = _Row()
         row.phone2 = ""
-        email = wechat = website = industry = ""
+        email = wechat = website = industry = domain = ""
         if company:
             k, branch = self.company_perm(cid % self.company_space), cid // self.company_space
             city = self.cities[k % len(self.cities)]
             k //= len(self.cities)
-            brand = data.BRAND_WORDS[k % len(data.BRAND_WORDS)]
-            word, industry, short = data.INDUSTRIES[k // len(data.BRAND_WORDS)]
-            name = f"{city.short}{brand}{word}{rng.choices(_SUFFIXES, _SUFFIX_WEIGHTS)[0]}"
+            brand = _BRANDS[k % len(_BRANDS)]
+            word, industry, short = data.INDUSTRIES[k // len(_BRANDS)]
+            name = f"{city.short}{brand}{word}{_pick(r, _SUFFIXES)}"
             if branch:
                 name += f"{city.districts[branch - 1][1]}分公司" if branch <= len(city.districts) else f"第{branch}分公司"
             while not self.names.add(name):  # only when a hand-made customer already has this name
@@ -245,100 +295,87 @@ class _Generator:
                 phone = f"{city.area}-{2 + n % 7}{n // 7:07d}"
             else:
                 phone = self.mobile(2 * cid)
-            if rng.random() < 0.5:
-                domain = f"{self.slug(brand)}{self.slug(short)}.com"
-                email = f"{rng.choice(('info', 'sales', 'service', 'contact'))}{cid}@{domain}"
-            if rng.random() < 0.4:
+            domain = f"{self.slug(brand)}{self.slug(short)}.com"
+            if r() < 0.5:
+                email = f"{_pick(r, _MAILBOXES)}{cid}@{domain}"
+            if r() < 0.4:
                 website = f"https://www.{self.slug(brand)}{self.slug(short)}{cid}.com"
-            kind, ctype = Customer.Kind.COMPANY.value, rng.choices(*zip(*data.TYPE_WEIGHTS, strict=True))[0]
+            kind, ctype = _COMPANY, _pick(r, _TYPES)
         else:
-            city = self.cities[int(rng.random() * len(self.cities))]
+            city = _pick(r, self.cities)
             name = self.unique_person()
             row.name, row.short_name = name, ""
             phone = self.mobile(2 * cid)
-            if rng.random() < 0.6:
-                email = f"{self.slug(name)}{cid}@{rng.choice(data.PERSONAL_MAIL_DOMAINS)}"
-            if rng.random() < 0.5:
+            if r() < 0.6:
+                email = f"{self.slug(name)}{cid}@{_pick(r, data.PERSONAL_MAIL_DOMAINS)}"
+            if r() < 0.5:
                 wechat = f"wx_{self.slug(name)}{cid % 100000}"
-            kind, ctype = Customer.Kind.INDIVIDUAL.value, Customer.Type.END_USER.value
+            kind, ctype = _INDIVIDUAL, _END_USER
         attempt = 0
         while not self.phones.add(phone.replace("-", "")):  # taken by a hand-made customer: draw another
             attempt += 1
-            phone = self.mobile(2 * cid + attempt * 2 * 10**9 + 1)
+            phone = self.mobile(2 * (cid + attempt * 10**9))
         if email and not self.emails.add(email):
             email = ""
         row.phone, row.email = phone, email
         customer_derive(row)
-        district_code, district_name = city.districts[int(rng.random() * len(city.districts))]
-        created = self.now - timedelta(seconds=self.span * rng.random() ** 1.3)
-        updated = created + (self.now - created) * rng.random()
-        pooled = rng.random() < POOL_SHARE
-        if pooled:
-            owner = None
-            unit = self.teams[int(rng.random() * len(self.teams))]
+        district_code, district_name = _pick(r, city.districts)
+        created = self.now - timedelta(seconds=self.span * r() ** 1.3)
+        updated = created + (self.now - created) * r()
+        if r() < POOL_SHARE:
+            owner, unit, pooled_at, reason, claimed = None, _pick(r, self.teams), updated, _pick(r, _REASONS), None
         else:
-            owner, unit = self.owners[int(rng.random() * len(self.owners))]
-        last_followup = created + (updated - created) * rng.random() if rng.random() < 0.7 else None
-        next_followup = (self.now + timedelta(days=rng.randint(-20, 30))).date() if rng.random() < 0.3 else None
+            (owner, unit), pooled_at, reason, claimed = _pick(r, self.owners), None, "", created
+        last_followup = created + (updated - created) * r() if r() < 0.7 else None
+        next_followup = self.days[int(r() * len(self.days))] if r() < 0.3 else None
+        ts = self.ts
         customer = (
-            cid, self.ts(created), self.ts(updated), kind, row.name, row.short_name, ctype,
-            rng.choices(*zip(*data.SOURCE_WEIGHTS, strict=True))[0], industry,
-            rng.choices(*zip(*data.LEVEL_WEIGHTS, strict=True))[0],
-            rng.choices(*zip(*data.STATUS_WEIGHTS, strict=True))[0],
-            city.province, city.code, district_code,
-            f"{district_name}{rng.choice(data.ROADS)}{rng.randrange(1, 999)}号",
-            phone, "", email, wechat, website, owner, unit,
-            self.ts(last_followup) if last_followup else None,
-            str(next_followup) if (next_followup and self.sqlite) else next_followup,
-            self.ts(updated) if pooled else None,
-            rng.choice(data.POOL_REASONS) if pooled else "",
-            None if pooled else self.ts(created),
+            cid, ts(created), ts(updated), kind, row.name, row.short_name, ctype, _pick(r, _SOURCES), industry,
+            _pick(r, _LEVELS), _pick(r, _STATUSES), city.province, city.code, district_code,
+            f"{district_name}{_pick(r, data.ROADS)}{int(r() * 998) + 1}号", phone, "", email, wechat, website,
+            owner, unit, ts(last_followup) if last_followup else None, next_followup,
+            ts(pooled_at) if pooled_at else None, reason, ts(claimed) if claimed else None,
             self.creator, row.name_key, row.phone_key, row.email_key, row.pinyin, row.pinyin_initials, row.search_text,
         )  # fmt: skip
-        tag = self.tag_ids[int(rng.random() * len(self.tag_ids))] if rng.random() < TAG_SHARE else None
-        contacts = self.contacts(cid, company=company, created=created, updated=updated, domain=email.partition("@")[2])
-        return customer, contacts, tag
+        return customer, company, created, updated, domain
 
-    def contacts(self, cid, *, company: bool, created, updated, domain: str) -> list[dict]:
-        rng = self.rng
+    def contacts(self, cid: int, *, company: bool, created, updated, domain: str) -> list[tuple]:
+        r = self.rng.random
         if company:
-            r = rng.random()
-            count = 1 if r < 0.4 else 2 if r < 0.8 else 3
+            x = r()
+            count = 1 if x < 0.4 else 2 if x < 0.8 else 3
+        elif r() < 0.3:
+            count = 1
         else:
-            count = 1 if rng.random() < 0.3 else 0
+            return []
         found = []
         for level in range(count):
-            title, department = rng.choice(data.CONTACT_TITLES[level]) if company else ("家属", "")
+            title, department = _pick(r, data.CONTACT_TITLES[level]) if company else ("家属", "")
             row = _Row()
             row.name = self.person()
-            row.mobile, row.phone = "", ""
-            row.email = f"{self.slug(row.name)}.{cid}{level}@{domain}" if domain and rng.random() < 0.5 else ""
+            row.phone = ""
+            # Contacts take the odd slots of the mobile permutation, customers the even ones.
+            row.mobile = self.mobile(2 * (4 * cid + level) + 1)
+            row.email = f"{self.slug(row.name)}.{cid}{level}@{domain}" if domain and r() < 0.5 else ""
+            contact_derive(row)
+            stamp = self.ts(created + (updated - created) * r() * 0.2)
             found.append(
-                {
-                    "row": row, "title": title, "department": department, "primary": level == 0,
-                    "created": created + (updated - created) * rng.random() * 0.2,
-                }
-            )  # fmt: skip
+                (
+                    stamp, stamp, cid, row.name, title, department, row.mobile, "", row.email, "", level == 0,
+                    row.mobile_key, row.email_key, row.search_text,
+                )
+            )
         return found
 
 
-def _finish_contacts(gen: _Generator, pending: list[tuple[int, list[dict]]], ids: list[int]) -> list[tuple]:
-    """Give the batch's contacts their ids (reports-to points at the contact above) and derive them."""
+def _contact_rows(pending: list[tuple[int, list[tuple]]], ids: list[int]) -> list[tuple]:
+    """Give the batch's contacts their ids; each reports to the contact above it."""
     rows, it = [], iter(ids)
-    for cid, contacts in pending:
+    for _cid, contacts in pending:
         boss = None
-        for contact in contacts:
+        for c in contacts:
             pk = next(it)
-            row = contact["row"]
-            row.mobile = gen.mobile(2 * pk + 1)
-            contact_derive(row)
-            created = gen.ts(contact["created"])
-            rows.append(
-                (
-                    pk, created, created, cid, row.name, contact["title"], contact["department"], boss, row.mobile,
-                    "", row.email, "", contact["primary"], row.mobile_key, row.email_key, row.search_text,
-                )
-            )
+            rows.append((pk, c[0], c[1], c[2], c[3], c[4], c[5], boss, *c[6:]))
             boss = pk
     return rows
 
@@ -349,16 +386,17 @@ class _Writer:
         self.customer_extra, self.customer_defaults = _defaults(Customer, CUSTOMER_COLUMNS)
         self.contact_extra, self.contact_defaults = _defaults(Contact, CONTACT_COLUMNS)
 
-    def reserve(self, model, count: int) -> list[int]:
-        table = model._meta.db_table
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
+    def reserve(self, model, count: int):
+        """Ids for `count` new rows: from the sequence on PostgreSQL, after max(id) on SQLite."""
+        if self.vendor == "postgresql":
+            with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [model._meta.db_table, count],
                 )
                 return [r[0] for r in cursor.fetchall()]
         start = (model._base_manager.aggregate(m=Max("id"))["m"] or 0) + 1
-        return list(range(start, start + count))
+        return range(start, start + count)
 
     def write(self, table: str, columns: list[str], rows: list[tuple], defaults: tuple = ()) -> None:
         if not rows:
@@ -417,43 +455,92 @@ class _Writer:
         self.write(Customer.tags.through._meta.db_table, ["customer_id", "tag_id"], rows)
 
 
-def bulk_generate(*, count: int, seed: int = SEED, batch: int = BATCH, analyze: bool = True, progress=None) -> BulkResult:
+def _produce(gen: _Generator, ids, batch: int, queue) -> None:
+    """The generator side of the pipeline (a forked process): batches of rows onto the queue, then None."""
+    try:
+        for i in range(0, len(ids), batch):
+            chunk = ids[i : i + batch]
+            queue.put((chunk, *gen.batch(chunk)))
+        queue.put(None)
+    except BaseException:
+        queue.put(("error", traceback.format_exc()))
+        raise
+
+
+def _pipeline(gen: _Generator, ids, batch: int):
+    """Yield batches generated in a forked process, so generation (Python) and writing (database) overlap on
+    two cores. The order and content are exactly what the same generator yields in-process."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=2)
+    connection.close()  # the child must not share the open database handle
+    process = context.Process(target=_produce, args=(gen, ids, batch, queue), daemon=True)
+    process.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=5)
+            except Empty:
+                if not process.is_alive():
+                    raise RuntimeError("the bulk generator process died") from None
+                continue
+            if item is None:
+                break
+            if item[0] == "error":
+                raise RuntimeError(f"the bulk generator failed:\n{item[1]}")
+            yield item
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _inline(gen: _Generator, ids, batch: int):
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        yield (chunk, *gen.batch(chunk))
+
+
+def bulk_generate(
+    *,
+    count: int,
+    seed: int = SEED,
+    batch: int = BATCH,
+    analyze: bool = True,
+    parallel: bool | None = None,
+    progress=None,
+) -> BulkResult:
     """Add `count` customers (and their contacts) to whatever the database holds. Deterministic for a given
-    seed and starting id; dates are relative to now."""
+    seed and starting id; dates are relative to now. `parallel` (default: for 20,000 rows or more, outside
+    a transaction) generates rows in a forked process while this one writes."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
     connection.ensure_connection()
     writer = _Writer()
     gen = _Generator(seed=seed, now=timezone.now().astimezone(UTC), vendor=writer.vendor)
-    say(f"prepared in {time.perf_counter() - started:.1f}s ({len(gen.cities)} cities, {len(gen.owners)} reps)")
+    ids = writer.reserve(Customer, count)
+    if parallel is None:
+        parallel = count >= 20_000 and hasattr(os, "fork")
+    parallel = parallel and not connection.in_atomic_block
+    say(
+        f"prepared in {time.perf_counter() - started:.1f}s: {len(gen.cities)} cities, {len(gen.owners)} reps, "
+        f"ids {ids[0]}..{ids[-1]}{', generating in a second process' if parallel else ''}"
+    )
+    batches = _pipeline(gen, ids, batch) if parallel else _inline(gen, ids, batch)
     done = contacts_done = 0
-    first_id = last_id = 0
-    while done < count:
-        size = min(batch, count - done)
+    for chunk, customers, pending, tags in batches:
         with transaction.atomic():
             if writer.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit = off")
-            ids = writer.reserve(Customer, size)
-            first_id = first_id or ids[0]
-            last_id = ids[-1]
-            customers, pending, tags = [], [], []
-            for cid in ids:
-                row, contacts, tag = gen.customer(cid)
-                customers.append(row)
-                if contacts:
-                    pending.append((cid, contacts))
-                if tag:
-                    tags.append((cid, tag))
-            with writer.fts_deferred(Customer, ids[0]):
+            with writer.fts_deferred(Customer, chunk[0]):
                 writer.customers(customers)
             contact_ids = writer.reserve(Contact, sum(len(c) for _cid, c in pending))
-            contact_rows = _finish_contacts(gen, pending, contact_ids)
+            contact_rows = _contact_rows(pending, contact_ids)
             if contact_ids:
                 with writer.fts_deferred(Contact, contact_ids[0]):
                     writer.contacts(contact_rows)
             writer.tags(tags)
-        done += size
+        done += len(chunk)
         contacts_done += len(contact_rows)
         elapsed = time.perf_counter() - started
         say(f"{done:>9,} customers, {contacts_done:>9,} contacts  {elapsed:6.1f}s  ({done / elapsed:,.0f}/s)")
@@ -464,8 +551,8 @@ def bulk_generate(*, count: int, seed: int = SEED, batch: int = BATCH, analyze: 
         customers=done,
         contacts=contacts_done,
         seconds=time.perf_counter() - started,
-        first_id=first_id,
-        last_id=last_id,
+        first_id=ids[0],
+        last_id=ids[-1],
     )
 
 

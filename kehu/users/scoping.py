@@ -149,15 +149,15 @@ def can_edit(actor: User, obj) -> bool:
     if scope.is_system_admin:
         return True
     spec = _spec(type(obj))
-    if spec.via:
-        related = getattr(obj, spec.via)
-        # A task need not belong to a customer; then only its own user fields (assignee, creator) grant access.
-        if related is not None:
-            return can_edit(actor, related)
     if spec.owner and getattr(obj, f"{spec.owner}_id") == actor.pk:
         return True
+    # A task's assignee and creator may work on it even when someone else owns its customer.
     if any(getattr(obj, f"{f}_id") == actor.pk for f in spec.also_users):
         return True
+    if spec.via:
+        related = getattr(obj, spec.via)
+        # A task need not belong to a customer; then only its own user fields (above) grant access.
+        return related is not None and can_edit(actor, related)
     if spec.unit and getattr(obj, f"{spec.unit}_id") in scope.write_units:
         return True
     if spec.shared_model:
