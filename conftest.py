@@ -8,13 +8,12 @@ from django.core.cache import cache
 from kehu.users.models import Role
 from kehu.users.services import membership_set, org_unit_create, user_create
 
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - the test users' password
 
 
 @pytest.fixture(autouse=True)
 def _clean_caches():
     cache.clear()
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +47,11 @@ def org(db):
 
     def person(username, display_name, unit, role, **extra):
         user = user_create(
-            username=username, password=PASSWORD, display_name=display_name, email=f"{username}@kehu.test", **extra
+            username=username,
+            password=PASSWORD,
+            display_name=display_name,
+            email=f"{username}@kehu.test",
+            **extra,
         )
         membership_set(actor=None, user=user, unit=unit, role=role)
         return user
@@ -83,7 +86,9 @@ def make_customer(db):
     def make(actor, *, name=None, owner=None, org_unit=None, tags=None, custom=None, **data):
         counter["n"] += 1
         data.setdefault("name", name or f"测试客户{counter['n']:04d}")
-        return customer_create(actor=actor, data=data, owner=owner, org_unit=org_unit, tags=tags, custom=custom)
+        return customer_create(
+            actor=actor, data=data, owner=owner, org_unit=org_unit, tags=tags, custom=custom
+        )
 
     return make
 
@@ -108,4 +113,6 @@ def regions(db):
 
     from kehu.core.services import regions_load
 
-    regions_load(path=Path(settings.BASE_DIR) / "var" / "assets" / "data" / "china-division" / "pca-code.json")
+    regions_load(
+        path=Path(settings.BASE_DIR) / "var" / "assets" / "data" / "china-division" / "pca-code.json"
+    )

@@ -24,7 +24,7 @@ def application_error(request, exc: ApplicationError):
     body = {"detail": str(exc.message)}
     if exc.fields:
         body["fields"] = {k: str(v) for k, v in exc.fields.items()}
-    body.update({k: v for k, v in exc.extra.items()})
+    body.update(exc.extra)
     return api.create_response(request, body, status=exc.status_code)
 
 
@@ -32,7 +32,9 @@ def application_error(request, exc: ApplicationError):
 def validation_error(request, exc: ValidationError):
     fields = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")]
+        location = [
+            str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")
+        ]
         fields[".".join(location) or "request"] = error.get("msg", "invalid")
     return api.create_response(request, {"detail": _("Invalid input."), "fields": fields}, status=422)
 

@@ -97,7 +97,9 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/kehu.sqlite3"), base_dir=BASE_DIR)}
+DATABASES = {
+    "default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/kehu.sqlite3"), base_dir=BASE_DIR)
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"

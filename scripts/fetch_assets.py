@@ -28,7 +28,14 @@ def fetch(package: dict) -> Path:
     if not tarball.exists() or integrity_of(tarball) != package["integrity"]:
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "pack", f"{package['name']}@{package['version']}", "--silent", "--pack-destination", str(CACHE)],
+            [
+                "npm",
+                "pack",
+                f"{package['name']}@{package['version']}",
+                "--silent",
+                "--pack-destination",
+                str(CACHE),
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )

@@ -7,6 +7,8 @@ any of the hidden record's details, and bulk actions must leave it untouched. Th
 the same paths work for them, so the table exercises real routes.
 """
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -41,11 +43,17 @@ def hidden(org):
         actor=org.rep_a, customer=customer, data={"kind": "visit", "content": SECRET["note"]}
     )
     attachment = activity_services.attachment_add(
-        actor=org.rep_a, entry=entry, upload=SimpleUploadedFile("plan.pdf", b"%PDF-1.4 secret", "application/pdf")
+        actor=org.rep_a,
+        entry=entry,
+        upload=SimpleUploadedFile("plan.pdf", b"%PDF-1.4 secret", "application/pdf"),
     )
     task = activity_services.task_create(
         actor=org.rep_a,
-        data={"title": SECRET["task"], "customer": customer, "due_at": timezone.now() + timezone.timedelta(days=1)},
+        data={
+            "title": SECRET["task"],
+            "customer": customer,
+            "due_at": timezone.now() + timezone.timedelta(days=1),
+        },
     )
     return {
         "customer": customer.pk,
@@ -66,7 +74,12 @@ BY_ID = [
     ("web", "get", "/customers/{customer}/?tab=tasks", None),
     ("web", "get", "/customers/{customer}/?tab=history", None),
     ("web", "get", "/customers/{customer}/edit/", None),
-    ("web", "post", "/customers/{customer}/edit/", {"name": "改名", "kind": "company", "customer_type": "end_user", "status": "potential"}),
+    (
+        "web",
+        "post",
+        "/customers/{customer}/edit/",
+        {"name": "改名", "kind": "company", "customer_type": "end_user", "status": "potential"},
+    ),
     ("web", "post", "/customers/{customer}/delete/", {}),
     ("web", "post", "/customers/{customer}/claim/", {}),
     ("web", "get", "/customers/{customer}/release/", None),
@@ -76,7 +89,12 @@ BY_ID = [
     ("web", "post", "/customers/{customer}/contacts/new/", {"name": "新人"}),
     ("web", "get", "/customers/contacts/{contact}/", None),
     ("web", "post", "/customers/contacts/{contact}/delete/", {}),
-    ("web", "post", "/customers/{customer}/timeline/", {"kind": "call", "content": "x", "occurred_at": "2026-01-01T10:00"}),
+    (
+        "web",
+        "post",
+        "/customers/{customer}/timeline/",
+        {"kind": "call", "content": "x", "occurred_at": "2026-01-01T10:00"},
+    ),
     ("web", "post", "/timeline/{entry}/delete/", {}),
     ("web", "get", "/attachments/{attachment}/", None),
     ("web", "post", "/tasks/{task}/complete/", {}),
@@ -143,32 +161,50 @@ def _fill(value, ids):
     return value
 
 
-def _call(user, kind, method, url, body):
-    client = Client()
-    if kind == "web":
-        client.force_login(user)
-        return client.generic(method.upper(), url, data=body or None) if method != "post" else client.post(url, body or {})
-    _token, secret = api_token_create(actor=user, name="scope test")
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-    if method in {"get", "delete"}:
-        return getattr(client, method)(url, **headers)
-    return getattr(client, method)(url, data=body or {}, content_type="application/json", **headers)
+@pytest.fixture
+def call():
+    """call(user, kind, method, url, body) with one logged-in client and one API token per user."""
+    web, api = {}, {}
+
+    def do(user, kind, method, url, body):
+        if kind == "web":
+            if user.pk not in web:
+                web[user.pk] = Client()
+                web[user.pk].force_login(user)
+            client = web[user.pk]
+            if method == "post":
+                return client.post(url, body or {})
+            return client.generic(method.upper(), url)
+        if user.pk not in api:
+            _token, secret = api_token_create(actor=user, name="scope test")
+            api[user.pk] = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+        client, headers = Client(), api[user.pk]
+        if method in {"get", "delete"}:
+            return getattr(client, method)(url, **headers)
+        return getattr(client, method)(url, data=body or {}, content_type="application/json", **headers)
+
+    return do
 
 
 def _body_text(response) -> str:
+    """The body as a person would read it: JSON un-escaped (so "\\u9690" is searched as 隐), streams drained."""
     if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
+        text = b"".join(response.streaming_content).decode("utf-8", "replace")
+        response.close()
+        return text
+    if response.get("Content-Type", "").startswith("application/json") and response.content:
+        return json.dumps(response.json(), ensure_ascii=False)
     return response.content.decode("utf-8", "replace")
 
 
 @pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])
-def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, outsider):
+def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, call, outsider):
     """Given rep_a's customer, when another team's rep uses any path naming one of its records, then 404."""
     user = getattr(org, outsider)
     ids = {**hidden, "owner": org.rep_a.pk, "self": user.pk}
     failures = []
     for kind, method, url, body in BY_ID:
-        response = _call(user, kind, method, _fill(url, ids), _fill(body, ids))
+        response = call(user, kind, method, _fill(url, ids), _fill(body, ids))
         # A hidden record named in a request *body* is an invalid reference (422 on that field), never a 403.
         allowed = {404, 422} if "{" in str(body) else {404}
         if response.status_code not in allowed:
@@ -178,17 +214,19 @@ def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, outsider):
             failures.append(f"{method.upper()} {url} leaked {leaked}")
     assert failures == []
     customer = Customer.objects.get(pk=hidden["customer"])
-    assert customer.name == SECRET["name"] and customer.owner_id == org.rep_a.pk and customer.deleted_at is None
+    assert (
+        customer.name == SECRET["name"] and customer.owner_id == org.rep_a.pk and customer.deleted_at is None
+    )
 
 
 @pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])
-def test_lists_searches_and_exports_never_mention_the_record(org, hidden, outsider):
+def test_lists_searches_and_exports_never_mention_the_record(org, hidden, call, outsider):
     """Given rep_a's customer, when another team's rep lists, searches or exports, then nothing of it appears."""
     user = getattr(org, outsider)
     ids = {**hidden, "owner": org.rep_a.pk, "self": user.pk}
     failures = []
     for kind, method, url, body in LISTS:
-        response = _call(user, kind, method, _fill(url, ids), _fill(body, ids))
+        response = call(user, kind, method, _fill(url, ids), _fill(body, ids))
         if response.status_code != 200:
             failures.append(f"{method.upper()} {url} → {response.status_code}")
             continue
@@ -199,26 +237,26 @@ def test_lists_searches_and_exports_never_mention_the_record(org, hidden, outsid
 
 
 @pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])
-def test_bulk_actions_leave_the_record_untouched(org, hidden, outsider):
+def test_bulk_actions_leave_the_record_untouched(org, hidden, call, outsider):
     """Given rep_a's customer, when another team's rep posts bulk actions naming it, then it does not change."""
     user = getattr(org, outsider)
     ids = {**hidden, "owner": org.rep_a.pk, "self": user.pk}
     before = Customer.objects.get(pk=hidden["customer"])
     for body in BULK_CHANGES:
-        response = _call(user, "web", "post", "/customers/bulk/", _fill(body, ids))
+        response = call(user, "web", "post", "/customers/bulk/", _fill(body, ids))
         assert response.status_code == 302
     after = Customer.objects.get(pk=hidden["customer"])
     assert (after.owner_id, after.version, list(after.tags.all())) == (before.owner_id, before.version, [])
 
 
-def test_the_owner_reaches_every_path(org, hidden):
+def test_the_owner_reaches_every_path(org, hidden, call):
     """Control: the same table works for the owner, so the paths above are real routes."""
     ids = {**hidden, "owner": org.rep_a.pk, "self": org.rep_a.pk}
     reads = [row for row in BY_ID if row[1] == "get"]
     for kind, method, url, body in reads:
-        response = _call(org.rep_a, kind, method, _fill(url, ids), _fill(body, ids))
+        response = call(org.rep_a, kind, method, _fill(url, ids), _fill(body, ids))
         assert response.status_code == 200, url
-    found = _body_text(_call(org.rep_a, "api", "get", "/api/v1/search?q=ymxh", None))
+    found = _body_text(call(org.rep_a, "api", "get", "/api/v1/search?q=ymxh", None))
     assert SECRET["name"] in found
-    exported = _body_text(_call(org.rep_a, "web", "post", "/customers/bulk/", {"action": "export_csv"}))
+    exported = _body_text(call(org.rep_a, "web", "post", "/customers/bulk/", {"action": "export_csv"}))
     assert SECRET["name"] in exported and SECRET["phone"] in exported

@@ -45,7 +45,9 @@ class TimelineEntryForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"), required=False)
 
     def __init__(self, *args, customer, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+        kwargs.setdefault("initial", {}).setdefault(
+            "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+        )
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = Contact.objects.filter(customer=customer)
 
@@ -57,9 +59,13 @@ class TaskForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     due_at = forms.DateTimeField(label=_("Due"), widget=DateTimeInput())
     remind_at = forms.DateTimeField(label=_("Remind me at"), widget=DateTimeInput(), required=False)
-    priority = forms.ChoiceField(label=_("Priority"), choices=Task.Priority.choices, initial=Task.Priority.NORMAL)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Task.Priority.choices, initial=Task.Priority.NORMAL
+    )
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=None)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
     def __init__(self, *args, assignees, **kwargs):
         super().__init__(*args, **kwargs)

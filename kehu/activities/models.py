@@ -29,9 +29,16 @@ class TimelineEntry(SoftDeleteModel, VersionedModel, TimeStampedModel):
         NOT_REACHED = "not_reached", _("Not reached")
         NEGATIVE = "negative", _("Negative")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="timeline")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="timeline"
+    )
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="timeline"
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="timeline",
     )
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.NOTE)
     occurred_at = models.DateTimeField(_("time"))
@@ -39,7 +46,12 @@ class TimelineEntry(SoftDeleteModel, VersionedModel, TimeStampedModel):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     next_followup_on = models.DateField(_("next follow-up"), null=True, blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     event = models.CharField(_("event"), max_length=32, blank=True)
     event_data = models.JSONField(default=dict, blank=True)
@@ -90,21 +102,37 @@ class Task(SoftDeleteModel, VersionedModel, TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
     )
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="tasks"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     due_at = models.DateTimeField(_("due"))
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
@@ -132,7 +160,9 @@ class Task(SoftDeleteModel, VersionedModel, TimeStampedModel):
 class Notification(models.Model):
     """An in-app message. Text is rendered in the reader's language from `kind` and `params`."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=40)
     params = models.JSONField(default=dict)
     url = models.CharField(max_length=255, blank=True)

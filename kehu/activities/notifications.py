@@ -6,7 +6,9 @@ MESSAGES = {
     "customer_assigned": _("%(by)s assigned customer “%(customer)s” to you."),
     "customer_reassigned": _("Customer “%(customer)s” was reassigned to %(to)s."),
     "customer_released": _("Customer “%(customer)s” was released to the pool: %(reason)s"),
-    "customer_recycled": _("Customer “%(customer)s” went back to the pool after %(days)s days without follow-up."),
+    "customer_recycled": _(
+        "Customer “%(customer)s” went back to the pool after %(days)s days without follow-up."
+    ),
     "customers_handed_over": _("%(count)s customers of %(from)s were handed over to you."),
     "task_reminder": _("Reminder: “%(task)s” is due %(due)s."),
     "task_assigned": _("%(by)s gave you a task: “%(task)s”."),

@@ -145,3 +145,16 @@ def attachment_get_for(*, actor: User, attachment_id) -> Attachment:
     if attachment is None:
         raise NotFound()
     return attachment
+
+
+def deleted_entries(*, actor: User) -> QuerySet:
+    """The recycle bin's timeline entries and tasks: for system admins only."""
+    if not scoping.is_system_admin(actor):
+        return TimelineEntry.all_objects.none()
+    return TimelineEntry.all_objects.filter(deleted_at__isnull=False).select_related("customer", "deleted_by")
+
+
+def deleted_tasks(*, actor: User) -> QuerySet:
+    if not scoping.is_system_admin(actor):
+        return Task.all_objects.none()
+    return Task.all_objects.filter(deleted_at__isnull=False).select_related("customer", "deleted_by")

@@ -22,7 +22,17 @@ from kehu.users.models import User
 logger = logging.getLogger(__name__)
 
 ENTRY_FIELDS = {"contact", "kind", "occurred_at", "content", "outcome", "next_followup_on"}
-TASK_FIELDS = {"title", "description", "customer", "contact", "assignee", "due_at", "remind_at", "priority", "status"}
+TASK_FIELDS = {
+    "title",
+    "description",
+    "customer",
+    "contact",
+    "assignee",
+    "due_at",
+    "remind_at",
+    "priority",
+    "status",
+}
 USER_KINDS = {k for k in TimelineEntry.Kind.values if k != TimelineEntry.Kind.SYSTEM}
 
 
@@ -55,14 +65,18 @@ def timeline_entry_create(*, actor: User, customer: Customer, data: dict) -> Tim
 
 
 @transaction.atomic
-def timeline_entry_update(*, actor: User, entry: TimelineEntry, data: dict, version: int | None) -> TimelineEntry:
+def timeline_entry_update(
+    *, actor: User, entry: TimelineEntry, data: dict, version: int | None
+) -> TimelineEntry:
     entry = TimelineEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.kind == TimelineEntry.Kind.SYSTEM or not (
         entry.author_id == actor.pk or scoping.can_assign_in(actor, entry.customer.org_unit_id)
     ):
         raise PermissionDenied()
     check_version(entry, version, fields=sorted(ENTRY_FIELDS))
-    if not assign_fields(entry, data, ENTRY_FIELDS - {"kind"} | ({"kind"} if data.get("kind") in USER_KINDS else set())):
+    if not assign_fields(
+        entry, data, ENTRY_FIELDS - {"kind"} | ({"kind"} if data.get("kind") in USER_KINDS else set())
+    ):
         return entry
     _check_contact(entry.contact, entry.customer)
     validate(entry, exclude=["customer", "author", "event_data"])
@@ -136,9 +150,10 @@ def _check_task(task: Task, actor: User, *, changed: set[str] | None = None) -> 
     if touched("assignee"):
         if not task.assignee.is_active:
             raise ValidationFailed(fields={"assignee": _("This user is deactivated.")})
-        if task.assignee_id != actor.pk and not User.objects.filter(
-            scoping.visible_user_ids_q(actor), pk=task.assignee_id
-        ).exists():
+        if (
+            task.assignee_id != actor.pk
+            and not User.objects.filter(scoping.visible_user_ids_q(actor), pk=task.assignee_id).exists()
+        ):
             raise ValidationFailed(fields={"assignee": _("You cannot give tasks to this user.")})
     if (touched("remind_at") or touched("due_at")) and task.remind_at and task.remind_at > task.due_at:
         raise ValidationFailed(fields={"remind_at": _("The reminder must not be after the due time.")})
@@ -155,7 +170,10 @@ def task_create(*, actor: User, data: dict) -> Task:
     save_audited(task, actor=actor, bump_version=False)
     if task.assignee_id != actor.pk:
         notification_send(
-            recipient=task.assignee, kind="task_assigned", params={"by": str(actor), "task": task.title}, url="/tasks/"
+            recipient=task.assignee,
+            kind="task_assigned",
+            params={"by": str(actor), "task": task.title},
+            url="/tasks/",
         )
     return task
 
@@ -197,9 +215,9 @@ def task_reminders_send(*, now=None) -> int:
     """Scheduled: notify assignees of tasks whose reminder time has come (once per reminder)."""
     now = now or timezone.now()
     sent = 0
-    due = Task.objects.filter(status=Task.Status.OPEN, remind_at__lte=now, reminded_at__isnull=True).select_related(
-        "assignee"
-    )
+    due = Task.objects.filter(
+        status=Task.Status.OPEN, remind_at__lte=now, reminded_at__isnull=True
+    ).select_related("assignee")
     for task_id in due.values_list("pk", flat=True)[:1000]:
         with transaction.atomic():
             task = Task.objects.select_for_update().select_related("assignee").get(pk=task_id)
@@ -289,3 +307,23 @@ def activities_purge_expired(*, cutoff) -> int:
         Task.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
         + TimelineEntry.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
     )
+
+
+@transaction.atomic
+def timeline_entry_restore(*, actor: User, entry: TimelineEntry) -> TimelineEntry:
+    if not scoping.is_system_admin(actor):
+        raise PermissionDenied()
+    entry.deleted_at = None
+    entry.deleted_by = None
+    save_audited(entry, actor=actor, reason="restored")
+    return entry
+
+
+@transaction.atomic
+def task_restore(*, actor: User, task: Task) -> Task:
+    if not scoping.is_system_admin(actor):
+        raise PermissionDenied()
+    task.deleted_at = None
+    task.deleted_by = None
+    save_audited(task, actor=actor, reason="restored")
+    return task

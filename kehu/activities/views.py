@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +25,9 @@ def dashboard(request):
         request,
         "activities/dashboard.html",
         {
-            "overdue": selectors.task_list(actor=actor, filters=selectors.TaskFilters(assignee="me", due="overdue"), size=10).items,
+            "overdue": selectors.task_list(
+                actor=actor, filters=selectors.TaskFilters(assignee="me", due="overdue"), size=10
+            ).items,
             "today": selectors.task_list(
                 actor=actor, filters=selectors.TaskFilters(assignee="me", due="today", status="open"), size=10
             ).items,
@@ -39,15 +42,24 @@ def dashboard(request):
 def customer_tab_context(*, request, customer, tab) -> dict:
     """`customer.tab` hook: what the customer page's overview, timeline and tasks tabs show."""
     if tab == "overview":
-        return {"recent_entries": selectors.timeline_list(actor=request.user, customer=customer, size=5).items}
+        return {
+            "recent_entries": selectors.timeline_list(actor=request.user, customer=customer, size=5).items
+        }
     if tab == "timeline":
-        page = selectors.timeline_list(actor=request.user, customer=customer, cursor=request.GET.get("cursor"))
+        page = selectors.timeline_list(
+            actor=request.user, customer=customer, cursor=request.GET.get("cursor")
+        )
         return {"timeline": page, "entry_form": TimelineEntryForm(customer=customer)}
     if tab == "tasks":
         page = selectors.task_list(
             actor=request.user, filters=selectors.TaskFilters(customer_id=customer.pk), size=100
         )
-        return {"tasks": page.items, "task_form": TaskForm(assignees=assignable_users(actor=request.user), initial={"assignee": request.user})}
+        return {
+            "tasks": page.items,
+            "task_form": TaskForm(
+                assignees=assignable_users(actor=request.user), initial={"assignee": request.user}
+            ),
+        }
     return {}
 
 
@@ -59,7 +71,9 @@ def timeline_entry_create(request, customer_id: int):
     if form.is_valid():
         try:
             with transaction.atomic():
-                entry = services.timeline_entry_create(actor=request.user, customer=customer, data=form.service_data())
+                entry = services.timeline_entry_create(
+                    actor=request.user, customer=customer, data=form.service_data()
+                )
                 for upload in form.cleaned_data["attachments"]:
                     services.attachment_add(actor=request.user, entry=entry, upload=upload)
             messages.success(request, _("Follow-up logged."))
@@ -108,11 +122,17 @@ def task_list(request):
         assignee=request.GET.get("assignee", "me"), status=status if status != "all" else "", due=due
     )
     try:
-        page = selectors.task_list(actor=request.user, filters=filters, cursor=request.GET.get("cursor"), size=50)
+        page = selectors.task_list(
+            actor=request.user, filters=filters, cursor=request.GET.get("cursor"), size=50
+        )
     except ApplicationError as exc:
         flash_error(request, exc)
         return redirect("activities:tasks")
-    form = TaskForm(request.POST or None, assignees=assignable_users(actor=request.user), initial={"assignee": request.user})
+    form = TaskForm(
+        request.POST or None,
+        assignees=assignable_users(actor=request.user),
+        initial={"assignee": request.user},
+    )
     query = request.GET.copy()
     query.pop("cursor", None)
     return render_page(
@@ -128,10 +148,14 @@ def task_list(request):
 def task_create(request):
     customer = None
     if request.POST.get("customer"):
-        customer = customer_selectors.customer_get_for(actor=request.user, customer_id=request.POST["customer"])
+        customer = customer_selectors.customer_get_for(
+            actor=request.user, customer_id=request.POST["customer"]
+        )
     form = TaskForm(request.POST, assignees=assignable_users(actor=request.user))
     back = (
-        f"{reverse('customers:detail', args=[customer.pk])}?tab=tasks" if customer else reverse("activities:tasks")
+        f"{reverse('customers:detail', args=[customer.pk])}?tab=tasks"
+        if customer
+        else reverse("activities:tasks")
     )
     if form.is_valid():
         try:
@@ -166,3 +190,44 @@ def notifications(request):
         services.notifications_mark_read(actor=request.user)
         return redirect("activities:notifications")
     return render(request, "activities/notifications.html", {"items": items})
+
+
+@login_required
+def recycle_bin(request):
+    """Deleted customers, contacts, timeline entries and tasks, restorable by system admins until purged."""
+    if not scoping.is_system_admin(request.user):
+        return render(request, "403.html", status=403)
+    actor = request.user
+    return render(
+        request,
+        "activities/recycle_bin.html",
+        {
+            "customers": customer_selectors.deleted_customers(actor=actor).order_by("-deleted_at")[:200],
+            "contacts": customer_selectors.deleted_contacts(actor=actor).order_by("-deleted_at")[:200],
+            "entries": selectors.deleted_entries(actor=actor).order_by("-deleted_at")[:200],
+            "tasks": selectors.deleted_tasks(actor=actor).order_by("-deleted_at")[:200],
+            "days": settings.KEHU["RECYCLE_BIN_DAYS"],
+        },
+    )
+
+
+@login_required
+@require_POST
+def timeline_entry_restore(request, entry_id: int):
+    entry = selectors.deleted_entries(actor=request.user).filter(pk=entry_id).first()
+    if entry is None:
+        raise Http404
+    services.timeline_entry_restore(actor=request.user, entry=entry)
+    messages.success(request, _("Entry restored."))
+    return redirect("activities:recycle_bin")
+
+
+@login_required
+@require_POST
+def task_restore(request, task_id: int):
+    task = selectors.deleted_tasks(actor=request.user).filter(pk=task_id).first()
+    if task is None:
+        raise Http404
+    services.task_restore(actor=request.user, task=task)
+    messages.success(request, _("Task “%(title)s” restored.") % {"title": task.title})
+    return redirect("activities:recycle_bin")

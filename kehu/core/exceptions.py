@@ -43,7 +43,9 @@ class Conflict(ApplicationError):
 class StaleEdit(Conflict):
     """Someone saved the record after the form was opened. `changes` lists field → (theirs, current)."""
 
-    default_message = _("This record was changed by someone else after you opened it. Review the changes and save again.")
+    default_message = _(
+        "This record was changed by someone else after you opened it. Review the changes and save again."
+    )
 
     def __init__(self, *, changes: dict, current_version: int):
         super().__init__(extra={"changes": changes, "current_version": current_version})

@@ -76,7 +76,12 @@ class Region(models.Model):
     name = models.CharField(_("name"), max_length=64)
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
     )
 
     class Meta:
@@ -102,7 +107,11 @@ class AuditEvent(models.Model):
     """An audited action that is not a record change: exports, unmasking, logins to sensitive views."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     action = models.CharField(_("action"), max_length=40)
     target = models.CharField(_("target"), max_length=100)

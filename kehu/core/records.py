@@ -28,7 +28,9 @@ def validate(instance: models.Model, *, exclude: list[str] | None = None) -> Non
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except DjangoValidationError as exc:
-        raise ValidationFailed(fields={k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}) from exc
+        raise ValidationFailed(
+            fields={k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+        ) from exc
 
 
 def check_version(instance: models.Model, expected: int | None, *, fields: list[str]) -> None:
@@ -37,7 +39,9 @@ def check_version(instance: models.Model, expected: int | None, *, fields: list[
         return
     changes = {}
     history = getattr(instance, "history", None)
-    then = history.filter(version=int(expected)).order_by("-history_id").first() if history is not None else None
+    then = (
+        history.filter(version=int(expected)).order_by("-history_id").first() if history is not None else None
+    )
     for name in fields:
         field = instance._meta.get_field(name)
         attname = field.attname if field.is_relation else name

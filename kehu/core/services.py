@@ -20,7 +20,14 @@ def regions_load(*, path: Path) -> int:
 
     def walk(nodes, level, parent):
         for node in nodes:
-            rows.append(Region(code=node["code"].ljust(6, "0")[:6] if level < 3 else node["code"], name=node["name"], level=level, parent_id=parent))
+            rows.append(
+                Region(
+                    code=node["code"].ljust(6, "0")[:6] if level < 3 else node["code"],
+                    name=node["name"],
+                    level=level,
+                    parent_id=parent,
+                )
+            )
             walk(node.get("children", []), level + 1, rows[-1].code)
 
     walk(tree, 1, None)
@@ -36,8 +43,6 @@ def recycle_bin_purge(*, now=None) -> int:
     Domains listen to ``recycle.purge`` and delete their own expired records (children first)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.KEHU["RECYCLE_BIN_DAYS"])
     return sum(hooks.emit("recycle.purge", cutoff=cutoff) or [0])
-
-
 
 
 def audit_event_record(*, actor, action: str, target: str, detail: dict) -> None:

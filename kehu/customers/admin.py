@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from kehu.customers.models import CustomField, Customer, PoolRule, Tag
+from kehu.customers.models import Customer, CustomField, PoolRule, Tag
 
 
 @admin.register(CustomField)
@@ -12,7 +12,13 @@ class CustomFieldAdmin(admin.ModelAdmin):
 
 @admin.register(PoolRule)
 class PoolRuleAdmin(admin.ModelAdmin):
-    list_display = ["unit", "owner_cap", "recycle_after_days", "recycle_only_without_deal", "claim_cooldown_days"]
+    list_display = [
+        "unit",
+        "owner_cap",
+        "recycle_after_days",
+        "recycle_only_without_deal",
+        "claim_cooldown_days",
+    ]
 
 
 @admin.register(Tag)

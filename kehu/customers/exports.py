@@ -32,7 +32,14 @@ def _columns():
         (_("Tags"), lambda c: ", ".join(t.name for t in c.tags.all())),
         (_("Owner"), lambda c: str(c.owner) if c.owner_id else _("Public pool")),
         (_("Org unit"), lambda c: str(c.org_unit)),
-        (_("Last follow-up"), lambda c: timezone.localtime(c.last_followup_at).strftime("%Y-%m-%d %H:%M") if c.last_followup_at else ""),
+        (
+            _("Last follow-up"),
+            lambda c: (
+                timezone.localtime(c.last_followup_at).strftime("%Y-%m-%d %H:%M")
+                if c.last_followup_at
+                else ""
+            ),
+        ),
         (_("Next follow-up"), lambda c: c.next_followup_on.isoformat() if c.next_followup_on else ""),
         (_("Created"), lambda c: timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M")),
     ]
@@ -65,7 +72,9 @@ def export_customers(*, actor, rows, fmt: str, filters: dict):
             counter["rows"] += 1
             yield [getter(customer) for _label, getter in columns]
 
-    audit_event_record(actor=actor, action="export", target="customers", detail={"format": fmt, "filters": filters})
+    audit_event_record(
+        actor=actor, action="export", target="customers", detail={"format": fmt, "filters": filters}
+    )
     if fmt == "xlsx":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(_("Customers"))

@@ -8,15 +8,41 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import Region
-from kehu.customers.models import Contact, CustomField, Customer
+from kehu.customers.models import Contact, Customer, CustomField
 
 CUSTOMER_FORM_FIELDS = [
-    "kind", "name", "short_name", "customer_type", "status", "level", "source", "industry",
-    "phone", "phone2", "email", "wechat", "website", "province", "city", "district", "address",
-    "next_followup_on", "notes",
+    "kind",
+    "name",
+    "short_name",
+    "customer_type",
+    "status",
+    "level",
+    "source",
+    "industry",
+    "phone",
+    "phone2",
+    "email",
+    "wechat",
+    "website",
+    "province",
+    "city",
+    "district",
+    "address",
+    "next_followup_on",
+    "notes",
 ]
 CONTACT_FORM_FIELDS = [
-    "name", "title", "department", "reports_to", "mobile", "phone", "email", "wechat", "birthday", "is_primary", "notes",
+    "name",
+    "title",
+    "department",
+    "reports_to",
+    "mobile",
+    "phone",
+    "email",
+    "wechat",
+    "birthday",
+    "is_primary",
+    "notes",
 ]
 
 
@@ -31,7 +57,9 @@ def _custom_form_field(definition: CustomField) -> forms.Field:
     if kind == CustomField.FieldType.NUMBER:
         return forms.DecimalField(**common)
     if kind == CustomField.FieldType.MONEY:
-        return forms.DecimalField(decimal_places=2, min_value=Decimal("-1e12"), max_value=Decimal("1e12"), **common)
+        return forms.DecimalField(
+            decimal_places=2, min_value=Decimal("-1e12"), max_value=Decimal("1e12"), **common
+        )
     if kind == CustomField.FieldType.DATE:
         return forms.DateField(widget=DateInput, **common)
     if kind == CustomField.FieldType.BOOLEAN:
@@ -92,7 +120,10 @@ class CustomerForm(CustomFieldsMixin, forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         model_fields = fields_for_model(Customer, fields=[f for f in CUSTOMER_FORM_FIELDS if f != "website"])
         model_fields["website"] = forms.URLField(
-            label=Customer._meta.get_field("website").verbose_name, required=False, max_length=200, assume_scheme="https"
+            label=Customer._meta.get_field("website").verbose_name,
+            required=False,
+            max_length=200,
+            assume_scheme="https",
         )
         for name in CUSTOMER_FORM_FIELDS:
             self.fields[name] = model_fields[name]
@@ -102,11 +133,19 @@ class CustomerForm(CustomFieldsMixin, forms.Form):
         province = self.data.get("province") or initial.get("province")
         city = self.data.get("city") or initial.get("city")
         self.fields["province"].queryset = Region.objects.filter(level=Region.Level.PROVINCE)
-        self.fields["city"].queryset = Region.objects.filter(level=Region.Level.CITY, parent_id=province or "-")
-        self.fields["district"].queryset = Region.objects.filter(level=Region.Level.DISTRICT, parent_id=city or "-")
+        self.fields["city"].queryset = Region.objects.filter(
+            level=Region.Level.CITY, parent_id=province or "-"
+        )
+        self.fields["district"].queryset = Region.objects.filter(
+            level=Region.Level.DISTRICT, parent_id=city or "-"
+        )
         for name, target in (("province", "city"), ("city", "district")):
             self.fields[name].widget.attrs.update(
-                {"hx-get": f"/customers/regions/?child={target}", "hx-target": f"#id_{target}", "hx-trigger": "change"}
+                {
+                    "hx-get": f"/customers/regions/?child={target}",
+                    "hx-target": f"#id_{target}",
+                    "hx-trigger": "change",
+                }
             )
         self.add_custom_fields(instance.custom if instance else None)
 
@@ -114,7 +153,9 @@ class CustomerForm(CustomFieldsMixin, forms.Form):
         return {name: self.cleaned_data.get(name) for name in CUSTOMER_FORM_FIELDS}
 
     def tag_names(self) -> list[str]:
-        return [t.strip() for t in self.cleaned_data.get("tags", "").replace("，", ",").split(",") if t.strip()]
+        return [
+            t.strip() for t in self.cleaned_data.get("tags", "").replace("，", ",").split(",") if t.strip()
+        ]
 
 
 class ContactForm(CustomFieldsMixin, forms.Form):

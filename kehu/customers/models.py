@@ -9,7 +9,15 @@ from kehu.core.search import SearchTextField
 from kehu.users.models import OrgUnit
 from kehu.users.scoping import ScopeSpec
 
-HISTORY_EXCLUDED = ["search_text", "name_key", "phone_key", "email_key", "pinyin", "pinyin_initials", "updated_at"]
+HISTORY_EXCLUDED = [
+    "search_text",
+    "name_key",
+    "phone_key",
+    "email_key",
+    "pinyin",
+    "pinyin_initials",
+    "updated_at",
+]
 
 
 class Tag(TimeStampedModel):
@@ -93,7 +101,9 @@ class Customer(SoftDeleteModel, VersionedModel, TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="owned_customers",
     )
-    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+"
+    )
     notes = models.TextField(_("notes"), blank=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     last_followup_at = models.DateTimeField(_("last follow-up"), null=True, blank=True)
@@ -102,10 +112,19 @@ class Customer(SoftDeleteModel, VersionedModel, TimeStampedModel):
     pool_reason = models.CharField(_("pool reason"), max_length=255, blank=True)
     claimed_at = models.DateTimeField(_("owned since"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     # Derived columns kept by the services: collision keys, pinyin sort key and the search tokens.
@@ -157,7 +176,9 @@ class CustomerShare(TimeStampedModel):
     """Gives one user access to a customer they do not own (a rep's colleague helping on an account)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_shares"
+    )
     can_edit = models.BooleanField(_("can edit"), default=False)
 
     class Meta:
@@ -168,12 +189,19 @@ class CustomerShare(TimeStampedModel):
 class Contact(SoftDeleteModel, VersionedModel, TimeStampedModel):
     """A person at a customer. `reports_to` draws the customer's org chart."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
+    )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     title = models.CharField(pgettext_lazy("job title", "title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     reports_to = models.ForeignKey(
-        "self", verbose_name=_("reports to"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        "self",
+        verbose_name=_("reports to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
     )
     mobile = models.CharField(_("mobile"), max_length=32, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -218,11 +246,15 @@ class CustomField(TimeStampedModel):
         BOOLEAN = "boolean", _("Yes / no")
 
     entity = models.CharField(_("applies to"), max_length=16, choices=Entity.choices)
-    key = models.SlugField(_("key"), max_length=40, help_text=_("Lower-case letters, digits and underscores."))
+    key = models.SlugField(
+        _("key"), max_length=40, help_text=_("Lower-case letters, digits and underscores.")
+    )
     label_zh = models.CharField(_("label (Chinese)"), max_length=60)
     label_en = models.CharField(_("label (English)"), max_length=60)
     field_type = models.CharField(_("type"), max_length=16, choices=FieldType.choices)
-    choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("For choice fields: a list of options."))
+    choices = models.JSONField(
+        _("choices"), default=list, blank=True, help_text=_("For choice fields: a list of options.")
+    )
     required = models.BooleanField(_("required"), default=False)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(_("active"), default=True)
@@ -243,17 +275,20 @@ class CustomField(TimeStampedModel):
 class PoolRule(TimeStampedModel):
     """Public-pool rules of one unit (the nearest unit up the tree with a rule applies)."""
 
-    unit = models.OneToOneField(OrgUnit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="pool_rule")
+    unit = models.OneToOneField(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="pool_rule"
+    )
     owner_cap = models.PositiveIntegerField(
         _("customers a rep may own"), null=True, blank=True, help_text=_("Empty means no limit.")
     )
     recycle_after_days = models.PositiveIntegerField(
-        _("recycle after days without follow-up"), null=True, blank=True, help_text=_("Empty turns recycling off.")
+        _("recycle after days without follow-up"),
+        null=True,
+        blank=True,
+        help_text=_("Empty turns recycling off."),
     )
     recycle_only_without_deal = models.BooleanField(_("only customers without a deal"), default=False)
-    claim_cooldown_days = models.PositiveIntegerField(
-        _("days before a releasing rep may reclaim"), default=0
-    )
+    claim_cooldown_days = models.PositiveIntegerField(_("days before a releasing rep may reclaim"), default=0)
 
     class Meta:
         verbose_name = _("pool rule")
@@ -284,3 +319,6 @@ class RecentView(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "customer"], name="recent_view_unique")]
         indexes = [models.Index(fields=["user", "-viewed_at"], name="recent_view_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.customer_id}"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.search import parse_query
-from kehu.customers.models import Contact, CustomField, Customer, RecentView, Tag
+from kehu.customers.models import Contact, Customer, CustomField, RecentView, Tag
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 
@@ -125,7 +125,12 @@ def _apply_search(qs: QuerySet, raw: str) -> QuerySet:
 
 
 def customer_list(
-    *, actor: User, filters: CustomerFilters | None = None, sort: str = "updated", cursor: str | None = None, size: int = 25
+    *,
+    actor: User,
+    filters: CustomerFilters | None = None,
+    sort: str = "updated",
+    cursor: str | None = None,
+    size: int = 25,
 ) -> Page:
     qs = _apply_filters(customer_scope(actor), actor=actor, filters=filters or CustomerFilters())
     qs = qs.select_related("owner", "org_unit", "province", "city").prefetch_related(
@@ -208,7 +213,9 @@ def customers_to_follow_up(*, actor: User, limit: int = 10) -> list[Customer]:
 
 def recently_viewed(*, actor: User, limit: int = 8) -> list[Customer]:
     ids = list(
-        RecentView.objects.filter(user=actor).order_by("-viewed_at").values_list("customer_id", flat=True)[:limit]
+        RecentView.objects.filter(user=actor)
+        .order_by("-viewed_at")
+        .values_list("customer_id", flat=True)[:limit]
     )
     found = {c.pk: c for c in customer_scope(actor).filter(pk__in=ids)}
     return [found[i] for i in ids if i in found]
@@ -267,7 +274,9 @@ def contact_scope(actor: User) -> QuerySet:
     return Contact.objects.filter(scoping.visible_q(actor, Contact), customer__deleted_at__isnull=True)
 
 
-def contact_list(*, actor: User, customer: Customer | None = None, q: str = "", cursor=None, size: int = 25) -> Page:
+def contact_list(
+    *, actor: User, customer: Customer | None = None, q: str = "", cursor=None, size: int = 25
+) -> Page:
     qs = contact_scope(actor).select_related("customer", "reports_to")
     if customer is not None:
         qs = qs.filter(customer=customer)
@@ -277,7 +286,7 @@ def contact_list(*, actor: User, customer: Customer | None = None, q: str = "", 
             return Page(items=[], next_cursor=None)
         qs = qs.filter(search_text__fts=parsed)
         for han in parsed.han_rechecks:
-            qs = qs.filter(name__contains=han)
+            qs = qs.filter(Q(name__contains=han) | Q(customer__name__contains=han))
     return keyset_page(qs, ordering=["-updated_at", "-id"], cursor=cursor, size=size)
 
 
@@ -324,11 +333,24 @@ def search(*, actor: User, q: str, limit: int = 10) -> dict:
         customers = customers.filter(Q(name__contains=han) | Q(short_name__contains=han))
     contacts = contact_scope(actor).filter(search_text__fts=parsed)
     for han in parsed.han_rechecks:
-        contacts = contacts.filter(name__contains=han)
+        contacts = contacts.filter(Q(name__contains=han) | Q(customer__name__contains=han))
     found_customers = list(customers.select_related("owner").order_by("-id")[: limit * 3])
     term = q.strip().lower()
-    found_customers.sort(key=lambda c: (c.name != q.strip(), not c.name.startswith(q.strip()), c.pinyin_initials != term, -c.pk))
+    found_customers.sort(
+        key=lambda c: (
+            c.name != q.strip(),
+            not c.name.startswith(q.strip()),
+            c.pinyin_initials != term,
+            -c.pk,
+        )
+    )
     return {
         "customers": found_customers[:limit],
         "contacts": list(contacts.select_related("customer").order_by("-id")[:limit]),
     }
+
+
+def deleted_contacts(*, actor: User) -> QuerySet:
+    if not scoping.is_system_admin(actor):
+        return Contact.all_objects.none()
+    return Contact.all_objects.filter(deleted_at__isnull=False).select_related("customer", "deleted_by")

@@ -14,20 +14,55 @@ from kehu.core.search import index_tokens, pinyin_forms
 from kehu.core.text import normalise_email, normalise_name, normalise_phone
 from kehu.customers.custom_fields import clean_custom
 from kehu.customers.exceptions import CustomerCollision, OwnerCapReached
-from kehu.customers.models import Contact, CustomField, Customer, CustomerShare, PoolRule, RecentView, Tag
+from kehu.customers.models import Contact, Customer, CustomerShare, CustomField, PoolRule, RecentView, Tag
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 from kehu.users.services import primary_unit_of
 
 CUSTOMER_FIELDS = {
-    "kind", "name", "short_name", "customer_type", "source", "industry", "level", "status", "province", "city",
-    "district", "address", "phone", "phone2", "email", "wechat", "website", "notes", "next_followup_on",
+    "kind",
+    "name",
+    "short_name",
+    "customer_type",
+    "source",
+    "industry",
+    "level",
+    "status",
+    "province",
+    "city",
+    "district",
+    "address",
+    "phone",
+    "phone2",
+    "email",
+    "wechat",
+    "website",
+    "notes",
+    "next_followup_on",
 }
 CONTACT_FIELDS = {
-    "name", "title", "department", "reports_to", "mobile", "phone", "email", "wechat", "birthday", "is_primary",
+    "name",
+    "title",
+    "department",
+    "reports_to",
+    "mobile",
+    "phone",
+    "email",
+    "wechat",
+    "birthday",
+    "is_primary",
     "notes",
 }
-DERIVED = ["name_key", "phone_key", "email_key", "pinyin", "pinyin_initials", "search_text", "org_unit", "custom"]
+DERIVED = [
+    "name_key",
+    "phone_key",
+    "email_key",
+    "pinyin",
+    "pinyin_initials",
+    "search_text",
+    "org_unit",
+    "custom",
+]
 
 
 # --- derived columns --------------------------------------------------------------------------------------------
@@ -48,14 +83,23 @@ def customer_derive(customer: Customer) -> None:
     )
 
 
-def contact_derive(contact: Contact) -> None:
+def contact_derive(contact: Contact, *, company: str | None = None) -> None:
+    """Keys and search tokens of a contact; the company name is indexed too, so "张 蓝海" finds 张 at 蓝海."""
     contact.mobile_key = normalise_phone(contact.mobile)
     contact.email_key = normalise_email(contact.email)
     contact.search_text = index_tokens(
-        texts=[contact.name],
+        texts=[contact.name, company if company is not None else contact.customer.name],
         phones=[contact.mobile_key, normalise_phone(contact.phone)],
         emails=[contact.email_key],
     )
+
+
+def _reindex_contacts(customer: Customer) -> None:
+    """A renamed customer's contacts carry the new company name in their search tokens."""
+    contacts = list(Contact.all_objects.filter(customer=customer))
+    for contact in contacts:
+        contact_derive(contact, company=customer.name)
+    Contact.all_objects.bulk_update(contacts, ["search_text"], batch_size=500)
 
 
 # --- collision (撞单) -------------------------------------------------------------------------------------------
@@ -180,7 +224,9 @@ def customer_create(
     if owner is None and org_unit is None:
         owner = actor
     if owner is not None:
-        if owner.pk != actor.pk and not scoping.can_assign_in(actor, getattr(primary_unit_of(owner), "pk", None)):
+        if owner.pk != actor.pk and not scoping.can_assign_in(
+            actor, getattr(primary_unit_of(owner), "pk", None)
+        ):
             raise PermissionDenied(_("You may not assign customers to this user."))
         unit = primary_unit_of(owner)
         if unit is None:
@@ -196,7 +242,7 @@ def customer_create(
         customer.pooled_at = timezone.now()
     customer.custom = clean_custom(CustomField.Entity.CUSTOMER, custom)
     customer_derive(customer)
-    validate(customer, exclude=DERIVED + ["owner", "created_by"])
+    validate(customer, exclude=[*DERIVED, "owner", "created_by"])
     _check_regions(customer)
     _refuse_collision(customer, actor=actor, override=override_collision)
     save_audited(customer, actor=actor, bump_version=False)
@@ -234,11 +280,13 @@ def customer_update(
     if not changed and not tags_changed:
         return customer
     customer_derive(customer)
-    validate(customer, exclude=DERIVED + ["owner", "created_by"])
+    validate(customer, exclude=[*DERIVED, "owner", "created_by"])
     _check_regions(customer)
     if changed & {"name", "phone", "email"}:
         _refuse_collision(customer, actor=actor, override=override_collision)
     save_audited(customer, actor=actor)
+    if "name" in changed:
+        _reindex_contacts(customer)
     if tags_changed:
         customer.tags.set(new_tags)
     return customer
@@ -247,7 +295,9 @@ def customer_update(
 @transaction.atomic
 def customer_delete(*, actor: User, customer: Customer) -> None:
     """Move to the recycle bin (restorable by a system admin for the retention period)."""
-    customer = Customer.all_objects.select_for_update().get(pk=customer.pk)  # never save a caller's stale copy
+    customer = Customer.all_objects.select_for_update().get(
+        pk=customer.pk
+    )  # never save a caller's stale copy
     if not scoping.can_edit(actor, customer):
         raise PermissionDenied()
     customer.deleted_at = timezone.now()
@@ -336,15 +386,22 @@ def customer_claim(*, actor: User, customer: Customer) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.owner_id is not None:
         raise ValidationFailed(_("This customer is no longer in the pool."))
-    if scoping.scope_for(actor).read_only or customer.org_unit_id not in (
-        scoping.scope_for(actor).pool_units | scoping.scope_for(actor).read_units
-    ) and not scoping.is_system_admin(actor):
+    if scoping.scope_for(actor).read_only or (
+        customer.org_unit_id
+        not in (scoping.scope_for(actor).pool_units | scoping.scope_for(actor).read_units)
+        and not scoping.is_system_admin(actor)
+    ):
         raise PermissionDenied()
     rule = pool_rule_for(customer.org_unit)
     if rule and rule.claim_cooldown_days and customer.pooled_at:
-        released_by_actor = customer.history.filter(
-            history_change_reason__in=["released", "recycled"], history_date__gte=customer.pooled_at - timedelta(seconds=5)
-        ).order_by("-history_id").first()
+        released_by_actor = (
+            customer.history.filter(
+                history_change_reason__in=["released", "recycled"],
+                history_date__gte=customer.pooled_at - timedelta(seconds=5),
+            )
+            .order_by("-history_id")
+            .first()
+        )
         previous = released_by_actor.prev_record if released_by_actor else None
         if (
             previous is not None
@@ -372,7 +429,9 @@ def customer_release(*, actor: User, customer: Customer, reason: str) -> Custome
     previous = customer.owner
     _set_owner(actor=actor, customer=customer, owner=None, event="released", reason=reason.strip())
     if previous.pk != actor.pk:
-        _notify(previous, "customer_released", {"customer": customer.name, "reason": reason.strip()}, customer)
+        _notify(
+            previous, "customer_released", {"customer": customer.name, "reason": reason.strip()}, customer
+        )
     return customer
 
 
@@ -400,7 +459,12 @@ def pool_recycle_due(*, now=None) -> int:
                 previous = customer.owner
                 reason = _("No follow-up for %(days)s days") % {"days": rule.recycle_after_days}
                 _set_owner(actor=None, customer=customer, owner=None, event="recycled", reason=reason)
-                _notify(previous, "customer_recycled", {"customer": customer.name, "days": rule.recycle_after_days}, customer)
+                _notify(
+                    previous,
+                    "customer_recycled",
+                    {"customer": customer.name, "days": rule.recycle_after_days},
+                    customer,
+                )
                 moved += 1
     return moved
 
@@ -445,7 +509,9 @@ def customer_merge(*, actor: User, survivor: Customer, merged: Customer) -> Cust
         save_audited(contact, actor=actor, reason="merged")
     survivor.tags.add(*merged.tags.all())
     for share in CustomerShare.objects.filter(customer=merged):
-        CustomerShare.objects.get_or_create(customer=survivor, user=share.user, defaults={"can_edit": share.can_edit})
+        CustomerShare.objects.get_or_create(
+            customer=survivor, user=share.user, defaults={"can_edit": share.can_edit}
+        )
     moved = {"contacts": len(contacts)}
     for result in hooks.emit("customer.merged", actor=actor, survivor=survivor, merged=merged):
         moved.update(result or {})
@@ -462,7 +528,13 @@ def customer_merge(*, actor: User, survivor: Customer, merged: Customer) -> Cust
         actor=actor,
         customer=survivor,
         event="merged",
-        data={"merged_id": merged.pk, "merged_name": merged.name, "email": merged_email, **moved, "filled": filled},
+        data={
+            "merged_id": merged.pk,
+            "merged_name": merged.name,
+            "email": merged_email,
+            **moved,
+            "filled": filled,
+        },
     )
     return survivor
 
@@ -472,20 +544,26 @@ def customers_hand_over(*, actor: User, user: User, successor: User) -> dict:
     count = 0
     for customer in Customer.objects.filter(owner=user).select_for_update():
         _set_owner(
-            actor=actor, customer=customer, owner=successor, event="handed_over", reason=_("Handover from %(user)s") % {"user": user}
+            actor=actor,
+            customer=customer,
+            owner=successor,
+            event="handed_over",
+            reason=_("Handover from %(user)s") % {"user": user},
         )
         count += 1
     for share in CustomerShare.objects.filter(user=user):
-        CustomerShare.objects.get_or_create(customer=share.customer, user=successor, defaults={"can_edit": share.can_edit})
+        CustomerShare.objects.get_or_create(
+            customer=share.customer, user=successor, defaults={"can_edit": share.can_edit}
+        )
     return {"customers": count}
 
 
 def customer_touch_followup(*, customer: Customer, at, next_on=None) -> None:
     """Called by the timeline when a follow-up is logged; not a user edit, so no version bump."""
     # Compared in the database, not on the caller's copy, so an older entry never moves the date back.
-    Customer.objects.filter(pk=customer.pk).filter(Q(last_followup_at__isnull=True) | Q(last_followup_at__lt=at)).update(
-        last_followup_at=at
-    )
+    Customer.objects.filter(pk=customer.pk).filter(
+        Q(last_followup_at__isnull=True) | Q(last_followup_at__lt=at)
+    ).update(last_followup_at=at)
     if next_on is not None:
         Customer.objects.filter(pk=customer.pk).update(next_followup_on=next_on)
 
@@ -512,7 +590,9 @@ def customers_bulk(*, actor: User, customers: list[Customer], action: str, **par
     for customer in customers:
         try:
             if action == "assign":
-                customer_assign(actor=actor, customer=customer, owner=params["owner"], reason=params.get("reason", ""))
+                customer_assign(
+                    actor=actor, customer=customer, owner=params["owner"], reason=params.get("reason", "")
+                )
             elif action == "release":
                 customer_release(actor=actor, customer=customer, reason=params.get("reason", ""))
             elif action == "tag":
@@ -558,12 +638,16 @@ def contact_create(*, actor: User, customer: Customer, data: dict, custom: dict 
     _check_reports_to(contact)
     save_audited(contact, actor=actor, bump_version=False)
     if contact.is_primary:
-        Contact.objects.filter(customer=customer, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+        Contact.objects.filter(customer=customer, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False
+        )
     return contact
 
 
 @transaction.atomic
-def contact_update(*, actor: User, contact: Contact, data: dict, version: int | None, custom: dict | None = None) -> Contact:
+def contact_update(
+    *, actor: User, contact: Contact, data: dict, version: int | None, custom: dict | None = None
+) -> Contact:
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if not scoping.can_edit(actor, contact):
         raise PermissionDenied()
@@ -581,9 +665,9 @@ def contact_update(*, actor: User, contact: Contact, data: dict, version: int | 
     _check_reports_to(contact)
     save_audited(contact, actor=actor)
     if contact.is_primary:
-        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(
-            is_primary=False
-        )
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
     return contact
 
 

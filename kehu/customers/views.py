@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,8 +14,15 @@ from kehu.core.web import apply_error, flash_error, render_page, stale_context
 from kehu.customers import selectors, services
 from kehu.customers.exceptions import CustomerCollision
 from kehu.customers.exports import export_customers
-from kehu.customers.forms import AssignForm, ContactForm, CustomerForm, MergeForm, ReleaseForm, SavedFilterForm
-from kehu.customers.models import CustomField, Customer, SavedFilter, Tag
+from kehu.customers.forms import (
+    AssignForm,
+    ContactForm,
+    CustomerForm,
+    MergeForm,
+    ReleaseForm,
+    SavedFilterForm,
+)
+from kehu.customers.models import Customer, CustomField, SavedFilter, Tag
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users, units_visible
 
@@ -88,12 +95,14 @@ def customer_bulk(request):
         filter_query = QueryDict(request.POST.get("filter_query", ""))
         filters = selectors.CustomerFilters.from_params(filter_query)
         if ids:
-            rows = [c for c in selectors.customers_get_many_for(actor=request.user, ids=ids)]
+            rows = selectors.customers_get_many_for(actor=request.user, ids=ids)
             detail = {"ids": [c.pk for c in rows]}
         else:
             rows = selectors.customer_export_rows(actor=request.user, filters=filters)
             detail = dict(filter_query.items())
-        return export_customers(actor=request.user, rows=rows, fmt=action.removeprefix("export_"), filters=detail)
+        return export_customers(
+            actor=request.user, rows=rows, fmt=action.removeprefix("export_"), filters=detail
+        )
     customers = selectors.customers_get_many_for(actor=request.user, ids=ids)
     if not customers:
         messages.warning(request, _("Select at least one customer."))
@@ -106,7 +115,9 @@ def customer_bulk(request):
             return redirect(request.POST.get("next") or "customers:list")
         params["owner"] = owner
     elif action == "tag":
-        params["tags"] = [t.strip() for t in request.POST.get("tags", "").replace("，", ",").split(",") if t.strip()]
+        params["tags"] = [
+            t.strip() for t in request.POST.get("tags", "").replace("，", ",").split(",") if t.strip()
+        ]
         if not params["tags"]:
             messages.error(request, _("Enter at least one tag."))
             return redirect(request.POST.get("next") or "customers:list")
@@ -157,7 +168,9 @@ def customer_create(request):
         if customer is not None:
             messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
             return redirect("customers:detail", customer_id=customer.pk)
-    return render(request, "customers/form.html", {"form": form, "is_manager": scoping.is_manager(request.user)})
+    return render(
+        request, "customers/form.html", {"form": form, "is_manager": scoping.is_manager(request.user)}
+    )
 
 
 @login_required
@@ -249,7 +262,9 @@ def customer_release(request, customer_id: int):
     form = ReleaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_release(actor=request.user, customer=customer, reason=form.cleaned_data["reason"])
+            services.customer_release(
+                actor=request.user, customer=customer, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, _("“%(name)s” is back in the public pool.") % {"name": customer.name})
             return redirect("customers:list")
         except ApplicationError as exc:
@@ -264,7 +279,10 @@ def customer_assign(request, customer_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_assign(
-                actor=request.user, customer=customer, owner=form.cleaned_data["owner"], reason=form.cleaned_data["reason"]
+                actor=request.user,
+                customer=customer,
+                owner=form.cleaned_data["owner"],
+                reason=form.cleaned_data["reason"],
             )
             messages.success(request, _("Assigned to %(owner)s.") % {"owner": form.cleaned_data["owner"]})
             return redirect("customers:detail", customer_id=customer.pk)
@@ -276,7 +294,9 @@ def customer_assign(request, customer_id: int):
 @login_required
 def pool(request):
     try:
-        page = selectors.pool_list(actor=request.user, q=request.GET.get("q", ""), cursor=request.GET.get("cursor"))
+        page = selectors.pool_list(
+            actor=request.user, q=request.GET.get("q", ""), cursor=request.GET.get("cursor")
+        )
     except ApplicationError as exc:
         flash_error(request, exc)
         return redirect("customers:pool")
@@ -285,18 +305,28 @@ def pool(request):
     return render_page(
         request,
         "customers/pool.html",
-        {"page": page, "q": request.GET.get("q", ""), "query": query.urlencode(), "can_assign": scoping.is_manager(request.user)},
+        {
+            "page": page,
+            "q": request.GET.get("q", ""),
+            "query": query.urlencode(),
+            "can_assign": scoping.is_manager(request.user),
+        },
         partial="rows",
     )
 
 
 @login_required
 def contact_list(request):
-    page = selectors.contact_list(actor=request.user, q=request.GET.get("q", ""), cursor=request.GET.get("cursor"))
+    page = selectors.contact_list(
+        actor=request.user, q=request.GET.get("q", ""), cursor=request.GET.get("cursor")
+    )
     query = request.GET.copy()
     query.pop("cursor", None)
     return render_page(
-        request, "customers/contacts.html", {"page": page, "q": request.GET.get("q", ""), "query": query.urlencode()}, partial="rows"
+        request,
+        "customers/contacts.html",
+        {"page": page, "q": request.GET.get("q", ""), "query": query.urlencode()},
+        partial="rows",
     )
 
 
@@ -339,7 +369,12 @@ def contact_edit(request, contact_id: int):
     return render(
         request,
         "customers/contact_form.html",
-        {"form": form, "customer": contact.customer, "contact": contact, "history": selectors.contact_history(contact=contact)},
+        {
+            "form": form,
+            "customer": contact.customer,
+            "contact": contact,
+            "history": selectors.contact_history(contact=contact),
+        },
     )
 
 
@@ -381,7 +416,9 @@ def merge(request):
     preview = None
     if form.is_bound and form.is_valid():
         try:
-            survivor = selectors.customer_get_for(actor=request.user, customer_id=form.cleaned_data["survivor"])
+            survivor = selectors.customer_get_for(
+                actor=request.user, customer_id=form.cleaned_data["survivor"]
+            )
             merged = selectors.customer_get_for(actor=request.user, customer_id=form.cleaned_data["merged"])
             preview = {"survivor": survivor, "merged": merged}
             if request.method == "POST":
@@ -394,17 +431,6 @@ def merge(request):
 
 
 @login_required
-def recycle_bin(request):
-    if not scoping.is_system_admin(request.user):
-        return render(request, "403.html", status=403)
-    return render(
-        request,
-        "customers/recycle_bin.html",
-        {"customers": selectors.deleted_customers(actor=request.user)[:200], "days": settings.KEHU["RECYCLE_BIN_DAYS"]},
-    )
-
-
-@login_required
 @require_POST
 def customer_restore(request, customer_id: int):
     customer = selectors.deleted_customer_get_for(actor=request.user, customer_id=customer_id)
@@ -413,5 +439,18 @@ def customer_restore(request, customer_id: int):
         messages.success(request, _("“%(name)s” restored.") % {"name": customer.name})
     except ApplicationError as exc:
         flash_error(request, exc)
-    return redirect("customers:recycle_bin")
+    return redirect("activities:recycle_bin")
 
+
+@login_required
+@require_POST
+def contact_restore(request, contact_id: int):
+    contact = selectors.deleted_contacts(actor=request.user).filter(pk=contact_id).first()
+    if contact is None:
+        raise Http404
+    try:
+        services.contact_restore(actor=request.user, contact=contact)
+        messages.success(request, _("“%(name)s” restored.") % {"name": contact.name})
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    return redirect("activities:recycle_bin")

@@ -265,7 +265,9 @@ class _Generator:
         for cid in ids:
             row, company, created, updated, domain = self.customer(cid)
             customers.append(row)
-            found = self.contacts(cid, company=company, created=created, updated=updated, domain=domain)
+            found = self.contacts(
+                cid, company_name=row[4], company=company, created=created, updated=updated, domain=domain
+            )
             if found:
                 contacts.append((cid, found))
             if r() < TAG_SHARE:
@@ -339,7 +341,7 @@ class _Generator:
         )  # fmt: skip
         return customer, company, created, updated, domain
 
-    def contacts(self, cid: int, *, company: bool, created, updated, domain: str) -> list[tuple]:
+    def contacts(self, cid: int, *, company_name: str, company: bool, created, updated, domain: str) -> list[tuple]:
         r = self.rng.random
         if company:
             x = r()
@@ -357,7 +359,7 @@ class _Generator:
             # Contacts take the odd slots of the mobile permutation, customers the even ones.
             row.mobile = self.mobile(2 * (4 * cid + level) + 1)
             row.email = f"{self.slug(row.name)}.{cid}{level}@{domain}" if domain and r() < 0.5 else ""
-            contact_derive(row)
+            contact_derive(row, company=company_name)
             stamp = self.ts(created + (updated - created) * r() * 0.2)
             found.append(
                 (

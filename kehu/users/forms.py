@@ -18,7 +18,9 @@ class LanguageForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100, help_text=_("What the token is for, e.g. “ERP sync”."))
+    name = forms.CharField(
+        label=_("Token name"), max_length=100, help_text=_("What the token is for, e.g. “ERP sync”.")
+    )
 
 
 class DeactivateForm(forms.Form):

@@ -14,7 +14,12 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
     successor = models.ForeignKey(
-        "self", verbose_name=_("successor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        verbose_name=_("successor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -36,7 +41,12 @@ class OrgUnit(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEAM)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
 
@@ -65,8 +75,12 @@ class Role(models.TextChoices):
 class Membership(TimeStampedModel):
     """One role per user per unit."""
 
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
 
     class Meta:
@@ -81,7 +95,9 @@ class Membership(TimeStampedModel):
 class ApiToken(TimeStampedModel):
     """A personal API token. Only a SHA-256 of the secret is stored; the secret is shown once at creation."""
 
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)

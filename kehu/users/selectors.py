@@ -11,9 +11,9 @@ def staff_list(*, actor: User) -> QuerySet:
     qs = User.objects.all()
     if not scope.is_system_admin:
         qs = qs.filter(memberships__unit_id__in=scope.admin_units).distinct()
-    return qs.prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("unit"))).order_by(
-        "-is_active", "username"
-    )
+    return qs.prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.select_related("unit"))
+    ).order_by("-is_active", "username")
 
 
 def staff_get_for(*, actor: User, user_id) -> User:
@@ -28,9 +28,12 @@ def assignable_users(*, actor: User) -> QuerySet:
 
 
 def successor_candidates(*, actor: User, leaving: User) -> QuerySet:
-    return User.objects.filter(is_active=True).exclude(pk=leaving.pk).filter(
-        Q(pk__in=staff_list(actor=actor).values("pk")) | Q(pk=actor.pk)
-    ).order_by("username")
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(pk=leaving.pk)
+        .filter(Q(pk__in=staff_list(actor=actor).values("pk")) | Q(pk=actor.pk))
+        .order_by("username")
+    )
 
 
 def tokens_of(*, actor: User) -> QuerySet:

@@ -12,8 +12,15 @@ from kehu.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from kehu.users import scoping
 from kehu.users.models import ApiToken, Membership, OrgUnit, Role, User
 
-TOKEN_PREFIX = "kehu_"
-ROLE_PRIORITY = [Role.SALES_REP, Role.SERVICE_AGENT, Role.MANAGER, Role.UNIT_ADMIN, Role.ANALYST, Role.SYSTEM_ADMIN]
+TOKEN_PREFIX = "kehu_"  # noqa: S105 - a public prefix, not a secret
+ROLE_PRIORITY = [
+    Role.SALES_REP,
+    Role.SERVICE_AGENT,
+    Role.MANAGER,
+    Role.UNIT_ADMIN,
+    Role.ANALYST,
+    Role.SYSTEM_ADMIN,
+]
 
 
 @transaction.atomic
@@ -138,7 +145,11 @@ def api_token_authenticate(*, secret: str) -> User | None:
     """The active user behind a valid, unrevoked token; records the last use (at most once a minute)."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(secret), revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash(secret), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -48,14 +48,20 @@ def profile(request):
         token_form = TokenForm(request.POST)
         if token_form.is_valid():
             try:
-                _token, new_secret = services.api_token_create(actor=request.user, name=token_form.cleaned_data["name"])
+                _token, new_secret = services.api_token_create(
+                    actor=request.user, name=token_form.cleaned_data["name"]
+                )
                 token_form = TokenForm()
             except ApplicationError as exc:
                 apply_error(token_form, exc)
     return render(
         request,
         "users/profile.html",
-        {"token_form": token_form, "tokens": selectors.tokens_of(actor=request.user), "new_secret": new_secret},
+        {
+            "token_form": token_form,
+            "tokens": selectors.tokens_of(actor=request.user),
+            "new_secret": new_secret,
+        },
     )
 
 
@@ -91,7 +97,9 @@ def deactivate(request, user_id: int):
         else:
             messages.success(
                 request,
-                _("%(user)s is deactivated; %(customers)s customers and %(tasks)s tasks moved to %(successor)s.")
+                _(
+                    "%(user)s is deactivated; %(customers)s customers and %(tasks)s tasks moved to %(successor)s."
+                )
                 % {
                     "user": leaving,
                     "customers": moved.get("customers", 0),

@@ -20,7 +20,9 @@ def log_in(page, base, user, password):
     expect(page.locator("[data-testid=user-menu]")).to_be_visible()
 
 
-def test_rep_creates_a_customer_logs_a_follow_up_and_finds_it_by_initials(browser_page, live_server, org, regions):
+def test_rep_creates_a_customer_logs_a_follow_up_and_finds_it_by_initials(
+    browser_page, live_server, org, regions
+):
     page, base = browser_page, live_server.url
     log_in(page, base, org.rep_a, org.password)
 
@@ -57,7 +59,9 @@ def test_rep_creates_a_customer_logs_a_follow_up_and_finds_it_by_initials(browse
     page.screenshot(path="test-artifacts/customer-detail-zh.png", full_page=True)
 
 
-def test_switching_language_shows_the_same_page_in_the_other_language(browser_page, live_server, org, make_customer):
+def test_switching_language_shows_the_same_page_in_the_other_language(
+    browser_page, live_server, org, make_customer
+):
     page, base = browser_page, live_server.url
     customer = make_customer(org.rep_a, name="杭州青山茶业有限公司")
     log_in(page, base, org.rep_a, org.password)

@@ -61,8 +61,13 @@ def test_a_forbidden_attachment_type_is_refused_and_nothing_is_saved(org, login,
 def test_the_dashboard_shows_due_and_overdue_tasks_and_follow_ups(org, login, make_customer):
     customer = make_customer(org.rep_a, name="看板客户", next_followup_on=timezone.localdate())
     now = timezone.now()
-    services.task_create(actor=org.rep_a, data={"title": "逾期的任务", "due_at": now - timedelta(days=2), "customer": customer})
-    services.task_create(actor=org.rep_a, data={"title": "今天的任务", "due_at": timezone.localtime().replace(hour=23, minute=0)})
+    services.task_create(
+        actor=org.rep_a, data={"title": "逾期的任务", "due_at": now - timedelta(days=2), "customer": customer}
+    )
+    services.task_create(
+        actor=org.rep_a,
+        data={"title": "今天的任务", "due_at": timezone.localtime().replace(hour=23, minute=0)},
+    )
     services.task_create(actor=org.rep_a2, data={"title": "别人的任务", "due_at": now - timedelta(days=1)})
     html = login(org.rep_a).get("/").content.decode()
     assert "逾期的任务" in html and "今天的任务" in html and "看板客户" in html
@@ -75,7 +80,13 @@ def test_creating_and_completing_a_task_from_the_customer_page(org, login, make_
     due = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     client.post(
         "/tasks/new/",
-        {"customer": customer.pk, "title": "寄送样品", "due_at": due, "priority": "high", "assignee": org.rep_a2.pk},
+        {
+            "customer": customer.pk,
+            "title": "寄送样品",
+            "due_at": due,
+            "priority": "high",
+            "assignee": org.rep_a2.pk,
+        },
     )
     task = Task.objects.get(title="寄送样品")
     assert task.customer == customer and task.assignee == org.rep_a2
@@ -89,7 +100,8 @@ def test_task_list_has_a_query_budget(org, login, make_customer, django_assert_m
     customer = make_customer(org.rep_a, name="预算任务客户")
     for i in range(30):
         services.task_create(
-            actor=org.rep_a, data={"title": f"任务{i}", "due_at": timezone.now() + timedelta(hours=i), "customer": customer}
+            actor=org.rep_a,
+            data={"title": f"任务{i}", "due_at": timezone.now() + timedelta(hours=i), "customer": customer},
         )
     client = login(org.rep_a)
     client.get("/tasks/")
@@ -99,7 +111,9 @@ def test_task_list_has_a_query_budget(org, login, make_customer, django_assert_m
 
 
 def test_notifications_render_in_the_readers_language_and_can_be_marked_read(org, login):
-    services.notification_send(recipient=org.rep_a, kind="customer_released", params={"customer": "某公司", "reason": "无需求"})
+    services.notification_send(
+        recipient=org.rep_a, kind="customer_released", params={"customer": "某公司", "reason": "无需求"}
+    )
     client = login(org.rep_a)
     english = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "某公司" in english and "released to the pool" in english

@@ -17,7 +17,11 @@ def field(bound_field, **attrs):
     else:
         base = "form-control"
     css = f"{base} {classes} {'is-invalid' if bound_field.errors else ''}".strip()
-    return {"f": bound_field, "widget_html": bound_field.as_widget(attrs={"class": css, **attrs}), "checkbox": base == "form-check-input"}
+    return {
+        "f": bound_field,
+        "widget_html": bound_field.as_widget(attrs={"class": css, **attrs}),
+        "checkbox": base == "form-check-input",
+    }
 
 
 @register.filter

@@ -18,7 +18,10 @@ BASE = {"kind": "company", "customer_type": "end_user", "status": "potential"}
 def test_creating_a_customer_from_the_form(org, login):
     """Given a rep, when they submit the new-customer form, then the customer is theirs and the page shows it."""
     client = login(org.rep_a)
-    response = client.post("/customers/new/", {**BASE, "name": "苏州新禾材料有限公司", "phone": "13912340000", "tags": "重点, 华东"})
+    response = client.post(
+        "/customers/new/",
+        {**BASE, "name": "苏州新禾材料有限公司", "phone": "13912340000", "tags": "重点, 华东"},
+    )
     customer = Customer.objects.get(name="苏州新禾材料有限公司")
     assert response.status_code == 302 and response["Location"] == f"/customers/{customer.pk}/"
     assert customer.owner == org.rep_a and customer.org_unit == org.team_a
@@ -27,7 +30,9 @@ def test_creating_a_customer_from_the_form(org, login):
 
 def test_missing_and_malformed_fields_are_shown_next_to_the_field(org, login):
     client = login(org.rep_a)
-    response = client.post("/customers/new/", {**BASE, "name": "", "email": "not-an-email"}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        "/customers/new/", {**BASE, "name": "", "email": "not-an-email"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert 'data-field-error="name"' in html and 'data-field-error="email"' in html
@@ -59,9 +64,13 @@ def test_a_manager_may_override_a_collision(org, login, make_customer):
 def test_a_stale_edit_shows_what_changed_and_overwrites_nothing(org, login, make_customer):
     """Given a form opened at version 1, when someone else saves first, then saving shows their change instead."""
     customer = make_customer(org.rep_a, name="无锡太湖机械")
-    services.customer_update(actor=org.east_manager, customer=customer, data={"industry": "机械制造"}, version=1)
+    services.customer_update(
+        actor=org.east_manager, customer=customer, data={"industry": "机械制造"}, version=1
+    )
     client = login(org.rep_a)
-    response = client.post(f"/customers/{customer.pk}/edit/", {**BASE, "name": "无锡太湖机械", "industry": "纺织", "version": 1})
+    response = client.post(
+        f"/customers/{customer.pk}/edit/", {**BASE, "name": "无锡太湖机械", "industry": "纺织", "version": 1}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert 'data-testid="stale-changes"' in html and "机械制造" in html
@@ -71,7 +80,12 @@ def test_a_stale_edit_shows_what_changed_and_overwrites_nothing(org, login, make
 
 def test_custom_fields_appear_in_the_form_and_are_validated(org, login):
     CustomField.objects.create(
-        entity="customer", key="employees", label_zh="员工人数", label_en="Employees", field_type="number", required=True
+        entity="customer",
+        key="employees",
+        label_zh="员工人数",
+        label_en="Employees",
+        field_type="number",
+        required=True,
     )
     client = login(org.rep_a)
     page = client.get("/customers/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
@@ -84,7 +98,12 @@ def test_custom_fields_appear_in_the_form_and_are_validated(org, login):
 
 def test_the_list_filters_by_custom_field_status_and_owner(org, login, make_customer):
     CustomField.objects.create(
-        entity="customer", key="grade", label_zh="等级", label_en="Grade", field_type="choice", choices=["金", "银"]
+        entity="customer",
+        key="grade",
+        label_zh="等级",
+        label_en="Grade",
+        field_type="choice",
+        choices=["金", "银"],
     )
     make_customer(org.rep_a, name="金牌客户", status="active", custom={"grade": "金"})
     make_customer(org.rep_a, name="银牌客户", status="active", custom={"grade": "银"})
@@ -94,7 +113,9 @@ def test_the_list_filters_by_custom_field_status_and_owner(org, login, make_cust
     assert "金牌客户" in html and "银牌客户" not in html and "别人的客户" not in html
 
 
-def test_list_page_query_count_does_not_grow_with_rows(org, login, make_customer, django_assert_max_num_queries):
+def test_list_page_query_count_does_not_grow_with_rows(
+    org, login, make_customer, django_assert_max_num_queries
+):
     """The list page runs a fixed number of queries however many customers (with tags and owners) it shows."""
     for i in range(30):
         make_customer(org.rep_a if i % 2 else org.rep_a2, name=f"预算客户{i:02d}", tags=["甲", "乙"])
@@ -161,7 +182,9 @@ def test_a_manager_bulk_assigns_and_tags(org, login, make_customer):
 
 def test_a_rep_cannot_bulk_assign(org, login, make_customer):
     customer = make_customer(org.rep_a, name="不许分配")
-    login(org.rep_a).post("/customers/bulk/", {"action": "assign", "ids": [customer.pk], "owner": org.rep_a2.pk})
+    login(org.rep_a).post(
+        "/customers/bulk/", {"action": "assign", "ids": [customer.pk], "owner": org.rep_a2.pk}
+    )
     customer.refresh_from_db()
     assert customer.owner == org.rep_a
 
@@ -198,7 +221,7 @@ def test_merge_and_restore_through_the_pages(org, login, make_customer):
     client.post("/customers/merge/", {"survivor": survivor.pk, "merged": merged.pk})
     survivor.refresh_from_db()
     assert survivor.contacts.get().name == "老王" and survivor.phone == "13388889999"
-    assert "合并乙" in client.get("/customers/recycle-bin/").content.decode()
+    assert "合并乙" in client.get("/recycle-bin/").content.decode()
 
     deleted = make_customer(org.rep_a, name="误删客户")
     login(org.rep_a).post(f"/customers/{deleted.pk}/delete/")
@@ -208,7 +231,7 @@ def test_merge_and_restore_through_the_pages(org, login, make_customer):
 
 
 def test_the_recycle_bin_is_for_system_admins_only(org, login):
-    assert login(org.east_manager).get("/customers/recycle-bin/").status_code == 403
+    assert login(org.east_manager).get("/recycle-bin/").status_code == 403
 
 
 def test_search_dropdown_finds_by_initials_and_last_four_digits(org, login, make_customer):

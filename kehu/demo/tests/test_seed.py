@@ -22,7 +22,7 @@ DERIVED = ["name_key", "phone_key", "email_key", "pinyin", "pinyin_initials", "s
 
 
 @pytest.fixture
-def regions(db):
+def demo_regions(db):
     call_command("load_regions", stdout=StringIO())
 
 
@@ -61,7 +61,7 @@ def assert_regions_consistent(customers):
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_the_company_once_and_prints_the_logins(regions):
+def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
     """Given loaded regions, when seed_demo runs twice, then the demo company exists once, obeys the
     services' rules, and both runs print the demo logins."""
     first = seed()
@@ -108,7 +108,7 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(regions):
 
 
 @pytest.mark.django_db
-def test_bulk_rows_match_the_services_and_are_searchable(regions):
+def test_bulk_rows_match_the_services_and_are_searchable(demo_regions):
     """Given an empty database with regions, when 2000 customers are bulk-generated, then the org is created,
     every derived column equals what the services compute, keys are unique, and search finds the rows
     by pinyin initials and by the last four digits of the phone."""

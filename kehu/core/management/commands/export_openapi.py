@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = "Print the OpenAPI document of /api/v1/, or with --check FILE fail when FILE differs from it."
 
     def add_arguments(self, parser):
-        parser.add_argument("--check", metavar="FILE", help="Compare with a committed document instead of printing.")
+        parser.add_argument(
+            "--check", metavar="FILE", help="Compare with a committed document instead of printing."
+        )
 
     def handle(self, *args, check=None, **options):
         from config.api import api
@@ -23,5 +25,7 @@ class Command(BaseCommand):
             return
         path = Path(check)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            raise CommandError(f"{check} is out of date with the API: run `make openapi` and commit the result.")
+            raise CommandError(
+                f"{check} is out of date with the API: run `make openapi` and commit the result."
+            )
         self.stdout.write(f"{check} matches the API.")

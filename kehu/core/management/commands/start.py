@@ -20,8 +20,10 @@ class Command(BaseCommand):
             "worker": [*kehu, "db_worker", "--no-reload", "--interval", "1"],
             "scheduler": [*kehu, "scheduler"],
         }
-        processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
-        self.stdout.write(f"Kehu is running at http://{addr}/ (web, worker and scheduler). Press Ctrl-C to stop.")
+        processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}  # noqa: S603 - our own commands
+        self.stdout.write(
+            f"Kehu is running at http://{addr}/ (web, worker and scheduler). Press Ctrl-C to stop."
+        )
 
         def stop_all(*_):
             for process in processes.values():
