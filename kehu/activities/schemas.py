@@ -5,11 +5,22 @@ from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import AwareDatetime, field_validator
+from pydantic import field_validator
 
 from kehu.activities.models import Task, TimelineEntry
 from kehu.activities.notifications import EVENT_TEXTS, render
-from kehu.core.schemas import Id, InputSchema, Limit, QuerySchema, UserRef, Version, choice
+from kehu.core.schemas import (
+    Day,
+    Id,
+    InputSchema,
+    Limit,
+    Moment,
+    QuerySchema,
+    UserRef,
+    Version,
+    choice,
+    invalid,
+)
 from kehu.customers.schemas import CustomerRef
 
 # Users log these kinds; "system" entries are written by the CRM itself (owner changes, pool moves, merges).
@@ -32,9 +43,9 @@ class AttachmentOut(Schema):
 
 
 class TimelineEntryFields(InputSchema):
-    occurred_at: AwareDatetime | None = Field(None, description="Default: now. Not in the future.")
+    occurred_at: Moment | None = Field(None, description="Default: now. Not in the future.")
     outcome: choice(TimelineEntry.Outcome) | None = None
-    next_followup_on: datetime.date | None = Field(None, description="Also becomes the customer's next follow-up.")
+    next_followup_on: Day | None = Field(None, description="Also becomes the customer's next follow-up.")
     contact_id: Id | None = Field(None, description="A contact of this customer.")
 
 
@@ -61,7 +72,9 @@ class TimelineEntryOut(Schema):
     author: UserRef | None
     event: str = Field(description="For system entries: what happened (created, assigned, released …).")
     event_data: dict[str, Any]
-    text: str = Field(description="System entries: the event in words, in your language; otherwise the content.")
+    text: str = Field(
+        description="System entries: the event in words, in your language; otherwise the content."
+    )
     attachments: list[AttachmentOut]
     version: int
     created_at: datetime.datetime
@@ -96,18 +109,18 @@ class TaskFields(InputSchema):
     customer_id: Id | None = None
     contact_id: Id | None = Field(None, description="A contact of `customer_id`.")
     assignee_id: Id | None = Field(None, description="Default: you.")
-    remind_at: AwareDatetime | None = Field(None, description="Not after `due_at`.")
+    remind_at: Moment | None = Field(None, description="Not after `due_at`.")
     priority: choice(Task.Priority) | None = None
 
 
 class TaskIn(TaskFields):
     title: str
-    due_at: AwareDatetime
+    due_at: Moment
 
 
 class TaskPatch(TaskFields):
     title: str | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Moment | None = None
     status: choice(Task.Status) | None = None
     version: Version
 
@@ -151,4 +164,4 @@ class TaskFilters(QuerySchema):
         value = value.strip()
         if value in {"", "me"} or (value.isascii() and value.isdigit() and len(value) <= 18):
             return value
-        raise ValueError(_("Enter a user id or “me”."))
+        raise invalid(_("Enter a user id or “me”."))

@@ -31,7 +31,9 @@ def _pk(raw) -> int:
 
 def timeline_scope(actor: User) -> QuerySet:
     """Entries of customers the actor sees; entries of customers in the recycle bin are hidden with them."""
-    return TimelineEntry.objects.filter(scoping.visible_q(actor, TimelineEntry), customer__deleted_at__isnull=True)
+    return TimelineEntry.objects.filter(
+        scoping.visible_q(actor, TimelineEntry), customer__deleted_at__isnull=True
+    )
 
 
 def timeline_list(*, actor: User, customer: Customer, cursor: str | None = None, size: int = 25) -> Page:
@@ -40,17 +42,16 @@ def timeline_list(*, actor: User, customer: Customer, cursor: str | None = None,
         timeline_scope(actor)
         .filter(customer=customer)
         .select_related("author", "contact")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.only("id", "entry_id", "name", "size")))
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.only("id", "entry_id", "name", "size"))
+        )
     )
     return keyset_page(qs, ordering=TIMELINE_ORDERING, cursor=cursor, size=min(max(size, 1), 200))
 
 
 def timeline_entry_get_for(*, actor: User, entry_id) -> TimelineEntry:
     entry = (
-        timeline_scope(actor)
-        .select_related("customer", "author", "contact")
-        .filter(pk=_pk(entry_id))
-        .first()
+        timeline_scope(actor).select_related("customer", "author", "contact").filter(pk=_pk(entry_id)).first()
     )
     if entry is None:
         raise NotFound()
@@ -140,7 +141,10 @@ def notification_list(*, actor: User, unread_only: bool = False, limit: int = 50
 def attachment_get_for(*, actor: User, attachment_id) -> Attachment:
     """An attachment of a timeline entry the actor sees."""
     attachment = (
-        Attachment.objects.filter(entry__in=timeline_scope(actor)).select_related("entry").filter(pk=_pk(attachment_id)).first()
+        Attachment.objects.filter(entry__in=timeline_scope(actor))
+        .select_related("entry")
+        .filter(pk=_pk(attachment_id))
+        .first()
     )
     if attachment is None:
         raise NotFound()

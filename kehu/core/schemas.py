@@ -1,17 +1,45 @@
 """Building blocks every domain's API schemas share: bounded ids, choice types and NUL-free input."""
 
-from typing import Annotated, Any, Literal
+import datetime
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from django.db import models
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import ValidationInfo, field_validator
+from pydantic import AfterValidator, AwareDatetime, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from kehu.core.exceptions import NotFound, ValidationFailed
+
+T = TypeVar("T")
 
 # Ids are 64-bit in every database we support; a larger number can only be a typo or a probe.
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Limit = Annotated[int, Field(ge=1, le=200)]
+
+
+def invalid(message) -> PydanticCustomError:
+    """A validation error whose message is shown as is (a ValueError would be prefixed "Value error, ")."""
+    return PydanticCustomError("invalid", str(message))
+
+
+# Year 1 or 9999 in one time zone is out of range in another; no CRM date lies outside these.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2999, 12, 31)
+
+
+def _plausible(value):
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise invalid(_("Enter a date between 1900 and 2999."))
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]  # naive datetimes are refused: whose clock?
+Day = Annotated[datetime.date, AfterValidator(_plausible)]
 
 
 def choice(choices: type[models.Choices]) -> Any:
@@ -24,7 +52,7 @@ def choice(choices: type[models.Choices]) -> Any:
 def _reject_nul(value):
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError(_("Text must not contain NUL characters."))
+            raise invalid(_("Text must not contain NUL characters."))
     elif isinstance(value, list | tuple | set):
         for item in value:
             _reject_nul(item)
@@ -56,6 +84,18 @@ class QuerySchema(InputSchema):
         return value
 
 
+def referenced(lookup: Callable[[], T | None], *, field: str) -> T:
+    """Fetch a record the request body names by id, through a scoped selector. One the actor may not see is
+    an error on that field (422), not a missing URL (404)."""
+    try:
+        found = lookup()
+    except NotFound:
+        found = None
+    if found is None:
+        raise ValidationFailed(fields={field: _("Not found.")})
+    return found
+
+
 class UserRef(Schema):
     id: int
     name: str
@@ -68,3 +108,28 @@ class UserRef(Schema):
 class UnitRef(Schema):
     id: int
     name: str
+
+
+# --- error responses (documented in OpenAPI; produced by the handlers in config/api.py) ----------------------------
+
+
+class ErrorOut(Schema):
+    detail: str
+    fields: dict[str, str] | None = Field(
+        None, description="Field name (e.g. `name`, `custom.budget`) → message."
+    )
+
+
+class ConflictOut(ErrorOut):
+    """409: a stale `version` (then `changes` and `current_version`) or a duplicate customer (then `existing_*`)."""
+
+    changes: dict[str, dict[str, str]] | None = Field(None, description="Field → {label, then, now}.")
+    current_version: int | None = None
+    existing_id: int | None = None
+    existing_name: str | None = None
+    existing_owner: str | None = None
+    matched_on: list[str] | None = Field(None, description="Which of name, phone, email matched.")
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+CONFLICT_ERRORS = {**ERRORS, 409: ConflictOut}

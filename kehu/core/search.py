@@ -56,13 +56,19 @@ def _han_tokens(run: str) -> list[str]:
 def text_tokens(value: str | None) -> list[str]:
     if not value:
         return []
+    return list(_text_tokens(value))
+
+
+@lru_cache(maxsize=16384)
+def _text_tokens(value: str) -> tuple[str, ...]:
+    # Cached: a company's name is tokenised again for each of its contacts, and people's names repeat.
     tokens: list[str] = []
     for piece in _SPLIT.findall(value.lower()):
         if _HAN.fullmatch(piece):
             tokens.extend(_han_tokens(piece))
         else:
             tokens.append(piece)
-    return tokens
+    return tuple(tokens)
 
 
 def phone_tokens(normalised_phone: str | None) -> list[str]:
@@ -81,7 +87,8 @@ def email_tokens(normalised_email: str | None) -> list[str]:
 def index_tokens(*, texts=(), phones=(), emails=()) -> str:
     tokens: list[str] = []
     for value in texts:
-        tokens.extend(text_tokens(value))
+        if value:
+            tokens.extend(_text_tokens(value))
     for value in phones:
         tokens.extend(phone_tokens(value))
     for value in emails:

@@ -9,6 +9,7 @@ from kehu.core.exceptions import ValidationFailed
 from kehu.customers.models import CustomField
 
 FieldType = CustomField.FieldType
+MAX_DIGITS = 15  # longer numbers lose precision in JavaScript and in money arithmetic
 
 
 def definitions(entity: str) -> list[CustomField]:
@@ -33,6 +34,8 @@ def _coerce(definition: CustomField, value):
             raise ValueError(_("Enter a number.")) from exc
         if not number.is_finite():
             raise ValueError(_("Enter a number."))
+        if number and number.adjusted() >= MAX_DIGITS:  # context-free, so "1e999999999" is refused at once
+            raise ValueError(_("Enter a number below one quadrillion (10¹⁵)."))
         if kind == FieldType.MONEY:
             return str(number.quantize(Decimal("0.01")))
         return int(number) if number == number.to_integral_value() else float(number)

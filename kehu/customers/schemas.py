@@ -7,7 +7,18 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from kehu.core.schemas import Id, InputSchema, Limit, QuerySchema, UnitRef, UserRef, Version, choice
+from kehu.core.schemas import (
+    Day,
+    Id,
+    InputSchema,
+    Limit,
+    QuerySchema,
+    UnitRef,
+    UserRef,
+    Version,
+    choice,
+    invalid,
+)
 from kehu.customers.models import Customer
 
 Sort = Literal["updated", "created", "name", "-name"]
@@ -37,10 +48,11 @@ class CustomerFields(InputSchema):
     wechat: str | None = None
     website: str | None = None
     notes: str | None = None
-    next_followup_on: datetime.date | None = None
+    next_followup_on: Day | None = None
     tags: list[str] | None = Field(None, max_length=100, description="Tag names; unknown names are created.")
     custom: dict[str, Any] | None = Field(
-        None, description="Custom field values by key; `null` or empty clears a value. See the custom fields admin."
+        None,
+        description="Custom field values by key; `null` or empty clears a value. See the custom fields admin.",
     )
     override_collision: bool = Field(
         False, description="Managers may save despite a same-name/phone/e-mail customer (撞单)."
@@ -49,13 +61,19 @@ class CustomerFields(InputSchema):
 
 class CustomerIn(CustomerFields):
     name: str
-    owner_id: Id | None = Field(None, description="Default: you. With `org_unit_id` and no owner: into the pool.")
-    org_unit_id: Id | None = Field(None, description="Create in this unit's public pool (when `owner_id` is null).")
+    owner_id: Id | None = Field(
+        None, description="Default: you. With `org_unit_id` and no owner: into the pool."
+    )
+    org_unit_id: Id | None = Field(
+        None, description="Create in this unit's public pool (when `owner_id` is null)."
+    )
 
 
 class CustomerPatch(CustomerFields):
     name: str | None = None
-    version: Version = Field(..., description="The `version` you read; a newer one on the server answers 409.")
+    version: Version = Field(
+        ..., description="The `version` you read; a newer one on the server answers 409."
+    )
 
 
 class CustomerOut(Schema):
@@ -114,9 +132,13 @@ class CustomerPage(Schema):
 
 
 class CustomerFilters(QuerySchema):
-    q: str = Field("", max_length=200, description="Name, Chinese substring, pinyin, initials, phone or e-mail.")
+    q: str = Field(
+        "", max_length=200, description="Name, Chinese substring, pinyin, initials, phone or e-mail."
+    )
     owner: str = Field("", description="A user id, `me`, or `none` (the pool).")
-    unit: Id | None = Field(None, description="An org unit id: customers of that unit and the units below it.")
+    unit: Id | None = Field(
+        None, description="An org unit id: customers of that unit and the units below it."
+    )
     status: choice(Customer.Status) | None = None
     level: choice(Customer.Level) | None = None
     kind: choice(Customer.Kind) | None = None
@@ -135,7 +157,7 @@ class CustomerFilters(QuerySchema):
         value = value.strip()
         if value in {"", "me", "none"} or (value.isascii() and value.isdigit() and len(value) <= 18):
             return value
-        raise ValueError(_("Enter a user id, “me” or “none”."))
+        raise invalid(_("Enter a user id, “me” or “none”."))
 
 
 class PoolFilters(QuerySchema):
@@ -166,7 +188,9 @@ class ShareOut(Schema):
 
 class MergeIn(InputSchema):
     survivor_id: Id = Field(..., description="The customer that stays.")
-    merged_id: Id = Field(..., description="The customer folded into the survivor and moved to the recycle bin.")
+    merged_id: Id = Field(
+        ..., description="The customer folded into the survivor and moved to the recycle bin."
+    )
 
 
 class ChangeOut(Schema):
@@ -200,7 +224,7 @@ class ContactFields(InputSchema):
     phone: str | None = None
     email: str | None = None
     wechat: str | None = None
-    birthday: datetime.date | None = None
+    birthday: Day | None = None
     is_primary: bool | None = None
     notes: str | None = None
     custom: dict[str, Any] | None = None

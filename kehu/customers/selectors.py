@@ -1,6 +1,7 @@
 """Reads for customers and contacts. Every function filters through the data scope first."""
 
 import datetime
+import math
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -104,7 +105,10 @@ def _apply_filters(qs: QuerySet, *, actor: User, filters: CustomerFilters) -> Qu
                 qs = qs.filter(**{f"custom__{key}__icontains": value})
             elif definition.field_type == CustomField.FieldType.NUMBER:
                 try:
-                    qs = qs.filter(**{f"custom__{key}": float(value) if "." in value else int(value)})
+                    number = float(value) if "." in value else int(value)
+                    if not math.isfinite(number):  # "1.e400" is inf, which no JSON column can hold
+                        raise ValueError(value)
+                    qs = qs.filter(**{f"custom__{key}": number})
                 except ValueError as exc:
                     raise ValidationFailed(fields={f"custom.{key}": "enter a number"}) from exc
             else:

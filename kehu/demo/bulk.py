@@ -34,6 +34,7 @@ from kehu.users.models import Membership, Role, User
 from kehu.users.services import primary_unit_of
 
 SEED = 2026
+CustomerTag = Customer.tags.through
 BATCH = 25_000
 YEARS_BACK = 3
 POOL_SHARE = 0.08
@@ -115,7 +116,9 @@ def _cities() -> list[_City]:
     areas = {c[2]: c[3] for cities in data.REGION_CITIES.values() for c in cities}
     provinces = {r.code: r.name for r in Region.objects.filter(level=Region.Level.PROVINCE)}
     districts: dict[str, list[tuple[str, str]]] = {}
-    for code, name, parent in Region.objects.filter(level=Region.Level.DISTRICT).values_list("code", "name", "parent_id"):
+    for code, name, parent in Region.objects.filter(level=Region.Level.DISTRICT).values_list(
+        "code", "name", "parent_id"
+    ):
         if len(code) == 6:
             districts.setdefault(parent, []).append((code, name))
     cities = []
@@ -123,7 +126,9 @@ def _cities() -> list[_City]:
         name = provinces[city.parent_id] if city.name in {"市辖区", "县"} else city.name
         if city.name == "县" or not name.endswith("市") or not districts.get(city.code):
             continue
-        cities.append(_City(name[:-1], city.parent_id, city.code, areas.get(city.code, ""), districts[city.code]))
+        cities.append(
+            _City(name[:-1], city.parent_id, city.code, areas.get(city.code, ""), districts[city.code])
+        )
     if not cities:
         raise RuntimeError("no regions loaded; run `kehu load_regions` first")
     return cities
@@ -204,7 +209,9 @@ class _Generator:
         self.sqlite = vendor == "sqlite"
         self.cities = _cities()
         self.owners, self.teams, self.creator = _staff()
-        self.tag_ids = [t.pk for t in tags_get_or_create(names=data.TAGS)] or list(Tag.objects.values_list("pk", flat=True))
+        self.tag_ids = [t.pk for t in tags_get_or_create(names=data.TAGS)] or list(
+            Tag.objects.values_list("pk", flat=True)
+        )
         self.names, self.phones, self.emails = _Seen(), _Seen(), _Seen()
         keys = Customer.all_objects.values_list("name_key", "phone_key", "email_key")
         for name_key, phone_key, email_key in keys.iterator(chunk_size=20_000):
@@ -288,7 +295,11 @@ class _Generator:
             word, industry, short = data.INDUSTRIES[k // len(_BRANDS)]
             name = f"{city.short}{brand}{word}{_pick(r, _SUFFIXES)}"
             if branch:
-                name += f"{city.districts[branch - 1][1]}分公司" if branch <= len(city.districts) else f"第{branch}分公司"
+                name += (
+                    f"{city.districts[branch - 1][1]}分公司"
+                    if branch <= len(city.districts)
+                    else f"第{branch}分公司"
+                )
             while not self.names.add(name):  # only when a hand-made customer already has this name
                 name += "分部"
             row.name, row.short_name = name, f"{brand}{short}"
@@ -325,7 +336,13 @@ class _Generator:
         created = self.now - timedelta(seconds=self.span * r() ** 1.3)
         updated = created + (self.now - created) * r()
         if r() < POOL_SHARE:
-            owner, unit, pooled_at, reason, claimed = None, _pick(r, self.teams), updated, _pick(r, _REASONS), None
+            owner, unit, pooled_at, reason, claimed = (
+                None,
+                _pick(r, self.teams),
+                updated,
+                _pick(r, _REASONS),
+                None,
+            )
         else:
             (owner, unit), pooled_at, reason, claimed = _pick(r, self.owners), None, "", created
         last_followup = created + (updated - created) * r() if r() < 0.7 else None
@@ -341,7 +358,9 @@ class _Generator:
         )  # fmt: skip
         return customer, company, created, updated, domain
 
-    def contacts(self, cid: int, *, company_name: str, company: bool, created, updated, domain: str) -> list[tuple]:
+    def contacts(
+        self, cid: int, *, company_name: str, company: bool, created, updated, domain: str
+    ) -> list[tuple]:
         r = self.rng.random
         if company:
             x = r()
@@ -363,8 +382,20 @@ class _Generator:
             stamp = self.ts(created + (updated - created) * r() * 0.2)
             found.append(
                 (
-                    stamp, stamp, cid, row.name, title, department, row.mobile, "", row.email, "", level == 0,
-                    row.mobile_key, row.email_key, row.search_text,
+                    stamp,
+                    stamp,
+                    cid,
+                    row.name,
+                    title,
+                    department,
+                    row.mobile,
+                    "",
+                    row.email,
+                    "",
+                    level == 0,
+                    row.mobile_key,
+                    row.email_key,
+                    row.search_text,
                 )
             )
         return found
@@ -387,6 +418,13 @@ class _Writer:
         self.vendor = connection.vendor
         self.customer_extra, self.customer_defaults = _defaults(Customer, CUSTOMER_COLUMNS)
         self.contact_extra, self.contact_defaults = _defaults(Contact, CONTACT_COLUMNS)
+        self.fts_tables: set[str] = set()
+
+    def tune_transaction(self) -> None:
+        if self.vendor == "postgresql":
+            # Check foreign keys row by row as COPY goes, rather than queueing millions of deferred checks
+            # (Django's are DEFERRABLE INITIALLY DEFERRED), which also lets CREATE INDEX run in this transaction.
+            self._execute(["SET LOCAL synchronous_commit = off", "SET CONSTRAINTS ALL IMMEDIATE"])
 
     def reserve(self, model, count: int):
         """Ids for `count` new rows: from the sequence on PostgreSQL, after max(id) on SQLite."""
@@ -421,29 +459,75 @@ class _Writer:
                 cursor.close()
 
     @contextmanager
-    def fts_deferred(self, model, first_id: int):
-        """SQLite: index the batch's rows in one INSERT ... SELECT instead of one trigger call per row.
-
-        The insert trigger is dropped and re-created (from its stored definition) inside the batch's own
-        transaction, so a failure rolls both back and the full-text index never misses a row."""
+    def fts_triggers_off(self, models):
+        """SQLite: drop the full-text insert triggers while rows go in; `fts_index()` indexes each batch in one
+        INSERT ... SELECT instead (one trigger call per row is several times slower). The triggers come back
+        from their stored definitions inside the same transaction, so a failure rolls both back."""
         if self.vendor != "sqlite":
             yield
             return
-        table = model._meta.db_table
-        trigger = f"{table}_fts_ai"
+        assert connection.in_atomic_block, "fts_triggers_off needs the load's transaction"
+        saved = []
         with connection.cursor() as cursor:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [trigger])
-            found = cursor.fetchone()
-            if found is None:  # no full-text table on this database: nothing to keep in step
-                yield
-                return
-            cursor.execute(f"DROP TRIGGER {trigger}")
-            yield
+            for model in models:
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+                    [f"{model._meta.db_table}_fts_ai"],
+                )
+                saved.extend(cursor.fetchall())
+        self.fts_tables = {f"{m._meta.db_table}_fts_ai" for m in models} & {name for name, _sql in saved}
+        self._execute([f"DROP TRIGGER {name}" for name, _sql in saved])
+        yield
+        self._execute([sql for _name, sql in saved])
+        self.fts_tables = set()
+
+    def fts_index(self, model, first_id: int, last_id: int) -> None:
+        """Add rows first_id..last_id to the model's full-text table (while its insert trigger is off)."""
+        table = model._meta.db_table
+        if f"{table}_fts_ai" not in self.fts_tables:
+            return
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table}_fts(rowid, search_text) SELECT id, search_text FROM {table} WHERE id >= %s",
-                [first_id],
+                f"INSERT INTO {table}_fts(rowid, search_text) "
+                f"SELECT id, search_text FROM {table} WHERE id BETWEEN %s AND %s",
+                [first_id, last_id],
             )
-            cursor.execute(found[0])
+
+    @contextmanager
+    def indexes_suspended(self, models):
+        """Drop the tables' secondary indexes, load, then build each again in one pass: far faster than
+        millions of random index inserts. Runs inside the load's single transaction, so a failure brings
+        the indexes back with everything else. Indexes behind constraints (primary keys, unique) stay."""
+        assert connection.in_atomic_block, "indexes_suspended needs the load's transaction"
+        saved = []
+        with connection.cursor() as cursor:
+            for model in models:
+                table = model._meta.db_table
+                if self.vendor == "postgresql":
+                    cursor.execute(
+                        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                        "AND tablename = %s AND indexname NOT IN "
+                        "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+                        [table, table],
+                    )
+                else:
+                    cursor.execute(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                        "AND sql IS NOT NULL",
+                        [table],
+                    )
+                saved.extend(cursor.fetchall())
+        quote = connection.ops.quote_name
+        self._execute([f"DROP INDEX {quote(name)}" for name, _sql in saved])
+        yield
+        if self.vendor == "postgresql":
+            self._execute(["SET LOCAL maintenance_work_mem = '1GB'"])
+        self._execute([sql for _name, sql in saved])
+
+    def _execute(self, statements: list[str]) -> None:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
 
     def customers(self, rows):
         self.write(
@@ -470,13 +554,19 @@ def _produce(gen: _Generator, ids, batch: int, queue) -> None:
 
 
 def _pipeline(gen: _Generator, ids, batch: int):
-    """Yield batches generated in a forked process, so generation (Python) and writing (database) overlap on
-    two cores. The order and content are exactly what the same generator yields in-process."""
+    """Batches generated in a forked process, so generation (Python) and writing (database) overlap on two
+    cores. The order and content are exactly what the same generator yields in-process. The process starts
+    now, before any transaction is opened: the database connection is closed first so the child shares no
+    open handle."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=2)
-    connection.close()  # the child must not share the open database handle
+    connection.close()
     process = context.Process(target=_produce, args=(gen, ids, batch, queue), daemon=True)
     process.start()
+    return _drain(queue, process)
+
+
+def _drain(queue, process):
     try:
         while True:
             try:
@@ -509,49 +599,74 @@ def bulk_generate(
     batch: int = BATCH,
     analyze: bool = True,
     parallel: bool | None = None,
+    rebuild_indexes: bool | None = None,
     progress=None,
 ) -> BulkResult:
     """Add `count` customers (and their contacts) to whatever the database holds. Deterministic for a given
-    seed and starting id; dates are relative to now. `parallel` (default: for 20,000 rows or more, outside
-    a transaction) generates rows in a forked process while this one writes."""
+    seed and starting id; dates are relative to now.
+
+    `parallel` (default: from 20,000 rows, outside a transaction) generates rows in a forked process while
+    this one writes. `rebuild_indexes` (default: when adding at least 20,000 rows and at least half of
+    what the table holds) loads everything in one transaction with the secondary indexes dropped and
+    rebuilt at the end; otherwise each batch commits on its own with the indexes kept up to date."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
     connection.ensure_connection()
     writer = _Writer()
     gen = _Generator(seed=seed, now=timezone.now().astimezone(UTC), vendor=writer.vendor)
-    ids = writer.reserve(Customer, count)
+    existing = Customer.all_objects.count()
+    if rebuild_indexes is None:
+        rebuild_indexes = count >= max(20_000, existing // 2)
     if parallel is None:
         parallel = count >= 20_000 and hasattr(os, "fork")
     parallel = parallel and not connection.in_atomic_block
+    ids = writer.reserve(Customer, count)
     say(
         f"prepared in {time.perf_counter() - started:.1f}s: {len(gen.cities)} cities, {len(gen.owners)} reps, "
-        f"ids {ids[0]}..{ids[-1]}{', generating in a second process' if parallel else ''}"
+        f"{existing:,} customers already, new ids {ids[0]}..{ids[-1]}"
+        f"{'; generating in a second process' if parallel else ''}"
+        f"{'; indexes rebuilt at the end' if rebuild_indexes else ''}"
     )
     batches = _pipeline(gen, ids, batch) if parallel else _inline(gen, ids, batch)
-    done = contacts_done = 0
-    for chunk, customers, pending, tags in batches:
-        with transaction.atomic():
-            if writer.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-            with writer.fts_deferred(Customer, chunk[0]):
-                writer.customers(customers)
-            contact_ids = writer.reserve(Contact, sum(len(c) for _cid, c in pending))
-            contact_rows = _contact_rows(pending, contact_ids)
-            if contact_ids:
-                with writer.fts_deferred(Contact, contact_ids[0]):
-                    writer.contacts(contact_rows)
-            writer.tags(tags)
-        done += len(chunk)
-        contacts_done += len(contact_rows)
+    progress_state = {"customers": 0, "contacts": 0}
+
+    def write(chunk, customers, pending, tags) -> None:
+        writer.customers(customers)
+        writer.fts_index(Customer, chunk[0], chunk[-1])
+        contact_ids = writer.reserve(Contact, sum(len(c) for _cid, c in pending))
+        contact_rows = _contact_rows(pending, contact_ids)
+        writer.contacts(contact_rows)
+        if contact_ids:
+            writer.fts_index(Contact, contact_ids[0], contact_ids[-1])
+        writer.tags(tags)
+        progress_state["customers"] += len(chunk)
+        progress_state["contacts"] += len(contact_rows)
         elapsed = time.perf_counter() - started
-        say(f"{done:>9,} customers, {contacts_done:>9,} contacts  {elapsed:6.1f}s  ({done / elapsed:,.0f}/s)")
+        done = progress_state["customers"]
+        say(
+            f"{done:>9,} customers, {progress_state['contacts']:>9,} contacts  {elapsed:6.1f}s  "
+            f"({done / elapsed:,.0f}/s)"
+        )
+
+    tables = [Customer, Contact, CustomerTag]
+    if rebuild_indexes:
+        with transaction.atomic(), writer.fts_triggers_off(tables):
+            writer.tune_transaction()
+            with writer.indexes_suspended(tables):
+                for item in batches:
+                    write(*item)
+                say(f"rebuilding indexes at {time.perf_counter() - started:.1f}s")
+    else:
+        for item in batches:
+            with transaction.atomic(), writer.fts_triggers_off(tables):
+                writer.tune_transaction()
+                write(*item)
     if analyze:
         analyze_tables()
         say(f"analyzed at {time.perf_counter() - started:.1f}s")
     return BulkResult(
-        customers=done,
-        contacts=contacts_done,
+        customers=progress_state["customers"],
+        contacts=progress_state["contacts"],
         seconds=time.perf_counter() - started,
         first_id=ids[0],
         last_id=ids[-1],

@@ -197,7 +197,9 @@ class RegionIndex:
     def __init__(self):
         cities = [c[2] for cities in data.REGION_CITIES.values() for c in cities]
         self.districts: dict[str, list[Region]] = {}
-        for district in Region.objects.filter(parent_id__in=cities, level=Region.Level.DISTRICT).order_by("code"):
+        for district in Region.objects.filter(parent_id__in=cities, level=Region.Level.DISTRICT).order_by(
+            "code"
+        ):
             self.districts.setdefault(district.parent_id, []).append(district)
         missing = [c for c in cities if not self.districts.get(c)]
         if missing:
@@ -312,7 +314,13 @@ def contacts_for(rng: random.Random, *, actor: User, customer: Customer) -> list
 
 
 def followups(
-    rng: random.Random, *, actor: User, customer: Customer, contacts: list[Contact], now: datetime, recent: bool
+    rng: random.Random,
+    *,
+    actor: User,
+    customer: Customer,
+    contacts: list[Contact],
+    now: datetime,
+    recent: bool,
 ) -> datetime | None:
     """1-4 follow-ups over the past 90 days in time order; owned customers get a recent one (so the
     30-day recycle rule does not sweep the demo on its first run). Returns the first follow-up time."""
@@ -422,9 +430,16 @@ def demo_seed(*, progress=None) -> SeedResult:
             )
             tags = rng.sample(tags_pool, rng.choice([0, 0, 1, 1, 2]))
             customer = customer_create(actor=owner, data=fields, tags=tags)
-            contacts = contacts_for(rng, actor=owner, customer=customer) if kind == Customer.Kind.COMPANY else []
+            contacts = (
+                contacts_for(rng, actor=owner, customer=customer) if kind == Customer.Kind.COMPANY else []
+            )
             first = followups(
-                rng, actor=owner, customer=customer, contacts=contacts, now=now, recent=index not in pool_picks
+                rng,
+                actor=owner,
+                customer=customer,
+                contacts=contacts,
+                now=now,
+                recent=index not in pool_picks,
             )
             created.append((customer, first, owner))
             if index % 60 == 59:
@@ -437,7 +452,9 @@ def demo_seed(*, progress=None) -> SeedResult:
             customer, _first, owner = created[index]
             region = next(r for r, reps in org.reps_by_region.items() if owner in reps)
             actor = org.manager_of_region[region] if index % 3 == 0 else owner
-            pooled.append(customer_release(actor=actor, customer=customer, reason=rng.choice(data.POOL_REASONS)))
+            pooled.append(
+                customer_release(actor=actor, customer=customer, reason=rng.choice(data.POOL_REASONS))
+            )
         say("pool")
         owned = [c for i, (c, _f, _o) in enumerate(created) if i not in pool_picks]
         tasks_for(rng, org=org, owned=owned, now=now)
@@ -491,7 +508,9 @@ def _backdate(rng: random.Random, *, created, pooled_ids: set[int], now: datetim
         contact.created_at = contact.updated_at = fresh[contact.customer_id].created_at
         contacts.append(contact)
     # bulk_update writes the attribute values as they are (no auto_now), so updated_at keeps the backdated value.
-    Customer.objects.bulk_update(customers, ["created_at", "claimed_at", "pooled_at", "updated_at"], batch_size=500)
+    Customer.objects.bulk_update(
+        customers, ["created_at", "claimed_at", "pooled_at", "updated_at"], batch_size=500
+    )
     Contact.objects.bulk_update(contacts, ["created_at", "updated_at"], batch_size=500)
     TimelineEntry.objects.bulk_update(events, ["occurred_at"], batch_size=500)
 

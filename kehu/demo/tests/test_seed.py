@@ -93,7 +93,9 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
     assert_regions_consistent(customers)
     assert any(c.name.startswith(("曾", "单", "解", "区")) for c in contacts)
     assert Contact.objects.filter(reports_to__isnull=False).exists()
-    assert not Contact.objects.exclude(reports_to__isnull=True).exclude(reports_to__customer_id=F("customer_id"))
+    assert not Contact.objects.exclude(reports_to__isnull=True).exclude(
+        reports_to__customer_id=F("customer_id")
+    )
 
     entries = TimelineEntry.objects.exclude(kind=TimelineEntry.Kind.SYSTEM)
     assert {"call", "visit", "note"} <= set(entries.values_list("kind", flat=True))

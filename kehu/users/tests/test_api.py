@@ -141,7 +141,12 @@ def test_create_token_shows_the_secret_once(org, token_of):
     _token, secret = token_of(org.rep_a)
     client = Client()
 
-    created = client.post(f"{API}/tokens", json.dumps({"name": "ERP 同步"}), content_type="application/json", headers=bearer(secret))
+    created = client.post(
+        f"{API}/tokens",
+        json.dumps({"name": "ERP 同步"}),
+        content_type="application/json",
+        headers=bearer(secret),
+    )
     listed = client.get(f"{API}/tokens", headers=bearer(secret))
 
     assert created.status_code == 201
@@ -157,12 +162,16 @@ def test_create_token_shows_the_secret_once(org, token_of):
     assert body["secret"] not in listed.content.decode()
 
 
-@pytest.mark.parametrize(("body", "field"), [({}, "name"), ({"name": "   "}, "name"), ({"name": "x" * 101}, "name")])
+@pytest.mark.parametrize(
+    ("body", "field"), [({}, "name"), ({"name": "   "}, "name"), ({"name": "x" * 101}, "name")]
+)
 def test_token_needs_a_name(org, token_of, body, field):
     """Given no usable name, when creating a token, then 422 names the field."""
     _token, secret = token_of(org.rep_a)
 
-    response = Client().post(f"{API}/tokens", json.dumps(body), content_type="application/json", headers=bearer(secret))
+    response = Client().post(
+        f"{API}/tokens", json.dumps(body), content_type="application/json", headers=bearer(secret)
+    )
 
     assert response.status_code == 422
     assert field in response.json()["fields"]

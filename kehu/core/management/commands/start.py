@@ -26,6 +26,8 @@ class Command(BaseCommand):
         )
 
         def stop_all(*_):
+            # The terminal sends Ctrl-C to every process of the group; once stopping, further interrupts are noise.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             for process in processes.values():
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)

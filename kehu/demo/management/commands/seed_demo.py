@@ -21,7 +21,9 @@ class Command(BaseCommand):
             "--bulk",
             type=int,
             metavar="N",
-            help=gettext_lazy("Add N generated customers with contacts for benchmarks (e.g. --bulk 1000000)."),
+            help=gettext_lazy(
+                "Add N generated customers with contacts for benchmarks (e.g. --bulk 1000000)."
+            ),
         )
         parser.add_argument(
             "--seed", type=int, default=seed.SEED, help=gettext_lazy("Random seed of the bulk generator.")
