@@ -451,7 +451,7 @@ def pool_recycle_due(*, now=None) -> int:
         )
         for customer_id in stale.values_list("pk", flat=True).iterator(chunk_size=500):
             with transaction.atomic():
-                customer = Customer.objects.select_for_update().select_related("owner").get(pk=customer_id)
+                customer = Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer_id)
                 if rule.recycle_only_without_deal and any(
                     hooks.emit("customer.has_open_deal", customer=customer)
                 ):
