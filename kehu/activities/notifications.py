@@ -1,15 +1,22 @@
 """Texts of in-app notifications, rendered in the reader's language when shown or e-mailed."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 MESSAGES = {
     "customer_assigned": _("%(by)s assigned customer “%(customer)s” to you."),
     "customer_reassigned": _("Customer “%(customer)s” was reassigned to %(to)s."),
     "customer_released": _("Customer “%(customer)s” was released to the pool: %(reason)s"),
-    "customer_recycled": _(
-        "Customer “%(customer)s” went back to the pool after %(days)s days without follow-up."
+    "customer_recycled": ngettext_lazy(
+        "Customer “%(customer)s” went back to the pool after %(days)s day without follow-up.",
+        "Customer “%(customer)s” went back to the pool after %(days)s days without follow-up.",
+        "days",
     ),
-    "customers_handed_over": _("%(count)s customers of %(from)s were handed over to you."),
+    "customers_handed_over": ngettext_lazy(
+        "%(count)s customer of %(from)s was handed over to you.",
+        "%(count)s customers of %(from)s were handed over to you.",
+        "count",
+    ),
     "task_reminder": _("Reminder: “%(task)s” is due %(due)s."),
     "task_assigned": _("%(by)s gave you a task: “%(task)s”."),
 }
@@ -31,6 +38,7 @@ def render(kind: str, params: dict, table=MESSAGES) -> str:
     if template is None:
         return kind
     try:
-        return str(template) % params
+        # `%` on the lazy string itself lets an ngettext_lazy pick singular or plural from `params`.
+        return str(template % params)
     except (KeyError, TypeError, ValueError):
         return str(template)

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.core import hooks
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
@@ -409,7 +410,11 @@ def customer_claim(*, actor: User, customer: Customer) -> Customer:
             and timezone.now() - customer.pooled_at < timedelta(days=rule.claim_cooldown_days)
         ):
             raise ValidationFailed(
-                _("You released this customer recently; you may claim it again after %(days)s days.")
+                ngettext(
+                    "You released this customer recently; you may claim it again after %(days)s day.",
+                    "You released this customer recently; you may claim it again after %(days)s days.",
+                    rule.claim_cooldown_days,
+                )
                 % {"days": rule.claim_cooldown_days}
             )
     _check_owner_cap(actor)
@@ -451,13 +456,19 @@ def pool_recycle_due(*, now=None) -> int:
         )
         for customer_id in stale.values_list("pk", flat=True).iterator(chunk_size=500):
             with transaction.atomic():
-                customer = Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer_id)
+                customer = (
+                    Customer.objects.select_for_update(of=("self",))
+                    .select_related("owner")
+                    .get(pk=customer_id)
+                )
                 if rule.recycle_only_without_deal and any(
                     hooks.emit("customer.has_open_deal", customer=customer)
                 ):
                     continue
                 previous = customer.owner
-                reason = _("No follow-up for %(days)s days") % {"days": rule.recycle_after_days}
+                reason = ngettext(
+                    "No follow-up for %(days)s day", "No follow-up for %(days)s days", rule.recycle_after_days
+                ) % {"days": rule.recycle_after_days}
                 _set_owner(actor=None, customer=customer, owner=None, event="recycled", reason=reason)
                 _notify(
                     previous,

@@ -1,10 +1,10 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from kehu.core import hooks
@@ -123,7 +123,11 @@ def customer_bulk(request):
             return redirect(request.POST.get("next") or "customers:list")
     result = services.customers_bulk(actor=request.user, customers=customers, action=action, **params)
     if result["done"]:
-        messages.success(request, _("%(count)s customers updated.") % {"count": result["done"]})
+        messages.success(
+            request,
+            ngettext("%(count)s customer updated.", "%(count)s customers updated.", result["done"])
+            % {"count": result["done"]},
+        )
     for customer_id, reason in result["failed"].items():
         messages.error(request, _("No. %(id)s: %(reason)s") % {"id": customer_id, "reason": reason})
     return redirect(request.POST.get("next") or "customers:list")

@@ -98,7 +98,7 @@ def deactivate(request, user_id: int):
             messages.success(
                 request,
                 _(
-                    "%(user)s is deactivated; %(customers)s customers and %(tasks)s tasks moved to %(successor)s."
+                    "%(user)s is deactivated. Moved to %(successor)s: %(customers)s customers, %(tasks)s tasks."
                 )
                 % {
                     "user": leaving,

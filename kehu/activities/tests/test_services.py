@@ -346,6 +346,21 @@ def test_completing_and_reopening_a_task_is_audited(org, customer):
     ]
 
 
+def test_the_assignee_may_complete_a_task_on_a_colleagues_customer(org, customer):
+    """Given the manager gives rep_a2 a task about rep_a's customer, when rep_a2 completes it, then it is
+    done; the North rep may not touch it."""
+    task = task_create(
+        actor=org.east_manager,
+        data={"title": "协助报价", "customer": customer, "assignee": org.rep_a2, "due_at": tomorrow()},
+    )
+
+    with pytest.raises(PermissionDenied):
+        task_complete(actor=org.rep_c, task=task)
+    task_complete(actor=org.rep_a2, task=task)
+
+    assert Task.objects.get(pk=task.pk).status == Task.Status.DONE
+
+
 def test_a_task_without_customer_is_edited_by_its_assignee_and_deleted_by_its_creator(org):
     """Given the manager gives rep_a2 a task not tied to a customer, when rep_a2 edits it and the manager
     deletes it, then both work; rep_a may do neither."""
@@ -362,6 +377,9 @@ def test_a_task_without_customer_is_edited_by_its_assignee_and_deleted_by_its_cr
 
     assert Task.all_objects.get(pk=task.pk).priority == Task.Priority.HIGH
     assert not Task.objects.filter(pk=task.pk).exists()
+    deleted, edited = task.history.order_by("-history_id")[:2]
+    assert (deleted.history_change_reason, deleted.history_user) == ("deleted", org.east_manager)
+    assert edited.history_user == org.rep_a2
 
 
 # --- reminders ----------------------------------------------------------------------------------------------

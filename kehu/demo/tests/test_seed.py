@@ -6,8 +6,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kehu.activities.models import Task, TimelineEntry
 from kehu.core.models import Region
@@ -28,7 +29,8 @@ def demo_regions(db):
 
 def seed(*args) -> str:
     out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    with translation.override("en"):
+        call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -137,7 +139,28 @@ def test_bulk_rows_match_the_services_and_are_searchable(demo_regions):
     found = selectors.search(actor=admin, q=contact.mobile_key[-4:], limit=50)
     assert contact.pk in [c.pk for c in found["contacts"]]
 
-    # A second run adds to the first without any collision.
-    bulk_generate(count=300, batch=300, analyze=False)
+    # A second run adds to the first without collisions; loading with the indexes dropped and rebuilt
+    # leaves the same indexes and a full-text index that finds the new rows.
+    before = index_names()
+    second = bulk_generate(count=300, batch=300, analyze=False, rebuild_indexes=True)
     assert Customer.objects.count() == 2300
+    assert index_names() == before
     assert_collision_keys_unique()
+    newest = Customer.objects.get(pk=second.last_id)
+    found = selectors.search(actor=admin, q=newest.phone_key[-4:], limit=50)
+    assert newest.pk in [c.pk for c in found["customers"]]
+    newest_contact = Contact.objects.order_by("-id").first()
+    found = selectors.search(actor=admin, q=newest_contact.name, limit=50)
+    assert newest_contact.pk in [c.pk for c in found["contacts"]]
+
+
+def index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        names = set()
+        for model in (Customer, Contact):
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            names |= {name for name, info in constraints.items() if info["index"]}
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            names |= {row[0] for row in cursor.fetchall()}
+        return names
