@@ -245,8 +245,15 @@ def notification_send(*, recipient: User, kind: str, params: dict, url: str = ""
         recipient=recipient, kind=kind, params=params, url=url, created_at=timezone.now()
     )
     if recipient.email and getattr(settings, "EMAIL_HOST", ""):
-        transaction.on_commit(lambda: notification_email(notification_id=notification.pk))
+        transaction.on_commit(lambda: _enqueue_email(notification.pk))
     return notification
+
+
+def _enqueue_email(notification_id: int) -> None:
+    """Mail is sent by the background worker, never inside the request that caused it."""
+    from kehu.activities.tasks import notification_email as notification_email_job  # tasks import this module
+
+    notification_email_job.enqueue(notification_id)
 
 
 def notification_email(*, notification_id: int) -> None:

@@ -132,3 +132,20 @@ def test_the_purge_job_empties_the_expired_recycle_bin(org, settings):
 
     assert not Customer.all_objects.filter(pk=customer.pk).exists()
     assert Customer.history.filter(id=customer.pk).exists()
+
+
+def test_notification_mail_is_sent_by_the_worker_not_the_request(org, smtp, settings):
+    """Given mail configured, when a manager assigns a customer, then the request only queues the mail; the
+    database worker sends it to the new owner through the SMTP server."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    from kehu.customers.services import customer_assign
+
+    customer = customer_create(actor=org.rep_a2, data={"name": "邮件通知客户"})
+    customer_assign(actor=org.east_manager, customer=customer, owner=org.rep_a)
+
+    assert smtp.messages == []
+    assert DBTaskResult.objects.filter(task_path="kehu.activities.tasks.notification_email").count() >= 1
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay")
+    recipients = [rcpt for rcpt, _message in smtp.messages]
+    assert ["rep_a@kehu.test"] in recipients
+    assert Notification.objects.get(recipient=org.rep_a, kind="customer_assigned").emailed_at is not None

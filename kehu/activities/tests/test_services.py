@@ -1,16 +1,11 @@
 """Activity services: the follow-up timeline, attachments, tasks, reminders and notifications (by e-mail
 through a real SMTP server on localhost)."""
 
-import email
 import logging
-import socket
 from datetime import datetime, timedelta
-from email import policy
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
@@ -28,6 +23,7 @@ from kehu.activities.services import (
     timeline_entry_delete,
     timeline_entry_update,
 )
+from kehu.activities.tests.conftest import free_port
 from kehu.core.exceptions import PermissionDenied, StaleEdit, ValidationFailed
 from kehu.customers.models import Customer
 from kehu.customers.services import contact_create, customer_create
@@ -433,41 +429,6 @@ def test_moving_the_reminder_rearms_it(org):
 # --- notifications ------------------------------------------------------------------------------------------
 
 
-class Inbox:
-    def __init__(self):
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(
-            (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default))
-        )
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on localhost that keeps what it receives; mail settings point at it."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "Kehu <noreply@kehu.test>"
-    yield SimpleNamespace(port=port, messages=inbox.messages)
-    controller.stop()
-
-
 def test_a_reminder_is_emailed_in_each_recipients_language(org, smtp, django_capture_on_commit_callbacks):
     """Given rep_a reads English and rep_a2 Chinese, each with a task reminder due, when the reminder job runs
     and commits, then each receives one e-mail at their address whose subject names the task and whose due
@@ -521,6 +482,7 @@ def test_an_unreachable_mail_server_does_not_lose_the_notification(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
         notice = notification_send(recipient=org.rep_a, kind="task_assigned", params={"by": "x", "task": "y"})
