@@ -302,17 +302,26 @@ def activities_move_to_survivor(*, actor: User, survivor: Customer, merged: Cust
     return {"timeline": len(entries), "tasks": len(tasks)}
 
 
+def _delete_entries(entries) -> int:
+    """Delete timeline entries for good, with their attachments' files (the rows cascade)."""
+    for attachment in Attachment.objects.filter(entry__in=entries).only("file"):
+        # Files are removed only after the rows are gone for sure.
+        transaction.on_commit(
+            lambda name=attachment.file.name, storage=attachment.file.storage: storage.delete(name)
+        )
+    return entries.delete()[0]
+
+
 def activities_purge_for_customers(*, customer_ids: list[int]) -> None:
     """`customers.purging`: a customer is about to be deleted for good; its timeline and tasks go with it."""
     Task.all_objects.filter(customer_id__in=customer_ids).delete()
-    TimelineEntry.all_objects.filter(customer_id__in=customer_ids).delete()
+    _delete_entries(TimelineEntry.all_objects.filter(customer_id__in=customer_ids))
 
 
 def activities_purge_expired(*, cutoff) -> int:
     """`recycle.purge`: timeline entries and tasks binned before `cutoff`."""
-    return (
-        Task.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
-        + TimelineEntry.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
+    return Task.all_objects.filter(deleted_at__lt=cutoff).delete()[0] + _delete_entries(
+        TimelineEntry.all_objects.filter(deleted_at__lt=cutoff)
     )
 
 

@@ -54,13 +54,19 @@ class ActorScope:
         return not self.is_system_admin and self.roles <= {Role.ANALYST}
 
 
-def _subtree_ids(units: list[OrgUnit]) -> set[int]:
+def _units_below(units: list[OrgUnit]) -> list[tuple[int, str]]:
+    """(id, path) of every unit at or below `units`, in one query."""
     if not units:
-        return set()
+        return []
     q = Q()
     for unit in units:
         q |= Q(path__startswith=unit.path)
-    return set(OrgUnit.objects.filter(q).values_list("id", flat=True))
+    return list(OrgUnit.objects.filter(q).values_list("id", "path"))
+
+
+def _subtree_ids(units: list[OrgUnit], below: list[tuple[int, str]]) -> set[int]:
+    prefixes = tuple(unit.path for unit in units)
+    return {unit_id for unit_id, path in below if prefixes and path.startswith(prefixes)}
 
 
 def _ancestor_ids(units: list[OrgUnit]) -> set[int]:
@@ -83,14 +89,15 @@ def scope_for(actor: User) -> ActorScope:
         return [m.unit for m in memberships if m.role in role_set]
 
     member_units = [m.unit for m in memberships]
+    below = _units_below(units_with(SUBTREE_ROLES))  # every other role set below is a subset of these
     scope = ActorScope(
         user_id=actor.pk,
         is_system_admin=is_admin,
-        read_units=frozenset(_subtree_ids(units_with(SUBTREE_ROLES))),
-        write_units=frozenset(_subtree_ids(units_with(WRITE_SUBTREE_ROLES))),
-        assign_units=frozenset(_subtree_ids(units_with(ASSIGN_ROLES))),
-        admin_units=frozenset(_subtree_ids(units_with({Role.UNIT_ADMIN}))),
-        pool_units=frozenset(_ancestor_ids(member_units) | _subtree_ids(units_with(SUBTREE_ROLES))),
+        read_units=frozenset(_subtree_ids(units_with(SUBTREE_ROLES), below)),
+        write_units=frozenset(_subtree_ids(units_with(WRITE_SUBTREE_ROLES), below)),
+        assign_units=frozenset(_subtree_ids(units_with(ASSIGN_ROLES), below)),
+        admin_units=frozenset(_subtree_ids(units_with({Role.UNIT_ADMIN}), below)),
+        pool_units=frozenset(_ancestor_ids(member_units) | _subtree_ids(units_with(SUBTREE_ROLES), below)),
         member_units=frozenset(m.unit_id for m in memberships),
         roles=roles,
     )

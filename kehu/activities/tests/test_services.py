@@ -513,3 +513,33 @@ def test_customer_deletion_keeps_the_tasks_history(org, customer):
 
     assert Customer.all_objects.filter(pk=customer.pk, deleted_at__isnull=False).exists()
     assert Task.all_objects.filter(pk=task.pk).exists()
+
+
+def test_purging_an_entry_removes_its_attachment_files(org, django_capture_on_commit_callbacks):
+    """Given a binned follow-up with a file older than the retention period, when the purge runs, then the
+    entry, the attachment row and the stored file are all gone."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kehu.activities.models import Attachment
+    from kehu.activities.services import attachment_add, timeline_entry_create, timeline_entry_delete
+    from kehu.core.services import recycle_bin_purge
+    from kehu.customers.services import customer_create
+
+    customer = customer_create(actor=org.rep_a, data={"name": "附件清理客户"})
+    entry = timeline_entry_create(
+        actor=org.rep_a, customer=customer, data={"kind": "note", "content": "合同草稿"}
+    )
+    attachment = attachment_add(
+        actor=org.rep_a, entry=entry, upload=SimpleUploadedFile("草稿.pdf", b"%PDF-1.4", "application/pdf")
+    )
+    storage, name = attachment.file.storage, attachment.file.name
+    assert storage.exists(name)
+    timeline_entry_delete(actor=org.rep_a, entry=entry)
+    TimelineEntry.all_objects.filter(pk=entry.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        recycle_bin_purge()
+
+    assert not TimelineEntry.all_objects.filter(pk=entry.pk).exists()
+    assert not Attachment.objects.filter(pk=attachment.pk).exists()
+    assert not storage.exists(name)
