@@ -13,6 +13,8 @@ urlpatterns = [
     path("tasks/<int:task_id>/complete/", views.task_complete, name="task_complete"),
     path("notifications/", views.notifications, name="notifications"),
     path("recycle-bin/", views.recycle_bin, name="recycle_bin"),
-    path("recycle-bin/timeline/<int:entry_id>/restore/", views.timeline_entry_restore, name="timeline_restore"),
+    path(
+        "recycle-bin/timeline/<int:entry_id>/restore/", views.timeline_entry_restore, name="timeline_restore"
+    ),
     path("recycle-bin/tasks/<int:task_id>/restore/", views.task_restore, name="task_restore"),
 ]
