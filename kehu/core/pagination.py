@@ -76,7 +76,9 @@ def _fits(model, field: str, value) -> bool:
 def keyset_page(queryset: QuerySet, *, ordering: list[str], cursor: str | None, size: int) -> Page:
     """`ordering` like ["-updated_at", "-id"]; the last key must be unique. NULLs are not allowed in keys."""
     fields = [o.lstrip("-") for o in ordering]
-    qs = queryset.order_by(*[F(f).desc() if o.startswith("-") else F(f).asc() for f, o in zip(fields, ordering, strict=True)])
+    qs = queryset.order_by(
+        *[F(f).desc() if o.startswith("-") else F(f).asc() for f, o in zip(fields, ordering, strict=True)]
+    )
     if cursor:
         values = _decode(cursor, fields)
         if not all(_fits(qs.model, field, value) for field, value in zip(fields, values, strict=True)):

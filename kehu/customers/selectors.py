@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kehu.core.exceptions import NotFound, ValidationFailed
+from kehu.core.history import history_rows
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.search import parse_query
 from kehu.customers.models import Contact, Customer, CustomField, RecentView, Tag
@@ -228,47 +229,12 @@ def recently_viewed(*, actor: User, limit: int = 8) -> list[Customer]:
 def customer_history(*, customer: Customer, limit: int = 100) -> list[dict]:
     """Each audited change with who, when, why and every field's old → new value."""
     records = list(customer.history.select_related("history_user").order_by("-history_id")[: limit + 1])
-    return _history_rows(records, limit=limit)
-
-
-def _history_rows(records: list, *, limit: int) -> list[dict]:
-    rows = []
-    for index, record in enumerate(records[:limit]):
-        previous = records[index + 1] if index + 1 < len(records) else None
-        changes = []
-        if previous is not None:
-            delta = record.diff_against(previous, foreign_keys_are_objs=False)
-            for change in delta.changes:
-                if change.field in {"version"}:
-                    continue
-                field = record.instance_type._meta.get_field(change.field)
-                changes.append(
-                    {"field": str(field.verbose_name), "old": _fmt(change.old), "new": _fmt(change.new)}
-                )
-        rows.append(
-            {
-                "at": record.history_date,
-                "user": record.history_user,
-                "type": record.get_history_type_display(),
-                "reason": record.history_change_reason or "",
-                "changes": changes,
-                "created": previous is None,
-            }
-        )
-    return rows
-
-
-def _fmt(value) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v.get("tag", v)) if isinstance(v, dict) else str(v) for v in value) or "—"
-    return str(value)
+    return history_rows(records, limit=limit)
 
 
 def contact_history(*, contact: Contact, limit: int = 100) -> list[dict]:
     records = list(contact.history.select_related("history_user").order_by("-history_id")[: limit + 1])
-    return _history_rows(records, limit=limit)
+    return history_rows(records, limit=limit)
 
 
 # --- contacts -----------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from kehu.customers.services import (
     contact_delete,
     contact_restore,
     contact_update,
+    customer_assign,
     customer_create,
     customer_delete,
     customer_merge,
@@ -383,7 +384,7 @@ def test_customer_history_shows_who_changed_which_field_from_what_to_what(org):
         ("industry", "—", "软件"),
     }
     assert deleted["user"] == org.rep_a
-    assert deleted["reason"] == "deleted"
+    assert deleted["reason"] == "moved to the recycle bin"
 
 
 def test_contact_history_records_create_update_and_delete(org):
@@ -400,7 +401,7 @@ def test_contact_history_records_create_update_and_delete(org):
     assert created["user"] == org.rep_a
     assert edited["user"] == org.east_manager
     assert edited["changes"] == [{"field": "title", "old": "经理", "new": "总监"}]
-    assert deleted["reason"] == "deleted"
+    assert deleted["reason"] == "moved to the recycle bin"
     assert deleted["user"] == org.rep_a
 
 
@@ -640,3 +641,27 @@ def test_only_a_system_admin_may_merge_and_not_a_customer_with_itself(org, dupli
 
     assert (counts(survivor), counts(merged)) == before
     assert Customer.objects.filter(pk=merged.pk).exists()
+
+
+def test_history_shows_labels_not_codes(org):
+    """Given a customer whose level, owner and province change, when reading its history, then the changes
+    show the choice label, the user's name and the region's name rather than stored codes and ids."""
+    from django.utils import translation
+
+    from kehu.core.models import Region
+
+    Region.objects.create(code="440000", name="广东省", level=Region.Level.PROVINCE)
+    customer = customer_create(actor=org.rep_a, data={"name": "标签客户"})
+    customer_update(
+        actor=org.rep_a,
+        customer=customer,
+        data={"level": "a", "province": "440000"},
+        version=customer.version,
+    )
+    customer_assign(actor=org.east_manager, customer=Customer.objects.get(pk=customer.pk), owner=org.rep_b)
+
+    with translation.override("en"):
+        assigned, edited, _created = customer_history(customer=customer)
+    assert {(c["old"], c["new"]) for c in edited["changes"]} == {("—", "Level A"), ("—", "广东省")}
+    assert ("李销售", "陈销售") in {(c["old"], c["new"]) for c in assigned["changes"]}
+    assert assigned["reason"] == "assigned"
