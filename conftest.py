@@ -11,6 +11,15 @@ from kehu.users.services import membership_set, org_unit_create, user_create
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - the test users' password
 
 
+def pytest_configure(config):
+    """WhiteNoise warns (an error here) when STATIC_ROOT is missing, as it is in a fresh KEHU_VAR_DIR."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _clean_caches():
     cache.clear()

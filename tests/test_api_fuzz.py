@@ -15,6 +15,20 @@ from kehu.users.services import api_token_create
 schema = openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch):
+    """Requests made in-process end with Django closing "old" connections, which would close the test's own
+    transaction on PostgreSQL; the test client avoids this the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def auth_headers(org, make_customer):
     make_customer(org.rep_a, name="模糊测试客户", phone="13800001111")

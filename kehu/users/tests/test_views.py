@@ -51,3 +51,24 @@ def test_a_unit_admin_cannot_manage_staff_outside_their_subtree(org, login):
     client = login(org.unit_admin)
     assert "rep_c" not in client.get("/staff/").content.decode()
     assert client.get(f"/staff/{org.rep_c.pk}/deactivate/").status_code == 404
+
+
+def test_the_api_answers_in_the_token_users_language(org):
+    """Given users who chose English and Chinese, when each calls the API with a token, then error messages
+    come in the language they chose, whatever the browser default."""
+    from django.utils import translation
+
+    from kehu.users.services import api_token_create, user_set_language
+
+    user_set_language(user=org.rep_a, language="en")
+    user_set_language(user=org.rep_b, language="zh-hans")
+    details = {}
+    for user in (org.rep_a, org.rep_b):
+        _token, secret = api_token_create(actor=user, name="lang")
+        response = Client().get("/api/v1/customers/999999", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert response.status_code == 404
+        details[user.username] = response.json()["detail"]
+    with translation.override("zh-hans"):
+        chinese = translation.gettext("Not found.")
+    assert details["rep_a"] == "Not found."
+    assert details["rep_b"] == chinese != "Not found."
