@@ -72,7 +72,8 @@ class Region(models.Model):
         CITY = 2, _("City")
         DISTRICT = 3, _("District")
 
-    code = models.CharField(_("code"), max_length=6, primary_key=True)
+    # GB/T 2260 codes have 6 digits; towns directly under cities without districts (东莞, 中山) have 9.
+    code = models.CharField(_("code"), max_length=12, primary_key=True)
     name = models.CharField(_("name"), max_length=64)
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     parent = models.ForeignKey(
