@@ -189,9 +189,8 @@ def call():
 def _body_text(response) -> str:
     """The body as a person would read it: JSON un-escaped (so "\\u9690" is searched as 隐), streams drained."""
     if getattr(response, "streaming", False):
-        text = b"".join(response.streaming_content).decode("utf-8", "replace")
-        response.close()
-        return text
+        # Draining the stream closes the response (and any file) as a WSGI server would.
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
     if response.get("Content-Type", "").startswith("application/json") and response.content:
         return json.dumps(response.json(), ensure_ascii=False)
     return response.content.decode("utf-8", "replace")
