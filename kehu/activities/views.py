@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from kehu.activities import selectors, services
 from kehu.activities.forms import TaskForm, TimelineEntryForm
 from kehu.core.exceptions import ApplicationError
-from kehu.core.web import apply_error, flash_error, render_page
+from kehu.core.web import apply_error, flash_error, perform, render_page
 from kehu.customers import selectors as customer_selectors
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users
@@ -100,12 +100,12 @@ def timeline_entry_create(request, customer_id: int):
 @require_POST
 def timeline_entry_delete(request, entry_id: int):
     entry = selectors.timeline_entry_get_for(actor=request.user, entry_id=entry_id)
-    try:
-        services.timeline_entry_delete(actor=request.user, entry=entry)
-        messages.success(request, _("Entry moved to the recycle bin."))
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    return redirect(f"{reverse('customers:detail', args=[entry.customer_id])}?tab=timeline")
+    return perform(
+        request,
+        lambda: services.timeline_entry_delete(actor=request.user, entry=entry),
+        success=_("Entry moved to the recycle bin."),
+        then=f"{reverse('customers:detail', args=[entry.customer_id])}?tab=timeline",
+    )
 
 
 @login_required
@@ -175,12 +175,12 @@ def task_create(request):
 @require_POST
 def task_complete(request, task_id: int):
     task = selectors.task_get_for(actor=request.user, task_id=task_id)
-    try:
-        services.task_complete(actor=request.user, task=task)
-        messages.success(request, _("Task “%(title)s” done.") % {"title": task.title})
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    return redirect(request.POST.get("next") or "activities:tasks")
+    return perform(
+        request,
+        lambda: services.task_complete(actor=request.user, task=task),
+        success=_("Task “%(title)s” done.") % {"title": task.title},
+        then=request.POST.get("next") or reverse("activities:tasks"),
+    )
 
 
 @login_required

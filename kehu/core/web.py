@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from kehu.core.exceptions import ApplicationError, StaleEdit
 
@@ -32,3 +32,14 @@ def stale_context(exc: StaleEdit) -> dict:
 
 def flash_error(request, exc: ApplicationError) -> None:
     messages.error(request, str(exc.message))
+
+
+def perform(request, action, *, success: str, then: str):
+    """A POST action with no form: run one service call, flash its success or its error, then redirect."""
+    try:
+        action()
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, success)
+    return redirect(then)

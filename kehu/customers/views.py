@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kehu.core import hooks
 from kehu.core.exceptions import ApplicationError, StaleEdit
 from kehu.core.models import Region
-from kehu.core.web import apply_error, flash_error, render_page, stale_context
+from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
 from kehu.customers import selectors, services
 from kehu.customers.exceptions import CustomerCollision
 from kehu.customers.exports import export_customers
@@ -252,12 +252,12 @@ def customer_delete(request, customer_id: int):
 @require_POST
 def customer_claim(request, customer_id: int):
     customer = selectors.customer_get_for(actor=request.user, customer_id=customer_id)
-    try:
-        services.customer_claim(actor=request.user, customer=customer)
-        messages.success(request, _("You now own “%(name)s”.") % {"name": customer.name})
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    return redirect(request.POST.get("next") or reverse("customers:detail", args=[customer.pk]))
+    return perform(
+        request,
+        lambda: services.customer_claim(actor=request.user, customer=customer),
+        success=_("You now own “%(name)s”.") % {"name": customer.name},
+        then=request.POST.get("next") or reverse("customers:detail", args=[customer.pk]),
+    )
 
 
 @login_required
@@ -386,12 +386,12 @@ def contact_edit(request, contact_id: int):
 @require_POST
 def contact_delete(request, contact_id: int):
     contact = selectors.contact_get_for(actor=request.user, contact_id=contact_id)
-    try:
-        services.contact_delete(actor=request.user, contact=contact)
-        messages.success(request, _("Contact moved to the recycle bin."))
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    return redirect(f"{reverse('customers:detail', args=[contact.customer_id])}?tab=contacts")
+    return perform(
+        request,
+        lambda: services.contact_delete(actor=request.user, contact=contact),
+        success=_("Contact moved to the recycle bin."),
+        then=f"{reverse('customers:detail', args=[contact.customer_id])}?tab=contacts",
+    )
 
 
 @login_required
@@ -438,12 +438,12 @@ def merge(request):
 @require_POST
 def customer_restore(request, customer_id: int):
     customer = selectors.deleted_customer_get_for(actor=request.user, customer_id=customer_id)
-    try:
-        services.customer_restore(actor=request.user, customer=customer)
-        messages.success(request, _("“%(name)s” restored.") % {"name": customer.name})
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    return redirect("activities:recycle_bin")
+    return perform(
+        request,
+        lambda: services.customer_restore(actor=request.user, customer=customer),
+        success=_("“%(name)s” restored.") % {"name": customer.name},
+        then=reverse("activities:recycle_bin"),
+    )
 
 
 @login_required
@@ -452,9 +452,9 @@ def contact_restore(request, contact_id: int):
     contact = selectors.deleted_contacts(actor=request.user).filter(pk=contact_id).first()
     if contact is None:
         raise Http404
-    try:
-        services.contact_restore(actor=request.user, contact=contact)
-        messages.success(request, _("“%(name)s” restored.") % {"name": contact.name})
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    return redirect("activities:recycle_bin")
+    return perform(
+        request,
+        lambda: services.contact_restore(actor=request.user, contact=contact),
+        success=_("“%(name)s” restored.") % {"name": contact.name},
+        then=reverse("activities:recycle_bin"),
+    )
