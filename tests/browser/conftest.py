@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("KEHU_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -35,3 +36,6 @@ def browser_page(live_server, monkeypatch):
         yield page
         context.close()
         browser.close()
+        # While Playwright's loop is active, the ORM keys connections by async context: the test's queries ran on
+        # a connection of their own, which must be closed here or PostgreSQL cannot drop the test database.
+        connections.close_all()
