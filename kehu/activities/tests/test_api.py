@@ -1,43 +1,15 @@
 """The REST API for the follow-up timeline and tasks: status codes, errors, scope and query budgets."""
 
-import json
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from kehu.activities.models import Task, TimelineEntry
 from kehu.activities.services import task_create, timeline_entry_create
 from kehu.customers.models import Customer
 from kehu.customers.services import contact_create
-from kehu.users.services import api_token_create
-
-API = "/api/v1"
-
-
-class ApiClient:
-    """The Django test client speaking JSON with a bearer token."""
-
-    def __init__(self, user):
-        self.client = Client()
-        _token, secret = api_token_create(actor=user, name="tests")
-        self.headers = {"Authorization": f"Bearer {secret}"}
-
-    def get(self, path, params=None):
-        return self.client.get(API + path, params or {}, headers=self.headers)
-
-    def post(self, path, body=None):
-        data = json.dumps(body if body is not None else {})
-        return self.client.post(API + path, data, content_type="application/json", headers=self.headers)
-
-    def patch(self, path, body):
-        return self.client.patch(
-            API + path, json.dumps(body), content_type="application/json", headers=self.headers
-        )
-
-    def delete(self, path):
-        return self.client.delete(API + path, headers=self.headers)
+from tests.api_client import ApiClient
 
 
 @pytest.fixture
