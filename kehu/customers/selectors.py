@@ -11,7 +11,7 @@ from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.history import history_rows
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.search import newest_first, parse_query
-from kehu.customers.models import Contact, Customer, CustomField, RecentView, Tag
+from kehu.customers.models import Contact, Customer, CustomField, RecentView, SavedFilter, Tag
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 
@@ -324,3 +324,7 @@ def deleted_contacts(*, actor: User) -> QuerySet:
     if not scoping.is_system_admin(actor):
         return Contact.all_objects.none()
     return Contact.all_objects.filter(deleted_at__isnull=False).select_related("customer", "deleted_by")
+
+
+def saved_filters_of(*, actor: User) -> QuerySet:
+    return SavedFilter.objects.filter(user=actor)

@@ -15,7 +15,16 @@ from kehu.core.search import index_tokens, pinyin_forms
 from kehu.core.text import normalise_email, normalise_name, normalise_phone
 from kehu.customers.custom_fields import clean_custom
 from kehu.customers.exceptions import CustomerCollision, OwnerCapReached
-from kehu.customers.models import Contact, Customer, CustomerShare, CustomField, PoolRule, RecentView, Tag
+from kehu.customers.models import (
+    Contact,
+    Customer,
+    CustomerShare,
+    CustomField,
+    PoolRule,
+    RecentView,
+    SavedFilter,
+    Tag,
+)
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 from kehu.users.services import primary_unit_of
@@ -712,3 +721,17 @@ def customers_purge_expired(*, cutoff) -> int:
         purged = Contact.all_objects.filter(Q(customer_id__in=ids) | Q(deleted_at__lt=cutoff)).delete()[0]
         purged += Customer.all_objects.filter(pk__in=ids).delete()[0]
     return purged
+
+
+# --- saved filters ------------------------------------------------------------------------------------------------
+
+
+def saved_filter_save(*, actor: User, name: str, query: str) -> SavedFilter:
+    """Save (or overwrite, by name) one of the actor's own list filters."""
+    saved, _created = SavedFilter.objects.update_or_create(user=actor, name=name, defaults={"query": query})
+    return saved
+
+
+def saved_filter_delete(*, actor: User, filter_id: int) -> None:
+    """Delete one of the actor's own saved filters; another user's id deletes nothing."""
+    SavedFilter.objects.filter(user=actor, pk=filter_id).delete()

@@ -22,7 +22,7 @@ from kehu.customers.forms import (
     ReleaseForm,
     SavedFilterForm,
 )
-from kehu.customers.models import Customer, CustomField, SavedFilter, Tag
+from kehu.customers.models import Customer, CustomField, Tag
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users, units_visible
 
@@ -46,7 +46,7 @@ def _list_context(request, filters, page, sort):
         "tags": Tag.objects.all()[:200],
         "provinces": Region.objects.filter(level=Region.Level.PROVINCE),
         "custom_filters": CustomField.objects.filter(entity=CustomField.Entity.CUSTOMER, active=True),
-        "saved_filters": SavedFilter.objects.filter(user=request.user),
+        "saved_filters": selectors.saved_filters_of(actor=request.user),
         "can_assign": scoping.is_manager(request.user),
     }
 
@@ -71,8 +71,8 @@ def customer_list(request):
 def saved_filter_create(request):
     form = SavedFilterForm(request.POST)
     if form.is_valid():
-        SavedFilter.objects.update_or_create(
-            user=request.user, name=form.cleaned_data["name"], defaults={"query": form.cleaned_data["query"]}
+        services.saved_filter_save(
+            actor=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
         )
         messages.success(request, _("Filter saved."))
     return redirect(f"{reverse('customers:list')}?{form.data.get('query', '')}")
@@ -81,7 +81,7 @@ def saved_filter_create(request):
 @login_required
 @require_POST
 def saved_filter_delete(request, filter_id: int):
-    SavedFilter.objects.filter(user=request.user, pk=filter_id).delete()
+    services.saved_filter_delete(actor=request.user, filter_id=filter_id)
     return redirect("customers:list")
 
 
