@@ -52,11 +52,13 @@ def unauthenticated(request, exc):
 def _register_routers() -> None:
     from kehu.activities.api import router as activities_router
     from kehu.customers.api import router as customers_router
+    from kehu.integrations.api import router as integrations_router
     from kehu.users.api import router as users_router
 
     api.add_router("/", customers_router)
     api.add_router("/", activities_router)
     api.add_router("/", users_router)
+    api.add_router("/", integrations_router)
 
 
 _register_routers()

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kehu.users",
     "kehu.customers",
     "kehu.activities",
+    "kehu.integrations",
     "kehu.demo",
 ]
 
@@ -212,6 +213,7 @@ KEHU = {
         "KEHU_ATTACHMENT_EXTENSIONS", "pdf,png,jpg,jpeg,gif,webp,txt,csv,xlsx,docx,pptx,zip,eml,mp3,m4a"
     ),
     "RECYCLE_BIN_DAYS": env_int("KEHU_RECYCLE_BIN_DAYS", 30),
+    "IMPORT_MAX_BYTES": env_int("KEHU_IMPORT_MAX_MB", 500) * 1024 * 1024,
     "PAGE_SIZE": 25,
 }
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("kehu.users.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.activities.urls")),
+    path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

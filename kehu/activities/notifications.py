@@ -19,6 +19,9 @@ MESSAGES = {
     ),
     "task_reminder": _("Reminder: “%(task)s” is due %(due)s."),
     "task_assigned": _("%(by)s gave you a task: “%(task)s”."),
+    "import_finished": _(
+        "Import of “%(file)s” finished: %(created)s created, %(updated)s updated, %(rejected)s rejected."
+    ),
 }
 
 EVENT_TEXTS = {

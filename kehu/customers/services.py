@@ -145,14 +145,8 @@ def collision_find(*, name: str = "", phone: str = "", email: str = "", exclude_
     return existing, matched
 
 
-def _refuse_collision(customer: Customer, *, actor: User, override: bool) -> None:
-    existing, matched = collision_find(
-        name=customer.name, phone=customer.phone, email=customer.email, exclude_id=customer.pk
-    )
-    if existing is None:
-        return
-    if override and scoping.is_manager(actor):
-        return
+def collision_error(existing: Customer, matched: list[str]) -> CustomerCollision:
+    """The 撞单 refusal: names the existing customer, its owner and what matched."""
     labels = {"name": _("name"), "phone": _("phone"), "email": _("e-mail")}
     owner = str(existing.owner) if existing.owner_id else _("the public pool")
     message = _("Same %(fields)s as existing customer “%(name)s” (No. %(id)s), owned by %(owner)s.") % {
@@ -161,7 +155,18 @@ def _refuse_collision(customer: Customer, *, actor: User, override: bool) -> Non
         "id": existing.pk,
         "owner": owner,
     }
-    raise CustomerCollision(existing=existing, matched_on=matched, message=message)
+    return CustomerCollision(existing=existing, matched_on=matched, message=message)
+
+
+def _refuse_collision(customer: Customer, *, actor: User, override: bool) -> None:
+    existing, matched = collision_find(
+        name=customer.name, phone=customer.phone, email=customer.email, exclude_id=customer.pk
+    )
+    if existing is None:
+        return
+    if override and scoping.is_manager(actor):
+        return
+    raise collision_error(existing, matched)
 
 
 # --- ownership rules ----------------------------------------------------------------------------------------------

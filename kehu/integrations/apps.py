@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntegrationsConfig(AppConfig):
+    name = "kehu.integrations"
+    label = "integrations"
+    verbose_name = _("Imports and exports")
+
+    def ready(self):
+        from kehu.integrations import customer_import  # noqa: F401  (registers the importer)

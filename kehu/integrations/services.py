@@ -1,0 +1,337 @@
+"""Import jobs: upload and sniff a file, choose the mapping, run it in committed batches, resume, report.
+
+A job runs in the background worker (`tasks.import_run`) or in the foreground from the CLI. Each batch of
+rows is one transaction that also moves `processed_rows` forward and stores the batch's rejections, so a run
+that dies anywhere resumes at the first row not yet committed and ends where a clean run would. A worker
+claims the job with a fresh `runner` token; a batch whose job was claimed by someone else meanwhile (a stalled
+run taken over) is rolled back instead of committed twice.
+"""
+
+import contextlib
+import csv
+import hashlib
+import logging
+import os
+import tempfile
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
+from kehu.integrations import importers
+from kehu.integrations.models import ImportJob, ImportRejection
+from kehu.integrations.tabular import open_table
+from kehu.users import scoping
+from kehu.users.models import User
+from kehu.users.services import primary_unit_of
+
+logger = logging.getLogger(__name__)
+
+BATCH_ROWS = 200
+STALLED_AFTER = timedelta(minutes=10)
+PREVIEW_ROWS = 10
+Status = ImportJob.Status
+
+
+class _Superseded(Exception):
+    """Another worker run took the job over; this one stops without committing its batch."""
+
+
+class _DryRunRollback(Exception):
+    """Raised inside a test run's batch so that its writes are rolled back."""
+
+
+@contextlib.contextmanager
+def local_path(job: ImportJob):
+    """A filesystem path for the job's file: the stored file itself, or a temporary copy of a remote one."""
+    try:
+        yield job.file.path
+        return
+    except NotImplementedError:  # storage without local paths (S3 and the like)
+        pass
+    with tempfile.NamedTemporaryFile(suffix=os.path.splitext(job.filename)[1]) as copy:
+        with job.file.open("rb") as source:
+            for chunk in source.chunks():
+                copy.write(chunk)
+        copy.flush()
+        yield copy.name
+
+
+def _check_writer(actor: User) -> None:
+    if not actor.is_active or scoping.scope_for(actor).read_only:
+        raise PermissionDenied()
+
+
+def import_upload(*, actor: User, kind: str, upload, filename: str = "") -> ImportJob:
+    """Store an uploaded file, read its header and guess the column mapping. Nothing is imported yet."""
+    _check_writer(actor)
+    importer = importers.get(kind)
+    filename = os.path.basename(filename or getattr(upload, "name", "") or "import.csv")[:255]
+    size = getattr(upload, "size", None)
+    limit = settings.KEHU["IMPORT_MAX_BYTES"]
+    if size is not None and size > limit:
+        raise ValidationFailed(
+            fields={"file": _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}}
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    job = ImportJob(
+        kind=importer.kind,
+        created_by=actor,
+        org_unit=primary_unit_of(actor),
+        filename=filename,
+        sha256=digest.hexdigest(),
+    )
+    job.file.save(filename, File(upload, name=filename), save=False)
+    job.size = job.file.size
+    try:
+        with local_path(job) as path:
+            table = open_table(path)
+    except ValidationFailed as exc:
+        job.file.delete(save=False)
+        raise ValidationFailed(fields={"file": exc.message}) from exc
+    job.file_format, job.encoding, job.delimiter = table.file_format, table.encoding, table.delimiter
+    job.headers = table.headers
+    job.mapping = importers.guess_mapping(importer.columns(), table.headers)
+    job.save()
+    return job
+
+
+def import_preview(*, job: ImportJob, rows: int = PREVIEW_ROWS) -> list[tuple[int, list[str]]]:
+    with local_path(job) as path:
+        table = open_table(path)
+        preview = []
+        for number, cells in table.rows():
+            preview.append((number, cells[: len(job.headers)]))
+            if len(preview) >= rows:
+                break
+    return preview
+
+
+def same_file_imports(*, job: ImportJob):
+    """Earlier imports of the very same file (by content), to warn before importing it again."""
+    return (
+        ImportJob.objects.filter(sha256=job.sha256, kind=job.kind)
+        .exclude(pk=job.pk)
+        .exclude(status=Status.UPLOADED)
+    )
+
+
+@transaction.atomic
+def import_start(
+    *,
+    actor: User,
+    job: ImportJob,
+    mapping: list[str],
+    options: dict,
+    dry_run: bool = False,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Fix the mapping and options and queue the job for the background worker (or, with `enqueue=False`,
+    for the caller to run with `import_run`)."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.created_by_id != actor.pk and not scoping.is_system_admin(actor):
+        raise PermissionDenied()
+    if job.status != Status.UPLOADED:
+        raise ValidationFailed(_("This import has already been started."))
+    importer = importers.get(job.kind)
+    job.mapping = importers.check_mapping(importer.columns(), job.headers, mapping)
+    job.options = options
+    job.dry_run = dry_run
+    importer.prepare(job, actor)  # refuse options the actor may not use now, not in the worker later
+    job.status = Status.QUEUED
+    job.save()
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from kehu.integrations.tasks import import_run as import_run_task  # tasks import this module
+
+    import_run_task.enqueue(job_id)
+
+
+def import_cancel(*, actor: User, job: ImportJob) -> ImportJob:
+    if job.created_by_id != actor.pk and not scoping.is_system_admin(actor):
+        raise PermissionDenied()
+    updated = ImportJob.objects.filter(pk=job.pk, status__in=[Status.UPLOADED, *ImportJob.ACTIVE]).update(
+        status=Status.CANCELLED, finished_at=timezone.now(), runner=None
+    )
+    if not updated:
+        raise ValidationFailed(_("This import has already finished."))
+    job.refresh_from_db()
+    return job
+
+
+def _claim(job_id: int):
+    """Take the job for this run: queued, or running but silent for too long (its worker died)."""
+    runner = ImportJob.new_runner()
+    now = timezone.now()
+    stalled_before = now - STALLED_AFTER
+    taken = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, runner=runner, heartbeat_at=now
+    ) or ImportJob.objects.filter(pk=job_id, status=Status.RUNNING, heartbeat_at__lt=stalled_before).update(
+        runner=runner, heartbeat_at=now
+    )
+    return runner if taken else None
+
+
+def import_resume(*, actor: User, job: ImportJob, enqueue: bool = True) -> ImportJob:
+    """Queue a failed or stalled import again; it continues after the last committed row."""
+    if job.created_by_id != actor.pk and not scoping.is_system_admin(actor):
+        raise PermissionDenied()
+    stalled = Q(status=Status.RUNNING, heartbeat_at__lt=timezone.now() - STALLED_AFTER)
+    updated = ImportJob.objects.filter(Q(status=Status.FAILED) | stalled, pk=job.pk).update(
+        status=Status.QUEUED, error="", runner=None, finished_at=None
+    )
+    if not updated:
+        raise ValidationFailed(_("Only a failed or stalled import can be resumed."))
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def import_run(*, job_id: int, progress=None) -> ImportJob:
+    """Process the job's rows from the first uncommitted one. Safe to call again at any time: a finished or
+    cancelled job is left alone, and a job another live run holds is not touched."""
+    runner = _claim(job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if runner is None or job.runner != runner:
+        return job
+    if job.started_at is None:
+        ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now())
+    importer = importers.get(job.kind)
+    try:
+        with local_path(job) as path:
+            table = open_table(path)
+            if job.total_rows is None:
+                job.total_rows = table.count_rows()
+                ImportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows)
+            context = importer.prepare(job, job.created_by)
+            labels = {c.key: str(c.label) for c in importer.columns()}
+            batch: list[tuple[int, list[str]]] = []
+            for index, row in enumerate(table.rows(), start=1):
+                if index <= job.processed_rows:
+                    continue
+                batch.append(row)
+                if len(batch) >= BATCH_ROWS:
+                    _run_batch(job, runner, importer, context, labels, batch)
+                    batch = []
+                    if progress is not None:
+                        progress(job)
+            if batch:
+                _run_batch(job, runner, importer, context, labels, batch)
+    except _Superseded:
+        return ImportJob.objects.get(pk=job.pk)
+    except ApplicationError as exc:
+        _finish(job, runner, Status.FAILED, error=str(exc.message))
+        raise
+    except Exception:
+        logger.exception("import %s failed", job.pk)
+        _finish(
+            job,
+            runner,
+            Status.FAILED,
+            error=_("The import stopped on an unexpected error; it can be resumed."),
+        )
+        raise
+    _finish(job, runner, Status.DONE)
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def _run_batch(job, runner, importer, context, labels, batch) -> None:
+    outcomes: Counter = Counter()
+    rejections: list[ImportRejection] = []
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                for number, cells in batch:
+                    values = importers.row_values(job.mapping, cells)
+                    try:
+                        with transaction.atomic():
+                            outcome = importer.import_row(context, values, number)
+                    except ApplicationError as exc:
+                        outcome = "rejected"
+                        rejections.append(
+                            ImportRejection(
+                                job=job,
+                                row_number=number,
+                                message=importers.describe_error(exc, labels),
+                                values=cells,
+                            )
+                        )
+                    outcomes[outcome] += 1
+                if job.dry_run:
+                    raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+        ImportRejection.objects.bulk_create(rejections)
+        moved = ImportJob.objects.filter(pk=job.pk, runner=runner, status=Status.RUNNING).update(
+            processed_rows=F("processed_rows") + len(batch),
+            created_count=F("created_count") + outcomes["created"],
+            updated_count=F("updated_count") + outcomes["updated"],
+            unchanged_count=F("unchanged_count") + outcomes["unchanged"],
+            rejected_count=F("rejected_count") + outcomes["rejected"],
+            heartbeat_at=timezone.now(),
+        )
+        if not moved:  # cancelled, or taken over by another run: this batch must not count
+            transaction.set_rollback(True)
+            raise _Superseded
+    job.processed_rows += len(batch)
+
+
+def _finish(job: ImportJob, runner, status: str, *, error: str = "") -> None:
+    finished = ImportJob.objects.filter(pk=job.pk, runner=runner, status=Status.RUNNING).update(
+        status=status, error=error, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    if finished and status == Status.DONE:
+        job.refresh_from_db()
+        from kehu.activities.services import notification_send
+
+        notification_send(
+            recipient=job.created_by,
+            kind="import_finished",
+            params={
+                "file": job.filename,
+                "created": job.created_count,
+                "updated": job.updated_count,
+                "rejected": job.rejected_count,
+            },
+            url=f"/imports/{job.pk}/",
+        )
+
+
+def imports_resume_stalled(*, now=None) -> int:
+    """Queue again every job whose worker stopped reporting (killed, machine restarted): it resumes."""
+    now = now or timezone.now()
+    stalled = list(
+        ImportJob.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - STALLED_AFTER).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in stalled:
+        _enqueue(job_id)
+    return len(stalled)
+
+
+def rejections_csv(*, job: ImportJob):
+    """The rejected rows as the file had them, with the reason in a first column: fix them and import again."""
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    yield "\ufeff" + writer.writerow([_("Row"), _("Reason"), *job.headers])
+    for rejection in job.rejections.order_by("row_number").iterator(chunk_size=2000):
+        yield writer.writerow([rejection.row_number, rejection.message, *rejection.values])
