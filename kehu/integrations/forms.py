@@ -32,6 +32,7 @@ class MappingForm(forms.Form):
                 choices=choices,
                 required=False,
                 initial=initial_mapping[index] if index < len(initial_mapping) else "",
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
 
     def mapping(self) -> list[str]:

@@ -51,6 +51,11 @@ def get(kind: str) -> Importer:
         raise ValidationFailed(fields={"kind": _("Unknown kind of import.")}) from None
 
 
+def label_of(kind: str) -> str:
+    importer = _registry.get(kind)
+    return str(importer.label) if importer else kind
+
+
 def kinds() -> list[Importer]:
     return list(_registry.values())
 

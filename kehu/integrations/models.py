@@ -68,6 +68,12 @@ class ImportJob(TimeStampedModel):
         return self.filename
 
     @property
+    def kind_label(self) -> str:
+        from kehu.integrations import importers
+
+        return importers.label_of(self.kind)
+
+    @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
@@ -211,8 +211,10 @@ def import_run(*, job_id: int, progress=None) -> ImportJob:
     if job.started_at is None:
         ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now())
     importer = importers.get(job.kind)
+    # Reasons are stored as text, so they are written in the language of the person who imports.
+    language = job.created_by.language or settings.LANGUAGE_CODE
     try:
-        with local_path(job) as path:
+        with translation.override(language), local_path(job) as path:
             table = open_table(path)
             if job.total_rows is None:
                 job.total_rows = table.count_rows()

@@ -106,8 +106,7 @@ def _csv_rows(table: Table) -> Iterator[tuple[int, list[str]]]:
     with open(table.path, encoding=table.encoding, newline="", errors="strict") as handle:
         reader = csv.reader(handle, delimiter=table.delimiter)
         try:
-            for number, cells in enumerate(reader, start=1):  # records, as a spreadsheet numbers its rows
-                yield number, cells
+            yield from enumerate(reader, start=1)  # numbered by record, as a spreadsheet numbers its rows
         except UnicodeDecodeError as exc:
             raise ValidationFailed(
                 _(

@@ -65,7 +65,7 @@ def _detail_context(request, job, mapping_form=None, options_form=None) -> dict:
         mapping_form = mapping_form or default_mapping
         preview = services.import_preview(job=job)
         samples = [
-            [cells[i] for _n, cells in preview[:3] if i < len(cells) and cells[i]]
+            list(dict.fromkeys(cells[i] for _n, cells in preview if i < len(cells) and cells[i]))[:3]
             for i in range(len(job.headers))
         ]
         context.update(

@@ -16,7 +16,19 @@ from kehu.integrations.models import ImportJob
 
 HEADERS = ["客户名称", "手机", "邮箱", "省份", "城市", "区县", "客户级别", "标签", "联系人", "职务", "备注"]
 ROWS = [
-    ["上海蓝海科技有限公司", "'13800001111", "info@lanhai.cn", "上海", "上海市", "浦东新区", "A级", "VIP、华东", "张伟", "采购经理", ""],
+    [
+        "上海蓝海科技有限公司",
+        "'13800001111",
+        "info@lanhai.cn",
+        "上海",
+        "上海市",
+        "浦东新区",
+        "A级",
+        "VIP、华东",
+        "张伟",
+        "采购经理",
+        "",
+    ],
     ["杭州西湖贸易", "13900002222", "", "浙江省", "杭州", "西湖区", "Level B", "华东", "", "", "老客户"],
     ["北京长城软件", "13700003333", "", "北京", "", "海淀区", "c", "", "王芳", "", ""],
 ]
@@ -94,7 +106,12 @@ def test_importing_the_same_file_again_changes_nothing(setup, tmp_path):
     run_import(setup.rep_a, path)
     versions = dict(Customer.objects.values_list("name", "version"))
     again = run_import(setup.rep_a, path)
-    assert (again.created_count, again.updated_count, again.unchanged_count, again.rejected_count) == (0, 0, 3, 0)
+    assert (again.created_count, again.updated_count, again.unchanged_count, again.rejected_count) == (
+        0,
+        0,
+        3,
+        0,
+    )
     assert Customer.objects.count() == 3
     assert Contact.objects.count() == 2
     assert dict(Customer.objects.values_list("name", "version")) == versions
@@ -121,7 +138,9 @@ def test_on_match_reject_leaves_existing_customers_alone(setup, tmp_path):
     assert Customer.objects.get(name="上海蓝海科技有限公司").email == "info@lanhai.cn"
 
 
-def test_a_row_colliding_with_another_reps_customer_is_rejected_naming_the_owner(setup, tmp_path, make_customer):
+def test_a_row_colliding_with_another_reps_customer_is_rejected_naming_the_owner(
+    setup, tmp_path, make_customer
+):
     theirs = make_customer(setup.rep_b, name="杭州西湖贸易有限公司", phone="13900002222")
     job = run_import(setup.rep_a, write_csv(tmp_path, ROWS))
     assert (job.created_count, job.rejected_count) == (2, 1)
@@ -203,9 +222,15 @@ def test_a_rep_cannot_name_a_colleague_outside_their_reach_as_owner(setup, tmp_p
 
 def test_custom_fields_are_columns_too(setup, tmp_path):
     CustomField.objects.create(
-        entity=CustomField.Entity.CUSTOMER, key="budget", label_zh="预算", label_en="Budget", field_type="money"
+        entity=CustomField.Entity.CUSTOMER,
+        key="budget",
+        label_zh="预算",
+        label_en="Budget",
+        field_type="money",
     )
-    job = run_import(setup.rep_a, write_csv(tmp_path, [["甲公司", "1,200"], ["乙公司", "很多"]], headers=["名称", "预算"]))
+    job = run_import(
+        setup.rep_a, write_csv(tmp_path, [["甲公司", "1,200"], ["乙公司", "很多"]], headers=["名称", "预算"])
+    )
     assert job.mapping == ["name", "custom.budget"]
     assert Customer.objects.get(name="甲公司").custom == {"budget": "1200.00"}
     assert "预算" in job.rejections.get().message or "Budget" in job.rejections.get().message
@@ -219,7 +244,9 @@ def test_the_export_round_trips_through_the_customer_number(setup, tmp_path, mak
     customer.refresh_from_db()
     assert customer.name == "甲公司（新名）"
     hidden = make_customer(setup.rep_c, name="乙公司")
-    job = run_import(setup.rep_a, write_csv(tmp_path, [[str(hidden.pk), "改名"]], headers=["No.", "Name"], name="b.csv"))
+    job = run_import(
+        setup.rep_a, write_csv(tmp_path, [[str(hidden.pk), "改名"]], headers=["No.", "Name"], name="b.csv")
+    )
     assert job.rejected_count == 1
     assert "乙公司" not in job.rejections.get().message  # a customer you cannot see is not described
     hidden.refresh_from_db()
@@ -239,9 +266,8 @@ def test_mapping_mistakes_are_refused_before_anything_runs(setup, tmp_path):
     assert "mapping.1" in twice.value.fields
     with pytest.raises(PermissionDenied):
         services.import_start(actor=setup.rep_b, job=job, mapping=job.mapping, options=options)
-    with pytest.raises(PermissionDenied):
-        with path.open("rb") as handle:
-            services.import_upload(actor=setup.analyst, kind="customers", upload=File(handle))
+    with pytest.raises(PermissionDenied), path.open("rb") as handle:
+        services.import_upload(actor=setup.analyst, kind="customers", upload=File(handle))
 
 
 def test_a_run_that_dies_midway_resumes_and_ends_like_a_clean_run(setup, tmp_path, monkeypatch):

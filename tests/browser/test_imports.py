@@ -1,0 +1,67 @@
+"""Importing customers in a real browser: upload, check the mapping, start, watch the worker's progress."""
+
+import signal
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from kehu.customers.models import Customer
+from tests.browser.test_journeys import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CSV = (
+    "客户名称,手机,省份,城市,标签\n"
+    "宁波海天塑机有限公司,13800005555,浙江省,宁波市,展会\n"
+    "苏州工业园区测试公司,13800006666,江苏,苏州,展会\n"
+    ",13800007777,,,\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _database_task_backend(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@pytest.fixture(autouse=True)
+def _restore_signal_handlers():
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_rep_imports_customers_and_sees_the_rejected_row(browser_page, live_server, org, regions, tmp_path):
+    page, base = browser_page, live_server.url
+    path = tmp_path / "展会客户.csv"
+    path.write_bytes(CSV.encode("gbk"))
+    log_in(page, base, org.rep_a, org.password)
+
+    page.goto(f"{base}/customers/")
+    page.click("[data-testid=import-customers]")
+    page.set_input_files("#id_file", str(path))
+    page.click("[data-testid=upload]")
+    mapping = page.locator("[data-testid=mapping]")
+    expect(mapping).to_be_visible()
+    expect(page.locator("#id_map-mapping__0")).to_have_value("name")
+    expect(page.locator("#id_map-mapping__4")).to_have_value("tags")
+    page.screenshot(path="test-artifacts/import-mapping-zh.png", full_page=True)
+    page.click("[data-testid=start-import]")
+    expect(page.locator("[data-testid=progress]")).to_be_visible()
+
+    # The background worker runs the job; the page polls and shows the result without a reload.
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", verbosity=0)
+    expect(page.locator("[data-testid=created]")).to_have_text("2")
+    expect(page.locator("[data-testid=rejected]")).to_have_text("1")
+    expect(page.locator("[data-testid=download-rejections]")).to_be_visible()
+    assert set(Customer.objects.values_list("name", flat=True)) == {
+        "宁波海天塑机有限公司",
+        "苏州工业园区测试公司",
+    }
+    assert Customer.objects.get(name="苏州工业园区测试公司").city.name == "苏州市"
+    page.screenshot(path="test-artifacts/import-done-zh.png", full_page=True)
+
+    page.click("[data-testid=switch-language]")
+    expect(page.locator("[data-testid=progress]")).to_contain_text("Created")
+    page.screenshot(path="test-artifacts/import-done-en.png", full_page=True)
