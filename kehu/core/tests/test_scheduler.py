@@ -52,7 +52,7 @@ def test_a_check_within_the_interval_enqueues_nothing():
 @pytest.mark.django_db
 def test_a_job_is_enqueued_again_once_its_interval_has_passed():
     """Given every job was enqueued, when 61 seconds pass, then only the every-minute job is enqueued again;
-    when an hour passes, the hourly job follows."""
+    when an hour passes, the five-minute and hourly jobs follow."""
     now = timezone.now()
     due_jobs_enqueue(schedule=SCHEDULE, now=now)
 
@@ -62,6 +62,7 @@ def test_a_job_is_enqueued_again_once_its_interval_has_passed():
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=3601)) == [
         "activities.task_reminders_send",
         "customers.pool_recycle_due",
+        "integrations.imports_resume_stalled",
     ]
     assert DBTaskResult.objects.filter(task_path=JOB_PATHS["activities.task_reminders_send"]).count() == 3
 
