@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -248,7 +248,16 @@ def import_run(*, job_id: int, progress=None) -> ImportJob:
         )
         raise
     _finish(job, runner, Status.DONE)
+    _refresh_planner_statistics()
     return ImportJob.objects.get(pk=job.pk)
+
+
+def _refresh_planner_statistics() -> None:
+    """An import can grow a table many times over; SQLite's planner keeps the old row counts until told (a
+    collision lookup planned for a 1-row table scans 100,000). PostgreSQL's autovacuum does this by itself."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
 
 
 def _run_batch(job, runner, importer, context, labels, batch) -> None:
