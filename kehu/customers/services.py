@@ -239,11 +239,9 @@ def customer_create(
     if owner is None and org_unit is None:
         owner = actor
     if owner is not None:
-        if owner.pk != actor.pk and not scoping.can_assign_in(
-            actor, getattr(primary_unit_of(owner), "pk", None)
-        ):
-            raise PermissionDenied(_("You may not assign customers to this user."))
         unit = primary_unit_of(owner)
+        if owner.pk != actor.pk and not scoping.can_assign_in(actor, getattr(unit, "pk", None)):
+            raise PermissionDenied(_("You may not assign customers to this user."))
         if unit is None:
             raise ValidationFailed(fields={"owner": _("The owner belongs to no org unit.")})
         _check_owner_cap(owner)
