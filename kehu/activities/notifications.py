@@ -17,7 +17,7 @@ MESSAGES = {
         "%(count)s customers of %(from)s were handed over to you.",
         "count",
     ),
-    "task_reminder": _("Reminder: “%(task)s” is due %(due)s."),
+    "task_reminder": _("Reminder: “%(task)s” is due %(due)s"),  # no full stop: times end in "p.m."
     "task_assigned": _("%(by)s gave you a task: “%(task)s”."),
     "import_finished": _(
         "Import of “%(file)s” finished: %(created)s created, %(updated)s updated, %(rejected)s rejected."

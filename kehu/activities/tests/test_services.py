@@ -447,8 +447,8 @@ def test_a_reminder_is_emailed_in_each_recipients_language(org, smtp, django_cap
     assert set(received) == {("rep_a@kehu.test",), ("rep_a2@kehu.test",)}
     english, chinese = received[("rep_a@kehu.test",)], received[("rep_a2@kehu.test",)]
     # The message catalogues are compiled by `make setup` (scripts/run-tests runs after it).
-    assert english["Subject"].strip() == "[Kehu] Reminder: “Call Xingchen” is due 03/05/2031 2:30 p.m.."
-    assert english.get_content().strip() == "Reminder: “Call Xingchen” is due 03/05/2031 2:30 p.m.."
+    assert english["Subject"].strip() == "[Kehu] Reminder: “Call Xingchen” is due 03/05/2031 2:30 p.m."
+    assert english.get_content().strip() == "Reminder: “Call Xingchen” is due 03/05/2031 2:30 p.m."
     assert chinese["Subject"].strip() == "[Kehu] 提醒：任务“回访星辰”将于 2031年3月5日 14:30 到期。"
     assert chinese.get_content().strip() == "提醒：任务“回访星辰”将于 2031年3月5日 14:30 到期。"
     assert english["From"] == "Kehu <noreply@kehu.test>"
