@@ -332,7 +332,8 @@ def test_task_filters(org, api, make_customer):
     """Given tasks due yesterday, today and next week, then the due, status, assignee and customer filters narrow."""
     customer = make_customer(org.rep_a)
     now = timezone.localtime()
-    midday = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    end_of_day = now.replace(hour=23, minute=59, second=59, microsecond=0)
+    midday = now + (end_of_day - now) / 2  # later today, whatever time the test runs
     overdue = task_create(actor=org.rep_a, data={"title": "逾期", "due_at": midday - timedelta(days=1)})
     today = task_create(actor=org.rep_a, data={"title": "今天", "due_at": midday, "customer": customer})
     later = task_create(actor=org.rep_a, data={"title": "下周", "due_at": midday + timedelta(days=7)})

@@ -70,6 +70,7 @@ def test_a_due_task_reminder_becomes_a_notification(org):
         "task_reminders_send": ["SUCCESSFUL"],
         "pool_recycle_due": ["SUCCESSFUL"],
         "recycle_bin_purge": ["SUCCESSFUL"],
+        "imports_resume_stalled": ["SUCCESSFUL"],
     }
 
 
@@ -116,6 +117,7 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(org)
         "task_reminders_send": 1,
         "pool_recycle_due": 1,
         "recycle_bin_purge": 1,
+        "imports_resume_stalled": 1,
     }
     assert Notification.objects.filter(kind="task_reminder").count() == 1
 

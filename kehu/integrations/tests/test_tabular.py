@@ -3,10 +3,17 @@
 import datetime
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 
 from kehu.core.exceptions import ValidationFailed
 from kehu.integrations.tabular import clean_cell, open_table
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def write(tmp_path, name, data: bytes):
