@@ -10,7 +10,7 @@ from django.utils import timezone
 from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.history import history_rows
 from kehu.core.pagination import Page, keyset_page
-from kehu.core.search import newest_first, parse_query
+from kehu.core.search import newest_matches, parse_query
 from kehu.customers.models import Contact, Customer, CustomField, RecentView, SavedFilter, Tag
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
@@ -298,13 +298,13 @@ def search(*, actor: User, q: str, limit: int = 10) -> dict:
     parsed = parse_query(q)
     if not parsed:
         return {"customers": [], "contacts": []}
-    customers = customer_scope(actor).filter(search_text__fts=parsed)
+    customers = customer_scope(actor)
     for han in parsed.han_rechecks:
         customers = customers.filter(Q(name__contains=han) | Q(short_name__contains=han))
-    contacts = contact_scope(actor).filter(search_text__fts=parsed)
+    contacts = contact_scope(actor)
     for han in parsed.han_rechecks:
         contacts = contacts.filter(Q(name__contains=han) | Q(customer__name__contains=han))
-    found_customers = list(newest_first(customers.select_related("owner"), parsed)[: limit * 3])
+    found_customers = list(newest_matches(customers.select_related("owner"), parsed, limit * 3))
     term = q.strip().lower()
     found_customers.sort(
         key=lambda c: (
@@ -316,7 +316,7 @@ def search(*, actor: User, q: str, limit: int = 10) -> dict:
     )
     return {
         "customers": found_customers[:limit],
-        "contacts": list(newest_first(contacts.select_related("customer"), parsed)[:limit]),
+        "contacts": list(newest_matches(contacts.select_related("customer"), parsed, limit)),
     }
 
 

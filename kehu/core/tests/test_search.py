@@ -156,3 +156,51 @@ def test_every_contiguous_substring_of_a_chinese_name_finds_it(org, name):
                 ids = {c.pk for c in search(actor=org.admin, q=query, limit=50)["customers"]}
                 assert customer.pk in ids, query
         transaction.set_rollback(True)
+
+
+@pytest.fixture
+def stars(org, make_customer):
+    """Twelve customers named 星辰…: the four oldest and every third after them belong to rep_a, the rest to
+    rep_c of another region; between them customers that do not match."""
+    made = []
+    for n in range(12):
+        owner = org.rep_a if n < 4 or n % 3 == 0 else org.rep_c
+        made.append(make_customer(org.admin, name=f"星辰{'甲乙丙丁戊己庚辛壬癸子丑'[n]}号", owner=owner))
+        make_customer(org.admin, name=f"云海{n}号", owner=owner)
+    return made
+
+
+@pytest.mark.parametrize("recent_rows", [0, 1, 3, 8, 100_000])
+@pytest.mark.parametrize("limit", [1, 3, 5, 30])
+def test_newest_matches_are_those_of_one_query_over_all_matches(
+    org, stars, monkeypatch, django_assert_num_queries, recent_rows, limit
+):
+    """Given matches of which the newest mostly belong to another team, when the newest few are asked for
+    (on SQLite the recent rows first, then the older ones), then the rows, their order and the single query
+    are those of one query over all matches, whatever the number of recent rows."""
+    from kehu.core import search as search_module
+    from kehu.customers.selectors import contact_scope, customer_scope
+
+    monkeypatch.setattr(search_module, "RECENT_ROWS", recent_rows)
+    for customer in stars:
+        contact_create(actor=org.admin, customer=customer, data={"name": f"王{customer.name[2]}"})
+    parsed = parse_query("星辰")
+
+    for actor in (org.admin, org.rep_a, org.rep_c):
+        for scope in (customer_scope(actor), contact_scope(actor)):
+            expected = list(scope.filter(search_text__fts=parsed).order_by("-pk")[:limit])
+            with django_assert_num_queries(1):
+                found = list(search_module.newest_matches(scope, parsed, limit))
+            assert found == expected, (actor.username, scope.model.__name__)
+    assert len(expected) == min(limit, 6)  # the last one checked: rep_c sees the contacts of 6 customers
+
+
+def test_a_full_text_match_works_inside_a_subquery(org, zhang_san, make_customer):
+    """Given 张三 and 李四, when the match is the subquery of another query (where the ORM renames its
+    tables), then it still finds 张三 only."""
+    from kehu.customers.models import Customer
+
+    make_customer(org.admin, name="李四", owner=org.rep_a)
+    matching = Customer.objects.filter(search_text__fts=parse_query("zs")).values("pk")
+
+    assert list(Customer.objects.filter(pk__in=matching)) == [zhang_san]
