@@ -29,6 +29,11 @@ def normalise_phone(value: str | None) -> str:
     return digits if len(digits) >= 5 else ""
 
 
+def split_list(value: str | None) -> list[str]:
+    """ "a, b，c" → ["a", "b", "c"]: a list typed in one box, with ASCII or full-width commas, blanks dropped."""
+    return [part.strip() for part in (value or "").replace("，", ",").split(",") if part.strip()]
+
+
 def normalise_email(value: str | None) -> str:
     return fold(value).casefold()
 

@@ -1,6 +1,5 @@
 """CSV and XLSX exports of the customer list, streamed, scoped like the list, and audited."""
 
-import csv
 import io
 
 from django.http import StreamingHttpResponse
@@ -8,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from kehu.core.csvstream import csv_lines
 from kehu.core.services import audit_event_record
 from kehu.customers.models import CustomField
 
@@ -56,11 +56,6 @@ def _plain(value):
     return "" if value is None else value
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def export_customers(*, actor, rows, fmt: str, filters: dict):
     """Stream `rows` (already scoped) as CSV (UTF-8 with BOM, for Excel) or XLSX; record who exported what."""
     columns = _columns()
@@ -89,13 +84,7 @@ def export_customers(*, actor, rows, fmt: str, filters: dict):
         )
         response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.xlsx"'
         return response
-    writer = csv.writer(_Echo())
-
-    def stream():
-        yield "\ufeff" + writer.writerow([str(label) for label, _getter in columns])
-        for record in records():
-            yield writer.writerow(record)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    header = [str(label) for label, _getter in columns]
+    response = StreamingHttpResponse(csv_lines(header, records()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
     return response

@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import Region
+from kehu.core.text import split_list
 from kehu.customers.models import Contact, Customer, CustomField
 
 CUSTOMER_FORM_FIELDS = [
@@ -153,9 +154,7 @@ class CustomerForm(CustomFieldsMixin, forms.Form):
         return {name: self.cleaned_data.get(name) for name in CUSTOMER_FORM_FIELDS}
 
     def tag_names(self) -> list[str]:
-        return [
-            t.strip() for t in self.cleaned_data.get("tags", "").replace("，", ",").split(",") if t.strip()
-        ]
+        return split_list(self.cleaned_data.get("tags"))
 
 
 class ContactForm(CustomFieldsMixin, forms.Form):

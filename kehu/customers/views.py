@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kehu.core import hooks
 from kehu.core.exceptions import ApplicationError, StaleEdit
 from kehu.core.models import Region
+from kehu.core.text import split_list
 from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
 from kehu.customers import selectors, services
 from kehu.customers.exceptions import CustomerCollision
@@ -115,9 +116,7 @@ def customer_bulk(request):
             return redirect(request.POST.get("next") or "customers:list")
         params["owner"] = owner
     elif action == "tag":
-        params["tags"] = [
-            t.strip() for t in request.POST.get("tags", "").replace("，", ",").split(",") if t.strip()
-        ]
+        params["tags"] = split_list(request.POST.get("tags"))
         if not params["tags"]:
             messages.error(request, _("Enter at least one tag."))
             return redirect(request.POST.get("next") or "customers:list")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from kehu.core.models import Region
-from kehu.core.text import fold, normalise_email, normalise_name, normalise_phone
+from kehu.core.text import fold, normalise_email, normalise_name, normalise_phone, split_list
 from kehu.customers import services as customer_services
 from kehu.customers.custom_fields import clean_custom
 from kehu.customers.models import Contact, Customer, CustomField
@@ -265,11 +265,7 @@ def _parse(ctx: Context, values: dict[str, str]) -> tuple[dict, list[str], dict,
                 }
     if errors:
         raise ValidationFailed(fields=errors)
-    tags = [
-        t.strip()
-        for t in values.get("tags", "").replace("，", ",").replace("、", ",").split(",")
-        if t.strip()
-    ]
+    tags = split_list(values.get("tags", "").replace("、", ","))  # spreadsheets also list with 、
     custom = {
         key.removeprefix("custom."): value for key, value in values.items() if key.startswith("custom.")
     }
@@ -438,9 +434,7 @@ class OptionsForm(forms.Form):
 
     def options(self) -> dict:
         owner = self.cleaned_data.get("owner") or ""
-        tags = [
-            t.strip() for t in self.cleaned_data.get("tags", "").replace("，", ",").split(",") if t.strip()
-        ]
+        tags = split_list(self.cleaned_data.get("tags"))
         return {"owner": owner, "on_match": self.cleaned_data["on_match"], "tags": tags}
 
 

@@ -8,7 +8,6 @@ run taken over) is rolled back instead of committed twice.
 """
 
 import contextlib
-import csv
 import hashlib
 import logging
 import os
@@ -23,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.core.csvstream import csv_lines
 from kehu.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
 from kehu.integrations import importers
 from kehu.integrations.models import ImportJob, ImportRejection
@@ -337,12 +337,8 @@ def imports_resume_stalled(*, now=None) -> int:
 
 def rejections_csv(*, job: ImportJob):
     """The rejected rows as the file had them, with the reason in a first column: fix them and import again."""
-
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    yield "\ufeff" + writer.writerow([_("Row"), _("Reason"), *job.headers])
-    for rejection in job.rejections.order_by("row_number").iterator(chunk_size=2000):
-        yield writer.writerow([rejection.row_number, rejection.message, *rejection.values])
+    rows = (
+        [rejection.row_number, rejection.message, *rejection.values]
+        for rejection in job.rejections.order_by("row_number").iterator(chunk_size=2000)
+    )
+    return csv_lines([_("Row"), _("Reason"), *job.headers], rows)
