@@ -2,7 +2,6 @@
 
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
-from kehu.core.exceptions import ValidationFailed
 from kehu.core.schemas import ERRORS, Id
 from kehu.integrations import importers, selectors, services
 from kehu.integrations.schemas import (
@@ -43,18 +42,16 @@ def import_upload(request, file: File[UploadedFile], kind: Form[str] = "customer
 def import_start(request, job_id: Id, payload: ImportStartIn):
     """Queue the import. Poll `GET /imports/{id}` for progress; `dry_run` validates every row and writes nothing."""
     job = selectors.import_get(actor=request.auth, job_id=job_id)
-    importer = importers.get(job.kind)
-    form = importer.options_form(
+    options = importers.clean_options(
+        importers.get(job.kind),
+        request.auth,
         {"owner": payload.owner, "on_match": payload.on_match, "tags": ",".join(payload.tags)},
-        actor=request.auth,
     )
-    if not form.is_valid():
-        raise ValidationFailed(fields={name: " ".join(errors) for name, errors in form.errors.items()})
     job = services.import_start(
         actor=request.auth,
         job=job,
         mapping=payload.mapping if payload.mapping is not None else job.mapping,
-        options=form.options(),
+        options=options,
         dry_run=payload.dry_run,
     )
     return Status(202, job)

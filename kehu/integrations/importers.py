@@ -51,6 +51,14 @@ def get(kind: str) -> Importer:
         raise ValidationFailed(fields={"kind": _("Unknown kind of import.")}) from None
 
 
+def clean_options(importer: Importer, actor, raw: dict) -> dict:
+    """Validate a job's options sent by the API or the command line with the same form the page uses."""
+    form = importer.options_form(raw, actor=actor)
+    if not form.is_valid():
+        raise ValidationFailed(fields={name: " ".join(errors) for name, errors in form.errors.items()})
+    return form.options()
+
+
 def label_of(kind: str) -> str:
     importer = _registry.get(kind)
     return str(importer.label) if importer else kind

@@ -22,6 +22,16 @@ def import_get(*, actor: User, job_id: int) -> ImportJob:
     return job
 
 
+def same_file_imports(*, actor: User, job: ImportJob):
+    """Earlier imports of the very same file (by content) that the actor may see, to warn before a repeat."""
+    return (
+        imports_visible(actor=actor)
+        .filter(sha256=job.sha256, kind=job.kind)
+        .exclude(pk=job.pk)
+        .exclude(status=ImportJob.Status.UPLOADED)
+    )
+
+
 def rejections_of(*, job: ImportJob, limit: int = 100):
     return list(job.rejections.order_by("row_number")[:limit])
 

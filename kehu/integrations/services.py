@@ -63,6 +63,12 @@ def local_path(job: ImportJob):
         yield copy.name
 
 
+def _check_runs_job(actor: User, job: ImportJob) -> None:
+    """Starting, cancelling and resuming belong to whoever uploaded the file, and to system admins."""
+    if job.created_by_id != actor.pk and not scoping.is_system_admin(actor):
+        raise PermissionDenied()
+
+
 def _check_writer(actor: User) -> None:
     if not actor.is_active or scoping.scope_for(actor).read_only:
         raise PermissionDenied()
@@ -116,15 +122,6 @@ def import_preview(*, job: ImportJob, rows: int = PREVIEW_ROWS) -> list[tuple[in
     return preview
 
 
-def same_file_imports(*, job: ImportJob):
-    """Earlier imports of the very same file (by content), to warn before importing it again."""
-    return (
-        ImportJob.objects.filter(sha256=job.sha256, kind=job.kind)
-        .exclude(pk=job.pk)
-        .exclude(status=Status.UPLOADED)
-    )
-
-
 @transaction.atomic
 def import_start(
     *,
@@ -138,8 +135,7 @@ def import_start(
     """Fix the mapping and options and queue the job for the background worker (or, with `enqueue=False`,
     for the caller to run with `import_run`)."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.created_by_id != actor.pk and not scoping.is_system_admin(actor):
-        raise PermissionDenied()
+    _check_runs_job(actor, job)
     if job.status != Status.UPLOADED:
         raise ValidationFailed(_("This import has already been started."))
     importer = importers.get(job.kind)
@@ -161,8 +157,7 @@ def _enqueue(job_id: int) -> None:
 
 
 def import_cancel(*, actor: User, job: ImportJob) -> ImportJob:
-    if job.created_by_id != actor.pk and not scoping.is_system_admin(actor):
-        raise PermissionDenied()
+    _check_runs_job(actor, job)
     updated = ImportJob.objects.filter(pk=job.pk, status__in=[Status.UPLOADED, *ImportJob.ACTIVE]).update(
         status=Status.CANCELLED, finished_at=timezone.now(), runner=None
     )
@@ -187,8 +182,7 @@ def _claim(job_id: int):
 
 def import_resume(*, actor: User, job: ImportJob, enqueue: bool = True) -> ImportJob:
     """Queue a failed or stalled import again; it continues after the last committed row."""
-    if job.created_by_id != actor.pk and not scoping.is_system_admin(actor):
-        raise PermissionDenied()
+    _check_runs_job(actor, job)
     stalled = Q(status=Status.RUNNING, heartbeat_at__lt=timezone.now() - STALLED_AFTER)
     updated = ImportJob.objects.filter(Q(status=Status.FAILED) | stalled, pk=job.pk).update(
         status=Status.QUEUED, error="", runner=None, finished_at=None

@@ -73,7 +73,7 @@ def _detail_context(request, job, mapping_form=None, options_form=None) -> dict:
             mapping_form=mapping_form,
             options_form=options_form or default_options,
             preview=preview,
-            earlier=services.same_file_imports(job=job)[:3],
+            earlier=selectors.same_file_imports(actor=request.user, job=job)[:3],
         )
     return context
 

@@ -180,3 +180,20 @@ def test_an_empty_template_in_the_readers_language(org, login):
     client = login(org.rep_a)
     body = client.get(reverse("integrations:template", args=["customers"]), headers={"accept-language": "en"})
     assert body.content.decode("utf-8-sig").splitlines()[0].startswith("Name,")
+
+
+def test_the_same_file_warning_names_only_imports_you_may_see(org, login):
+    upload(login(org.rep_a))
+    first = ImportJob.objects.get()
+    services.import_start(
+        actor=org.rep_a, job=first, mapping=["name", "phone", ""], options={}, enqueue=False
+    )
+    services.import_run(job_id=first.pk)
+    upload(login(org.rep_c))  # the same bytes, uploaded by a rep of another region
+    theirs = ImportJob.objects.exclude(pk=first.pk).get()
+    page = login(org.rep_c).get(f"/imports/{theirs.pk}/").content.decode()
+    assert f"/imports/{first.pk}/" not in page
+    assert "李销售" not in page
+    upload(login(org.rep_a))
+    again = ImportJob.objects.filter(created_by=org.rep_a).exclude(pk=first.pk).get()
+    assert f"/imports/{first.pk}/" in login(org.rep_a).get(f"/imports/{again.pk}/").content.decode()

@@ -6,7 +6,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from kehu.core.exceptions import ApplicationError
-from kehu.integrations import importers, services
+from kehu.integrations import importers, selectors, services
 from kehu.integrations.models import ImportJob
 from kehu.users.models import User
 
@@ -34,10 +34,8 @@ class Command(BaseCommand):
         if actor is None:
             raise CommandError(f"no active user {options['user']!r}")
         if options["resume"]:
-            job = ImportJob.objects.filter(pk=options["resume"], kind=self.kind).first()
-            if job is None:
-                raise CommandError(f"no customer import {options['resume']}")
             try:
+                job = selectors.import_get(actor=actor, job_id=options["resume"])
                 services.import_resume(actor=actor, job=job, enqueue=False)
             except ApplicationError as exc:
                 raise CommandError(str(exc.message)) from exc
@@ -55,21 +53,20 @@ class Command(BaseCommand):
                         actor=actor, kind=self.kind, upload=File(handle), filename=path.name
                     )
                 mapping = self._mapping(job, options["map"])
-                form = importer.options_form(
+                job_options = importers.clean_options(
+                    importer,
+                    actor,
                     {
                         "owner": options["owner"],
                         "on_match": options["on_match"],
                         "tags": ",".join(options["tag"]),
                     },
-                    actor=actor,
                 )
-                if not form.is_valid():
-                    raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
                 services.import_start(
                     actor=actor,
                     job=job,
                     mapping=mapping,
-                    options=form.options(),
+                    options=job_options,
                     dry_run=options["dry_run"],
                     enqueue=False,
                 )
@@ -103,7 +100,7 @@ class Command(BaseCommand):
             f"job {job.pk} {job.status}: {job.processed_rows} rows; {verb}created {job.created_count}, "
             f"{verb}updated {job.updated_count}, unchanged {job.unchanged_count}, rejected {job.rejected_count}"
         )
-        for rejection in job.rejections.order_by("row_number")[:50]:
+        for rejection in selectors.rejections_of(job=job, limit=50):
             self.stdout.write(f"  row {rejection.row_number}: {rejection.message}")
         if job.rejected_count > 50:
             self.stdout.write(f"  … all {job.rejected_count} in the rejections file on the job's page")
