@@ -114,6 +114,28 @@ def login(client):
 
 
 @pytest.fixture
+def database_worker(settings):
+    """Jobs go to the database queue; calling the fixture runs the real `db_worker` until the queue is empty.
+
+    The worker installs its own SIGINT/SIGTERM/SIGQUIT handlers; pytest's are put back afterwards."""
+    import signal
+
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+
+    def run() -> None:
+        call_command(
+            "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", verbosity=0
+        )
+
+    yield run
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+@pytest.fixture
 def regions(db):
     """China's administrative divisions, loaded from the data file fetched at install."""
     from pathlib import Path

@@ -1,9 +1,6 @@
 """Importing customers in a real browser: upload, check the mapping, start, watch the worker's progress."""
 
-import signal
-
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from kehu.customers.models import Customer
@@ -19,20 +16,9 @@ CSV = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _database_task_backend(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
-
-@pytest.fixture(autouse=True)
-def _restore_signal_handlers():
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def test_rep_imports_customers_and_sees_the_rejected_row(browser_page, live_server, org, regions, tmp_path):
+def test_rep_imports_customers_and_sees_the_rejected_row(
+    database_worker, browser_page, live_server, org, regions, tmp_path
+):
     page, base = browser_page, live_server.url
     path = tmp_path / "展会客户.csv"
     path.write_bytes(CSV.encode("gbk"))
@@ -51,7 +37,7 @@ def test_rep_imports_customers_and_sees_the_rejected_row(browser_page, live_serv
     expect(page.locator("[data-testid=progress]")).to_be_visible()
 
     # The background worker runs the job; the page polls and shows the result without a reload.
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", verbosity=0)
+    database_worker()
     expect(page.locator("[data-testid=created]")).to_have_text("2")
     expect(page.locator("[data-testid=rejected]")).to_have_text("1")
     expect(page.locator("[data-testid=download-rejections]")).to_be_visible()

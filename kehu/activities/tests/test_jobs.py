@@ -4,7 +4,6 @@ them.
 These tests commit (the worker claims each job in its own transaction), so they use a transactional database.
 """
 
-import signal
 from datetime import timedelta
 
 import pytest
@@ -19,26 +18,7 @@ from kehu.core.scheduler import due_jobs_enqueue
 from kehu.customers.models import Customer, PoolRule
 from kehu.customers.services import customer_create
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _database_task_backend(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
-
-@pytest.fixture(autouse=True)
-def _restore_signal_handlers():
-    """The worker installs its own SIGINT/SIGTERM/SIGQUIT handlers; put pytest's back afterwards."""
-    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
-    saved = {sig: signal.getsignal(sig) for sig in signals}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def run_worker() -> None:
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", verbosity=0)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("database_worker")]
 
 
 def job_statuses() -> dict[str, list[str]]:
@@ -48,7 +28,7 @@ def job_statuses() -> dict[str, list[str]]:
     return statuses
 
 
-def test_a_due_task_reminder_becomes_a_notification(org):
+def test_a_due_task_reminder_becomes_a_notification(database_worker, org):
     """Given a task whose reminder time has passed, when the scheduler enqueues the due jobs and the worker
     runs, then the assignee has a reminder notification and every job finished successfully."""
     now = timezone.now()
@@ -62,7 +42,7 @@ def test_a_due_task_reminder_becomes_a_notification(org):
     )
 
     due_jobs_enqueue(schedule=SCHEDULE)
-    run_worker()
+    database_worker()
 
     (notice,) = Notification.objects.filter(recipient=org.rep_a, kind="task_reminder")
     assert notice.params["task"] == "回访星辰"
@@ -74,7 +54,7 @@ def test_a_due_task_reminder_becomes_a_notification(org):
     }
 
 
-def test_a_stale_customer_is_recycled_to_the_pool_by_the_worker(org):
+def test_a_stale_customer_is_recycled_to_the_pool_by_the_worker(database_worker, org):
     """Given a 30-day recycle rule and a customer not followed up for 31 days, when the jobs run through the
     worker, then the customer is in its team's pool, the timeline says why and the previous owner is told."""
     PoolRule.objects.create(unit=org.east, recycle_after_days=30)
@@ -84,7 +64,7 @@ def test_a_stale_customer_is_recycled_to_the_pool_by_the_worker(org):
     Customer.objects.filter(pk=fresh.pk).update(last_followup_at=timezone.now() - timedelta(days=2))
 
     due_jobs_enqueue(schedule=SCHEDULE)
-    run_worker()
+    database_worker()
 
     stale.refresh_from_db()
     fresh.refresh_from_db()
@@ -95,7 +75,7 @@ def test_a_stale_customer_is_recycled_to_the_pool_by_the_worker(org):
     assert DBTaskResult.objects.get(task_path__endswith="pool_recycle_due").return_value == 1
 
 
-def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(org):
+def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(database_worker, org):
     """Given the scheduler enqueued the jobs and the worker ran them, when the scheduler restarts a few
     seconds later and the worker runs again, then no job was enqueued or run a second time."""
     now = timezone.now()
@@ -108,10 +88,10 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(org)
         },
     )
     due_jobs_enqueue(schedule=SCHEDULE, now=now)
-    run_worker()
+    database_worker()
 
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=20)) == []
-    run_worker()
+    database_worker()
 
     assert {name: len(runs) for name, runs in job_statuses().items()} == {
         "task_reminders_send": 1,
@@ -122,7 +102,7 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(org)
     assert Notification.objects.filter(kind="task_reminder").count() == 1
 
 
-def test_the_purge_job_empties_the_expired_recycle_bin(org, settings):
+def test_the_purge_job_empties_the_expired_recycle_bin(database_worker, org, settings):
     """Given a customer binned 31 days ago with a 30-day retention, when the jobs run, then it is gone for
     good."""
     settings.KEHU = {**settings.KEHU, "RECYCLE_BIN_DAYS": 30}
@@ -130,7 +110,7 @@ def test_the_purge_job_empties_the_expired_recycle_bin(org, settings):
     Customer.objects.filter(pk=customer.pk).update(deleted_at=timezone.now() - timedelta(days=31))
 
     due_jobs_enqueue(schedule=SCHEDULE)
-    run_worker()
+    database_worker()
 
     assert not Customer.all_objects.filter(pk=customer.pk).exists()
     assert Customer.history.filter(id=customer.pk).exists()

@@ -3,12 +3,10 @@
 These tests commit (the worker claims each job in its own transaction), so they use a transactional database.
 """
 
-import signal
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.utils import timezone
 
 from kehu.customers.models import Customer
@@ -18,32 +16,14 @@ from kehu.integrations.models import ImportJob
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _database_task_backend(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
-
-@pytest.fixture(autouse=True)
-def _restore_signal_handlers():
-    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
-    saved = {sig: signal.getsignal(sig) for sig in signals}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def run_worker() -> None:
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", verbosity=0)
-
-
-def test_the_worker_runs_a_started_import_and_resumes_a_stalled_one(org):
+def test_the_worker_runs_a_started_import_and_resumes_a_stalled_one(database_worker, org):
     data = "名称,手机\n" + "".join(f"公司{i:03d},1380000{i:04d}\n" for i in range(30))
     job = services.import_upload(
         actor=org.rep_a, kind="customers", upload=SimpleUploadedFile("c.csv", data.encode())
     )
     services.import_start(actor=org.rep_a, job=job, mapping=job.mapping, options={"on_match": "update"})
     assert ImportJob.objects.get(pk=job.pk).status == "queued"
-    run_worker()
+    database_worker()
     job.refresh_from_db()
     assert (job.status, job.created_count, job.total_rows) == ("done", 30, 30)
     assert Customer.objects.count() == 30
@@ -67,7 +47,7 @@ def test_the_worker_runs_a_started_import_and_resumes_a_stalled_one(org):
             name=f"新公司{i:03d}", name_key=f"新公司{i:03d}", org_unit=org.team_a, owner=org.rep_a
         )
     assert services.imports_resume_stalled() == 1
-    run_worker()
+    database_worker()
     stalled.refresh_from_db()
     assert (stalled.status, stalled.processed_rows, stalled.created_count) == ("done", 15, 15)
     assert Customer.objects.filter(name__startswith="新公司").count() == 15
