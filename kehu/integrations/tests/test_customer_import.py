@@ -5,6 +5,7 @@ import csv
 import pytest
 from django.core.files import File
 from django.core.management import call_command
+from django.utils import translation
 
 from kehu.activities.models import Notification
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
@@ -329,7 +330,13 @@ def test_cancelling_stops_between_batches_and_keeps_what_was_imported(setup, tmp
     assert Customer.objects.count() == 5
 
 
-def test_the_command_line_imports_and_test_runs(setup, tmp_path, capsys):
+@pytest.fixture
+def english():
+    with translation.override("en"):
+        yield
+
+
+def test_the_command_line_imports_and_test_runs(setup, tmp_path, capsys, english):
     path = write_csv(tmp_path, ROWS)
     call_command("import-customers", str(path), "--user", "rep_a", "--dry-run")
     assert "would be created 3" in capsys.readouterr().out

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import ApplicationError
 from kehu.integrations import importers, selectors, services
@@ -12,27 +14,45 @@ from kehu.users.models import User
 
 
 class Command(BaseCommand):
-    help = "Import customers from CSV or XLSX files, as a given user, with the same rules as the import page."
+    help = gettext_lazy(
+        "Import customers from CSV or XLSX files, as a given user, with the same rules as the import page."
+    )
     kind = "customers"
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", type=Path)
-        parser.add_argument("--user", required=True, help="username to import as (scope, owner, audit)")
         parser.add_argument(
-            "--owner", default="", help='new customers\' owner: "user:<id>" or "pool:<unit id>"'
+            "--user",
+            required=True,
+            help=gettext_lazy("Username to import as (data scope, default owner, audit)."),
+        )
+        parser.add_argument(
+            "--owner",
+            default="",
+            help=gettext_lazy("Owner of new customers: user:<id> or pool:<org unit id>."),
         )
         parser.add_argument("--on-match", choices=["update", "reject"], default="update")
-        parser.add_argument("--tag", action="append", default=[], help="add this tag to every row")
         parser.add_argument(
-            "--map", action="append", default=[], metavar="HEADER=FIELD", help="override the guessed mapping"
+            "--tag", action="append", default=[], help=gettext_lazy("Add this tag to every row.")
         )
-        parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
-        parser.add_argument("--resume", type=int, metavar="JOB", help="continue an import that stopped")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="HEADER=FIELD",
+            help=gettext_lazy("Change the guessed mapping; an empty FIELD drops the column."),
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext_lazy("Check every row and write nothing.")
+        )
+        parser.add_argument(
+            "--resume", type=int, metavar="JOB", help=gettext_lazy("Continue an import that stopped.")
+        )
 
     def handle(self, *args, **options):
         actor = User.objects.filter(username=options["user"], is_active=True).first()
         if actor is None:
-            raise CommandError(f"no active user {options['user']!r}")
+            raise CommandError(_("No active user “%(name)s”.") % {"name": options["user"]})
         if options["resume"]:
             try:
                 job = selectors.import_get(actor=actor, job_id=options["resume"])
@@ -42,11 +62,11 @@ class Command(BaseCommand):
             self._run(job.pk)
             return
         if not options["files"]:
-            raise CommandError("name at least one file (or --resume JOB)")
+            raise CommandError(_("Name at least one file, or --resume JOB."))
         importer = importers.get(self.kind)
         for path in options["files"]:
             if not path.is_file():
-                raise CommandError(f"{path}: no such file")
+                raise CommandError(_("%(path)s: no such file.") % {"path": path})
             try:
                 with path.open("rb") as handle:
                     job = services.import_upload(
@@ -72,7 +92,10 @@ class Command(BaseCommand):
                 )
             except ApplicationError as exc:
                 raise CommandError(f"{path}: {importers.describe_error(exc, {})}") from exc
-            self.stdout.write(f"{path}: job {job.pk}, columns → {self._describe(job)}")
+            self.stdout.write(
+                _("%(path)s: import %(job)s, columns → %(columns)s")
+                % {"path": path, "job": job.pk, "columns": self._describe(job)}
+            )
             self._run(job.pk)
 
     def _mapping(self, job: ImportJob, overrides: list[str]) -> list[str]:
@@ -80,29 +103,59 @@ class Command(BaseCommand):
         for item in overrides:
             header, _sep, field = item.partition("=")
             if header.strip() not in job.headers:
-                raise CommandError(f"--map {item}: the file has no column {header.strip()!r}")
+                raise CommandError(
+                    _("--map %(item)s: the file has no column “%(header)s”.")
+                    % {"item": item, "header": header.strip()}
+                )
             mapping[job.headers.index(header.strip())] = field.strip()
         return mapping
 
     def _describe(self, job: ImportJob) -> str:
-        return ", ".join(f"{h}={m}" for h, m in zip(job.headers, job.mapping, strict=False) if m) or "(none)"
+        return ", ".join(f"{h}={m}" for h, m in zip(job.headers, job.mapping, strict=False) if m) or _(
+            "(none)"
+        )
 
     def _run(self, job_id: int) -> None:
         def progress(job):
-            self.stderr.write(f"  {job.processed_rows} rows…")
+            self.stderr.write("  " + _("%(rows)s rows…") % {"rows": job.processed_rows})
 
         try:
             job = services.import_run(job_id=job_id, progress=progress)
         except ApplicationError as exc:
             raise CommandError(str(exc.message)) from exc
-        verb = "would be " if job.dry_run else ""
+        summary = (
+            _(
+                "import %(job)s %(status)s: %(rows)s rows; would be created %(created)s, would be updated "
+                "%(updated)s, unchanged %(unchanged)s, rejected %(rejected)s"
+            )
+            if job.dry_run
+            else _(
+                "import %(job)s %(status)s: %(rows)s rows; created %(created)s, updated %(updated)s, "
+                "unchanged %(unchanged)s, rejected %(rejected)s"
+            )
+        )
         self.stdout.write(
-            f"job {job.pk} {job.status}: {job.processed_rows} rows; {verb}created {job.created_count}, "
-            f"{verb}updated {job.updated_count}, unchanged {job.unchanged_count}, rejected {job.rejected_count}"
+            summary
+            % {
+                "job": job.pk,
+                "status": job.get_status_display(),
+                "rows": job.processed_rows,
+                "created": job.created_count,
+                "updated": job.updated_count,
+                "unchanged": job.unchanged_count,
+                "rejected": job.rejected_count,
+            }
         )
         for rejection in selectors.rejections_of(job=job, limit=50):
-            self.stdout.write(f"  row {rejection.row_number}: {rejection.message}")
+            self.stdout.write(
+                "  "
+                + _("row %(row)s: %(reason)s") % {"row": rejection.row_number, "reason": rejection.message}
+            )
         if job.rejected_count > 50:
-            self.stdout.write(f"  … all {job.rejected_count} in the rejections file on the job's page")
+            self.stdout.write(
+                "  "
+                + _("… all %(count)s are in the rejected rows file on the import's page.")
+                % {"count": job.rejected_count}
+            )
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(job.error)
