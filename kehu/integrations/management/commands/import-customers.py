@@ -14,9 +14,7 @@ from kehu.users.models import User
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Import customers from CSV or XLSX files, as a given user, with the same rules as the import page."
-    )
+    help = "Import customers from CSV or XLSX files, as a given user, with the same rules as the import page."
     kind = "customers"
 
     def add_arguments(self, parser):
@@ -29,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--owner",
             default="",
-            help=gettext_lazy("Owner of new customers: user:<id> or pool:<org unit id>."),
+            help=gettext_lazy("Owner of new customers: user:ID or pool:ORG_UNIT_ID."),
         )
         parser.add_argument("--on-match", choices=["update", "reject"], default="update")
         parser.add_argument(
