@@ -1,7 +1,5 @@
 """Import pages: upload, map the columns, watch the progress, download the rejected rows."""
 
-import csv
-import io
 from datetime import timedelta
 
 from django.contrib import messages
@@ -13,6 +11,7 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core.csvstream import csv_lines
 from kehu.core.exceptions import ApplicationError
 from kehu.core.web import apply_error, perform, render_page
 from kehu.integrations import importers, selectors, services
@@ -145,8 +144,7 @@ def import_rejections(request, job_id: int):
 def import_template(request, kind: str):
     """An empty file with the column names in the reader's language, to fill in and import."""
     importer = importers.get(kind)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([str(c.label) for c in importer.columns() if c.key != "id"])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    header = [str(c.label) for c in importer.columns() if c.key != "id"]
+    response = HttpResponse(csv_lines(header, []), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
     return response
