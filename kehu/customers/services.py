@@ -499,6 +499,7 @@ def customer_share(*, actor: User, customer: Customer, user: User, can_edit: boo
     share, _created = CustomerShare.objects.update_or_create(
         customer=customer, user=user, defaults={"can_edit": can_edit}
     )
+    scoping.forget_scope(user)  # the shared ids are part of the user's computed scope
     _record_event(actor=actor, customer=customer, event="shared", data={"with": str(user)})
     return share
 

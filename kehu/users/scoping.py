@@ -48,6 +48,9 @@ class ActorScope:
     pool_units: frozenset[int] = frozenset()
     member_units: frozenset[int] = frozenset()
     roles: frozenset[str] = field(default_factory=frozenset)
+    shared: dict[str, list[int] | None] = field(
+        default_factory=dict
+    )  # model label → ids shared with the actor
 
     @property
     def read_only(self) -> bool:
@@ -136,12 +139,31 @@ def visible_q(actor: User, model, *, prefix: str = "") -> Q:
     if spec.unit and scope.read_units:
         q |= Q(**{f"{prefix}{spec.unit}_id__in": scope.read_units})
     if spec.shared_model:
-        shared = apps.get_model(spec.shared_model)
-        ids = shared.objects.filter(user_id=actor.pk).values(spec.shared_record_field)
-        q |= Q(**{f"{prefix}pk__in": ids})
+        ids = _shared_ids(actor, scope, spec)
+        if ids is None:
+            shared = apps.get_model(spec.shared_model)
+            ids = shared.objects.filter(user_id=actor.pk).values(spec.shared_record_field)
+        if ids:
+            q |= Q(**{f"{prefix}pk__in": ids})
     if spec.pool and spec.owner and spec.unit and scope.pool_units:
         q |= Q(**{f"{prefix}{spec.owner}__isnull": True, f"{prefix}{spec.unit}_id__in": scope.pool_units})
     return q
+
+
+SHARED_IDS_INLINE = 500  # up to this many shared records are written into the filter as a list of ids
+
+
+def _shared_ids(actor: User, scope: ActorScope, spec: ScopeSpec) -> list[int] | None:
+    """The ids of the records shared with the actor, read once per actor object; None when there are too many
+    to list (the filter then uses a subquery). A list, usually empty or short, lets the database estimate how
+    much of the table the actor sees: `OR id IN (subquery)` is guessed at half of it, which makes PostgreSQL
+    walk a table in key order where an index would find a rare search term at once."""
+    if spec.shared_model not in scope.shared:
+        shared = apps.get_model(spec.shared_model)
+        rows = shared.objects.filter(user_id=actor.pk).values_list(spec.shared_record_field, flat=True)
+        ids = sorted(rows[: SHARED_IDS_INLINE + 1])
+        scope.shared[spec.shared_model] = ids if len(ids) <= SHARED_IDS_INLINE else None
+    return scope.shared[spec.shared_model]
 
 
 def can_see(actor: User, obj) -> bool:

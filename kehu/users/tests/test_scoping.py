@@ -81,6 +81,16 @@ def test_a_rep_sees_own_shared_and_the_pools_of_their_units_and_above(org, book)
     assert visible(org.rep_a, book) == {"own_a", "shared_c", "pool_a", "pool_east", "pool_company"}
 
 
+def test_a_rep_with_more_shares_than_listed_inline_sees_the_same_records(org, book, monkeypatch):
+    """Given more records shared with rep_a than the filter lists by id, when listing, then the filter reads
+    the shares through a subquery and rep_a sees exactly what a short list shows."""
+    monkeypatch.setattr(scoping, "SHARED_IDS_INLINE", 0)
+    rep = User.objects.get(pk=org.rep_a.pk)  # a fresh object: the scope is computed once per actor object
+
+    assert visible(rep, book) == {"own_a", "shared_c", "pool_a", "pool_east", "pool_company"}
+    assert scoping.scope_for(rep).shared == {"customers.CustomerShare": None}
+
+
 def test_a_service_agent_sees_the_pools_of_their_units_but_no_colleague_records(org, book):
     """Given a service agent in team A with no customers of their own, when listing, then only the pools are
     visible."""
