@@ -14,7 +14,7 @@ api = NinjaAPI(
     version="1.0.0",
     urls_namespace="api-v1",
     auth=[TokenAuth(), SessionAuth()],
-    description="Customers, contacts, follow-up timeline, tasks and the public pool. "
+    description="Customers, contacts, follow-up timeline, tasks, the public pool and opportunities. "
     "Authenticate with `Authorization: Bearer <token>` (create tokens on your profile page) or a browser session.",
 )
 
@@ -53,11 +53,13 @@ def _register_routers() -> None:
     from kehu.activities.api import router as activities_router
     from kehu.customers.api import router as customers_router
     from kehu.integrations.api import router as integrations_router
+    from kehu.sales.api import router as sales_router
     from kehu.users.api import router as users_router
 
     api.add_router("/", customers_router)
     api.add_router("/", activities_router)
     api.add_router("/", users_router)
+    api.add_router("/", sales_router)
     api.add_router("/", integrations_router)
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kehu.users",
     "kehu.customers",
     "kehu.activities",
+    "kehu.sales",
     "kehu.integrations",
     "kehu.demo",
 ]
@@ -159,6 +160,7 @@ LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -215,6 +217,7 @@ KEHU = {
     "RECYCLE_BIN_DAYS": env_int("KEHU_RECYCLE_BIN_DAYS", 30),
     "IMPORT_MAX_BYTES": env_int("KEHU_IMPORT_MAX_MB", 500) * 1024 * 1024,
     "PAGE_SIZE": 25,
+    "CURRENCY": env_str("KEHU_CURRENCY", "CNY").upper(),  # the company currency that totals are shown in
 }
 
 SITE_NAME = _("Kehu CRM")

@@ -36,6 +36,12 @@ EVENT_TEXTS = {
 }
 
 
+def register_texts(*, messages: dict | None = None, events: dict | None = None) -> None:
+    """Upper domains (sales, support …) add the texts of their notifications and timeline events."""
+    MESSAGES.update(messages or {})
+    EVENT_TEXTS.update(events or {})
+
+
 def render(kind: str, params: dict, table=MESSAGES) -> str:
     template = table.get(kind)
     if template is None:

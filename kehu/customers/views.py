@@ -227,9 +227,12 @@ def _tab_context(request, customer, tab) -> dict:
         return {"history": selectors.customer_history(customer=customer)}
     if tab in {"timeline", "tasks", "overview"}:
         # The timeline and tasks live in the activities domain; it registers what it adds to these tabs.
-        extra = {}
+        # Upper domains may also add panels (templates) to the overview: they are collected, not replaced.
+        extra: dict = {"overview_panels": []}
         for result in hooks.emit("customer.tab", request=request, customer=customer, tab=tab):
-            extra.update(result or {})
+            result = dict(result or {})
+            extra["overview_panels"].extend(result.pop("overview_panels", []))
+            extra.update(result)
         return extra
     return {}
 

@@ -21,6 +21,8 @@ from kehu.core.text import normalise_email, normalise_name, normalise_phone
 from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_create, customer_create, customer_release, customer_share
 from kehu.demo import data
+from kehu.sales.models import ExchangeRate, Opportunity, OpportunityContact, Pipeline, Stage, StageChange
+from kehu.sales.services import opportunity_create, opportunity_move
 from kehu.users.models import Membership, OrgUnit, Role, User
 from kehu.users.services import membership_set, org_unit_create, user_create
 
@@ -459,8 +461,90 @@ def demo_seed(*, progress=None) -> SeedResult:
         owned = [c for i, (c, _f, _o) in enumerate(created) if i not in pool_picks]
         tasks_for(rng, org=org, owned=owned, now=now)
         say("tasks")
+        opportunities_for(rng, owned=owned, now=now)
+        say("opportunities")
         _backdate(rng, created=created, pooled_ids={c.pk for c in pooled}, now=now)
     return SeedResult(created=True, counts=demo_counts())
+
+
+OPPORTUNITIES = 150
+
+
+def _renewal_pipeline() -> Pipeline:
+    pipeline = Pipeline.objects.create(name="续约", name_en="Renewal", position=1, followup_days=45)
+    for position, (name, name_en, probability, outcome) in enumerate(
+        [
+            ("到期提醒", "Renewal due", 40, "open"),
+            ("续约洽谈", "Negotiating", 70, "open"),
+            ("已续约", "Renewed", 100, "won"),
+            ("未续约", "Not renewed", 0, "lost"),
+        ]
+    ):
+        Stage.objects.create(
+            pipeline=pipeline,
+            name=name,
+            name_en=name_en,
+            position=position,
+            probability=probability,
+            outcome=outcome,
+        )
+    return pipeline
+
+
+def opportunities_for(rng: random.Random, *, owned: list[Customer], now: datetime) -> None:
+    """Opportunities on owned customers, spread over the stages of the default pipeline and a renewal one,
+    each walked stage by stage through the services; then their dates are spread over the past months."""
+    today = now.date()
+    for currency, rate in [("USD", "7.10"), ("EUR", "7.70"), ("HKD", "0.91")]:
+        ExchangeRate.objects.create(currency=currency, valid_from=today - timedelta(days=365), rate=rate)
+    pipelines = [Pipeline.objects.order_by("position", "id").first(), _renewal_pipeline()]
+    for index, customer in enumerate(rng.sample(owned, min(OPPORTUNITIES, len(owned)))):
+        owner = customer.owner
+        pipeline = pipelines[1] if index % 5 == 0 else pipelines[0]
+        stages = list(pipeline.stages.order_by("position"))
+        open_stages = [s for s in stages if not s.is_closed]
+        target = weighted(rng, [(s, 3 if not s.is_closed else 2) for s in stages])
+        contacts = list(customer.contacts.all()[:2])
+        data_ = {
+            "name": f"{customer.short_name or customer.name[:6]}{rng.choice(data.DEAL_TOPICS)}",
+            "customer": customer,
+            "amount": rng.choice(data.DEAL_AMOUNTS),
+            "currency": "USD" if index % 17 == 0 else "CNY",
+            "expected_close_on": today + timedelta(days=rng.randint(-30, 150)),
+            "source": rng.choice([s for s in Opportunity.Source.values if s]),
+            "next_step": rng.choice(data.NEXT_STEPS),
+            "competitors": rng.choice(data.COMPETITORS),
+        }
+        roles = [OpportunityContact.Role.DECISION_MAKER, OpportunityContact.Role.INFLUENCER]
+        opportunity = opportunity_create(
+            actor=owner,
+            data=data_,
+            pipeline=pipeline,
+            contacts=list(zip(contacts, roles, strict=False)),
+        )
+        path = open_stages[1 : open_stages.index(target) + 1] if not target.is_closed else open_stages[1:]
+        for stage in [*path, target] if target.is_closed else path:
+            lost = {"lost_reason": rng.choice(data.LOST_REASONS)} if stage.outcome == Stage.Outcome.LOST else {}
+            opportunity = opportunity_move(actor=owner, opportunity=opportunity, stage=stage, data=lost)
+        _backdate_opportunity(rng, opportunity, now=now)
+
+
+def _backdate_opportunity(rng: random.Random, opportunity: Opportunity, *, now: datetime) -> None:
+    """Spread an opportunity's life over the past 5-150 days: opened, then each stage change in turn."""
+    start = now - timedelta(days=rng.randint(5, 150), hours=rng.randint(0, 8))
+    changes = list(StageChange.objects.filter(opportunity=opportunity).order_by("id"))
+    span = (now - timedelta(days=rng.randint(0, 4)) - start) / max(len(changes), 1)
+    previous = None
+    for position, change in enumerate(changes):
+        change.changed_at = start + span * position
+        change.seconds_in_from = int((change.changed_at - previous).total_seconds()) if previous else None
+        previous = change.changed_at
+    StageChange.objects.bulk_update(changes, ["changed_at", "seconds_in_from"])
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        created_at=start,
+        stage_entered_at=previous,
+        closed_at=previous if opportunity.closed_at else None,
+    )
 
 
 def _plan_customers(rng: random.Random, org: DemoOrg) -> list[tuple[str, str, tuple]]:
@@ -526,4 +610,5 @@ def demo_counts() -> dict[str, int]:
         "contacts": Contact.objects.count(),
         "timeline": TimelineEntry.objects.count(),
         "open_tasks": Task.objects.filter(status="open").count(),
+        "opportunities": Opportunity.objects.count(),
     }

@@ -28,7 +28,9 @@ def field(bound_field, **attrs):
 def money(value, currency="CNY"):
     if value in (None, ""):
         return "—"
-    symbol = {"CNY": "¥", "USD": "$", "EUR": "€"}.get(currency, currency + " ")
+    symbol = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥"}.get(
+        currency, f"{currency} "
+    )
     return f"{symbol}{number_format(value, 2, force_grouping=True)}"
 
 

@@ -1,0 +1,195 @@
+"""/api/v1/ pipelines, opportunities, stage moves and the board: parse → one service or selector → respond."""
+
+from ninja import Query, Router, Status
+
+from kehu.core.exceptions import ValidationFailed
+from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
+from kehu.customers.selectors import contact_get_for, customer_get_for
+from kehu.sales import selectors, services
+from kehu.sales.schemas import (
+    AssignIn,
+    BoardOut,
+    BoardQuery,
+    MoveIn,
+    OpportunityDetailOut,
+    OpportunityIn,
+    OpportunityPage,
+    OpportunityPatch,
+    OpportunityQuery,
+    PipelineOut,
+    StageChangeOut,
+)
+from kehu.users.selectors import assignable_users
+
+router = Router()
+
+NOT_DATA = {"customer_id", "pipeline_id", "stage_id", "owner_id", "contacts", "version"}
+
+
+def _contacts(request, payload, customer):
+    if payload.contacts is None:
+        return None
+    found = []
+    for index, item in enumerate(payload.contacts):
+        contact = referenced(
+            lambda item=item: contact_get_for(actor=request.auth, contact_id=item.contact_id),
+            field=f"contacts.{index}.contact_id",
+        )
+        if contact.customer_id != customer.pk:
+            raise ValidationFailed(fields={f"contacts.{index}.contact_id": "not a contact of this customer"})
+        found.append((contact, item.role))
+    return found
+
+
+def _detail(opportunity):
+    opportunity.contacts_out = selectors.contact_roles(opportunity=opportunity)
+    return opportunity
+
+
+class _Detail(OpportunityDetailOut):
+    @staticmethod
+    def resolve_contacts(obj) -> list:
+        return obj.contacts_out
+
+
+# --- pipelines ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/pipelines", response={200: list[PipelineOut], **ERRORS}, tags=["opportunities"])
+def pipeline_list(request):
+    """The pipelines you may use, each with its stages in order."""
+    return selectors.pipelines_for(actor=request.auth)
+
+
+@router.get("/pipelines/{pipeline_id}/board", response={200: BoardOut, **ERRORS}, tags=["opportunities"])
+def board(request, pipeline_id: Id, params: Query[BoardQuery]):
+    """The kanban board: per stage the count, amount and weighted amount (company currency) of the
+    opportunities you see, and the first `cards` of them by expected close date."""
+    pipeline = selectors.pipeline_get_for(actor=request.auth, pipeline_id=pipeline_id)
+    filters = selectors.OpportunityFilters.from_params(params.dict())
+    return selectors.board(actor=request.auth, pipeline=pipeline, filters=filters, cards=params.cards)
+
+
+# --- opportunities ------------------------------------------------------------------------------------------------
+
+
+@router.get("/opportunities", response={200: OpportunityPage, **ERRORS}, tags=["opportunities"])
+def opportunity_list(request, params: Query[OpportunityQuery]):
+    filters = selectors.OpportunityFilters.from_params(params.dict())
+    page = selectors.opportunity_list(
+        actor=request.auth, filters=filters, cursor=params.cursor, size=params.limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/opportunities", response={201: _Detail, **ERRORS}, tags=["opportunities"])
+def opportunity_create(request, payload: OpportunityIn):
+    """Open an opportunity on a customer you work on."""
+    actor = request.auth
+    customer = referenced(
+        lambda: customer_get_for(actor=actor, customer_id=payload.customer_id), field="customer_id"
+    )
+    pipelines = selectors.pipelines_for(actor=actor)
+    if payload.pipeline_id is None:
+        if not pipelines:
+            raise ValidationFailed(fields={"pipeline_id": "no pipeline is open to your units"})
+        pipeline = pipelines[0]
+    else:
+        pipeline = referenced(
+            lambda: next((p for p in pipelines if p.pk == payload.pipeline_id), None), field="pipeline_id"
+        )
+    stage = None
+    if payload.stage_id is not None:
+        stage = referenced(
+            lambda: next((s for s in pipeline.stages.all() if s.pk == payload.stage_id), None),
+            field="stage_id",
+        )
+    owner = None
+    if payload.owner_id is not None:
+        owner = referenced(
+            lambda: assignable_users(actor=actor).filter(pk=payload.owner_id).first(), field="owner_id"
+        )
+    data = payload.model_dump(exclude_unset=True, exclude=NOT_DATA) | {"customer": customer}
+    opportunity = services.opportunity_create(
+        actor=actor,
+        data=data,
+        pipeline=pipeline,
+        stage=stage,
+        owner=owner,
+        contacts=_contacts(request, payload, customer),
+    )
+    return Status(201, _detail(opportunity))
+
+
+@router.get("/opportunities/{opportunity_id}", response={200: _Detail, **ERRORS}, tags=["opportunities"])
+def opportunity_get(request, opportunity_id: Id):
+    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+
+
+@router.patch(
+    "/opportunities/{opportunity_id}", response={200: _Detail, **CONFLICT_ERRORS}, tags=["opportunities"]
+)
+def opportunity_update(request, opportunity_id: Id, payload: OpportunityPatch):
+    """Edit the details. The stage changes through `move`; `version` guards against overwriting a newer edit."""
+    opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
+    data = payload.model_dump(exclude_unset=True, exclude=NOT_DATA)
+    if "name" in data and not (data["name"] or "").strip():
+        raise ValidationFailed(fields={"name": "This field is required."})
+    services.opportunity_update(
+        actor=request.auth,
+        opportunity=opportunity,
+        data=data,
+        version=payload.version,
+        contacts=_contacts(request, payload, opportunity.customer),
+    )
+    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/move", response={200: _Detail, **CONFLICT_ERRORS}, tags=["opportunities"]
+)
+def opportunity_move(request, opportunity_id: Id, payload: MoveIn):
+    """Move to another stage of its pipeline, giving what the stage requires (422 lists the missing fields in
+    `fields` and `required`). Won and lost stages close the opportunity; lost needs `lost_reason`."""
+    opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
+    stage = referenced(
+        lambda: next((s for s in opportunity.pipeline.stages.all() if s.pk == payload.stage_id), None),
+        field="stage_id",
+    )
+    data = payload.model_dump(exclude_unset=True, exclude={"stage_id", "version"})
+    services.opportunity_move(
+        actor=request.auth, opportunity=opportunity, stage=stage, data=data, version=payload.version
+    )
+    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/assign", response={200: _Detail, **ERRORS}, tags=["opportunities"]
+)
+def opportunity_assign(request, opportunity_id: Id, payload: AssignIn):
+    """Managers: give the opportunity to another user of their units."""
+    opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
+    owner = referenced(
+        lambda: assignable_users(actor=request.auth).filter(pk=payload.owner_id).first(), field="owner_id"
+    )
+    services.opportunity_assign(actor=request.auth, opportunity=opportunity, owner=owner)
+    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+
+
+@router.delete("/opportunities/{opportunity_id}", response={204: None, **ERRORS}, tags=["opportunities"])
+def opportunity_delete(request, opportunity_id: Id):
+    """Move to the recycle bin."""
+    opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
+    services.opportunity_delete(actor=request.auth, opportunity=opportunity)
+    return Status(204, None)
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/stage-history",
+    response={200: list[StageChangeOut], **ERRORS},
+    tags=["opportunities"],
+)
+def opportunity_stage_history(request, opportunity_id: Id):
+    """Every stage change, oldest first, with who, when and the time spent in the stage left."""
+    opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
+    return selectors.stage_history(opportunity=opportunity)

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    name = "kehu.sales"
+    label = "sales"
+    verbose_name = _("Sales")
+
+    def ready(self):
+        from kehu.activities.notifications import register_texts
+        from kehu.core import hooks
+        from kehu.sales import notifications, services, views
+
+        register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
+
+        hooks.register("user.handover", services.opportunities_hand_over)
+        hooks.register("customer.merged", services.opportunities_move_to_survivor)
+        hooks.register("customer.tab", views.customer_tab_context)

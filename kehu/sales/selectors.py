@@ -1,0 +1,310 @@
+"""Reads for pipelines, opportunities, the kanban board and stage history. Every function filters through the
+data scope first."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from kehu.core.exceptions import NotFound, ValidationFailed
+from kehu.core.history import history_rows
+from kehu.core.pagination import Page, keyset_page
+from kehu.customers.models import Customer
+from kehu.sales.models import Opportunity, OpportunityContact, Pipeline, Stage, StageChange
+from kehu.sales.money import Rates, company_currency
+from kehu.users import scoping
+from kehu.users.models import OrgUnit, User
+
+SORTS = {
+    "updated": ["-updated_at", "-id"],
+    "close": ["expected_close_on", "id"],
+    "-amount": ["-amount", "-id"],
+    "created": ["-created_at", "-id"],
+}
+BOARD_CARDS = 50  # cards shown per column; the column totals count every opportunity
+
+
+def _pk(raw) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        raise NotFound() from exc
+
+
+def _month(raw: str) -> tuple[datetime.date, datetime.date] | None:
+    """ "2026-11" → (first day, first day of the next month)."""
+    if not raw:
+        return None
+    try:
+        first = datetime.date.fromisoformat(f"{raw}-01")
+    except ValueError as exc:
+        raise ValidationFailed(fields={"close_month": "use YYYY-MM"}) from exc
+    following = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return first, following
+
+
+# --- pipelines ----------------------------------------------------------------------------------------------------
+
+
+def pipelines_for(*, actor: User, unit_id: int | None = None) -> list[Pipeline]:
+    """Active pipelines the actor may use: those open to every unit and those limited to a unit at or above
+    one of the actor's units (or `unit_id`'s, when given). System admins get all of them."""
+    pipelines = list(
+        Pipeline.objects.filter(is_active=True).prefetch_related(
+            "units", Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
+        )
+    )
+    scope = scoping.scope_for(actor)
+    if scope.is_system_admin and unit_id is None:
+        return pipelines
+    units = _units_with_ancestors({unit_id} if unit_id else set(scope.member_units) | set(scope.read_units))
+    return [p for p in pipelines if not p.units.all() or any(u.pk in units for u in p.units.all())]
+
+
+def _units_with_ancestors(unit_ids: set[int]) -> set[int]:
+    ids: set[int] = set()
+    for path in OrgUnit.objects.filter(pk__in=unit_ids).values_list("path", flat=True):
+        ids.update(int(part) for part in path.strip("/").split("/") if part)
+    return ids
+
+
+def pipeline_get_for(*, actor: User, pipeline_id) -> Pipeline:
+    pipeline_id = _pk(pipeline_id)
+    for pipeline in pipelines_for(actor=actor):
+        if pipeline.pk == pipeline_id:
+            return pipeline
+    raise NotFound()
+
+
+# --- opportunities ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OpportunityFilters:
+    pipeline: int | None = None
+    stage: int | None = None
+    status: str = ""  # open / won / lost
+    owner: str = ""  # a user id or "me"
+    unit: int | None = None
+    customer: int | None = None
+    close_month: str = ""  # YYYY-MM
+    q: str = ""
+    sort: str = "updated"
+    errors: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params) -> "OpportunityFilters":
+        def number(name):
+            raw = (params.get(name) or "").strip()
+            if not raw:
+                return None
+            if not raw.isdigit():
+                raise ValidationFailed(fields={name: f"{name} must be an id"})
+            return int(raw)
+
+        sort = params.get("sort") or "updated"
+        if sort not in SORTS:
+            raise ValidationFailed(fields={"sort": f"sort must be one of {', '.join(SORTS)}"})
+        status = params.get("status") or ""
+        if status and status not in Stage.Outcome.values:
+            raise ValidationFailed(
+                fields={"status": f"status must be one of {', '.join(Stage.Outcome.values)}"}
+            )
+        owner = (params.get("owner") or "").strip()
+        if owner and owner != "me" and not owner.isdigit():
+            raise ValidationFailed(fields={"owner": "owner must be a user id or 'me'"})
+        close_month = (params.get("close_month") or "").strip()
+        _month(close_month)
+        return cls(
+            pipeline=number("pipeline"),
+            stage=number("stage"),
+            status=status,
+            owner=owner,
+            unit=number("unit"),
+            customer=number("customer"),
+            close_month=close_month,
+            q=(params.get("q") or "").strip()[:100],
+            sort=sort,
+        )
+
+
+def opportunity_scope(actor: User) -> QuerySet:
+    """Opportunities the actor sees; those of customers in the recycle bin are hidden with them."""
+    return Opportunity.objects.filter(
+        scoping.visible_q(actor, Opportunity), customer__deleted_at__isnull=True
+    )
+
+
+def _filtered(actor: User, filters: OpportunityFilters) -> QuerySet:
+    qs = opportunity_scope(actor)
+    if filters.pipeline:
+        qs = qs.filter(pipeline_id=filters.pipeline)
+    if filters.stage:
+        qs = qs.filter(stage_id=filters.stage)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.owner == "me":
+        qs = qs.filter(owner_id=actor.pk)
+    elif filters.owner:
+        qs = qs.filter(owner_id=int(filters.owner))
+    if filters.unit:
+        unit = OrgUnit.objects.filter(pk=filters.unit).first()
+        if unit is None:
+            return qs.none()
+        qs = qs.filter(org_unit_id__in=OrgUnit.objects.filter(path__startswith=unit.path).values("id"))
+    if filters.customer:
+        qs = qs.filter(customer_id=filters.customer)
+    month = _month(filters.close_month)
+    if month:
+        qs = qs.filter(expected_close_on__gte=month[0], expected_close_on__lt=month[1])
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(customer__name__icontains=filters.q))
+    return qs
+
+
+def opportunity_list(
+    *, actor: User, filters: OpportunityFilters, cursor: str | None = None, size: int = 25
+) -> Page:
+    qs = _filtered(actor, filters).select_related("customer", "owner", "stage", "pipeline")
+    ordering = SORTS[filters.sort]
+    if filters.sort == "close":
+        qs = qs.filter(expected_close_on__isnull=False)  # keyset keys may not be NULL
+    return keyset_page(qs, ordering=ordering, cursor=cursor, size=min(max(size, 1), 200))
+
+
+def opportunity_get_for(*, actor: User, opportunity_id) -> Opportunity:
+    opportunity = (
+        opportunity_scope(actor)
+        .select_related("customer", "owner", "stage", "pipeline", "org_unit", "created_by")
+        .filter(pk=_pk(opportunity_id))
+        .first()
+    )
+    if opportunity is None:
+        raise NotFound()
+    return opportunity
+
+
+def opportunities_of_customer(*, actor: User, customer: Customer, limit: int = 20) -> list[Opportunity]:
+    return list(
+        opportunity_scope(actor)
+        .filter(customer=customer)
+        .select_related("stage", "owner")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+
+
+def contact_roles(*, opportunity: Opportunity) -> list[OpportunityContact]:
+    return list(
+        OpportunityContact.objects.filter(opportunity=opportunity, contact__deleted_at__isnull=True)
+        .select_related("contact")
+        .order_by("id")
+    )
+
+
+def stage_history(*, opportunity: Opportunity) -> list[StageChange]:
+    return list(
+        StageChange.objects.filter(opportunity=opportunity).select_related(
+            "from_stage", "to_stage", "changed_by"
+        )
+    )
+
+
+def time_in_stages(*, opportunity: Opportunity, now=None) -> list[tuple[Stage, int]]:
+    """(stage, seconds) for each stage the opportunity has been in, in pipeline order; the current stage of an
+    open opportunity counts up to now."""
+    now = now or timezone.now()
+    seconds: dict[int, int] = defaultdict(int)
+    for change in StageChange.objects.filter(opportunity=opportunity, seconds_in_from__isnull=False):
+        seconds[change.from_stage_id] += change.seconds_in_from
+    if opportunity.is_open:  # a closed opportunity stops counting when it closes
+        seconds[opportunity.stage_id] += max(int((now - opportunity.stage_entered_at).total_seconds()), 0)
+    stages = Stage.objects.filter(pk__in=seconds).order_by("position", "id")
+    return [(stage, seconds[stage.pk]) for stage in stages]
+
+
+def opportunity_history(*, opportunity: Opportunity):
+    return history_rows(opportunity)
+
+
+# --- the kanban board ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    amount: Decimal = Decimal(0)  # in the company currency
+    weighted: Decimal = Decimal(0)
+    cards: list = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+
+@dataclass
+class Board:
+    pipeline: Pipeline
+    columns: list[Column]
+    currency: str
+    missing_rates: set[str]
+
+    @property
+    def count(self) -> int:
+        return sum(c.count for c in self.columns)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((c.amount for c in self.columns), Decimal(0))
+
+    @property
+    def weighted(self) -> Decimal:
+        return sum((c.weighted for c in self.columns if not c.stage.is_closed), Decimal(0))
+
+
+def board(*, actor: User, pipeline: Pipeline, filters: OpportunityFilters, cards: int = BOARD_CARDS) -> Board:
+    """One column per stage with its totals (count, amount and weighted amount in the company currency) and
+    its first `cards` opportunities by expected close date. Totals come from one grouped query; amounts are
+    converted with the rate valid on each group's close month (or today when it has no close date)."""
+    filters.pipeline = pipeline.pk
+    qs = _filtered(actor, filters)
+    stages = list(pipeline.stages.all())
+    columns = {stage.pk: Column(stage=stage) for stage in stages}
+    rates = Rates.load()
+    weighted = Sum(F("amount") * F("probability"))
+    # Amounts in the company currency need no rate: one group per stage. Others are converted with the rate
+    # valid on their expected close date (today's when they have none), so they are grouped by that date.
+    home = (
+        qs.filter(currency=rates.home)
+        .values("stage_id")
+        .annotate(n=Count("id"), total=Sum("amount"), w=weighted)
+    )
+    foreign = (
+        qs.exclude(currency=rates.home)
+        .values("stage_id", "currency", "expected_close_on")
+        .annotate(n=Count("id"), total=Sum("amount"), w=weighted)
+    )
+    for row in [*home.order_by(), *foreign.order_by()]:
+        column = columns.get(row["stage_id"])
+        if column is None:
+            continue
+        currency, on = row.get("currency", rates.home), row.get("expected_close_on")
+        column.count += row["n"]
+        column.amount += rates.convert(row["total"] or Decimal(0), currency, on)
+        column.weighted += rates.convert((row["w"] or Decimal(0)) / 100, currency, on)
+    for column in columns.values():
+        if column.count:
+            column.cards = list(
+                qs.filter(stage_id=column.stage.pk)
+                .select_related("customer", "owner")
+                .order_by("expected_close_on", "id")[:cards]
+            )
+    return Board(
+        pipeline=pipeline,
+        columns=[columns[s.pk] for s in stages],
+        currency=company_currency(),
+        missing_rates=rates.missing,
+    )
