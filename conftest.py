@@ -147,3 +147,30 @@ def regions(db):
     regions_load(
         path=Path(settings.BASE_DIR) / "var" / "assets" / "data" / "china-division" / "pca-code.json"
     )
+
+
+@pytest.fixture
+def pipeline(db):
+    """A pipeline open to every unit: qualify (10%) → proposal (50%, needs amount and close date) → won / lost."""
+    from kehu.sales.models import Pipeline, Stage
+
+    pipeline = Pipeline.objects.create(name="测试流程", name_en="Test pipeline", followup_days=30, position=9)
+    for position, (name, name_en, probability, outcome, required) in enumerate(
+        [
+            ("初步接洽", "Qualify", 10, "open", []),
+            ("方案报价", "Proposal", 50, "open", ["amount", "expected_close_on"]),
+            ("赢单", "Won", 100, "won", []),
+            ("输单", "Lost", 0, "lost", []),
+        ]
+    ):
+        Stage.objects.create(
+            pipeline=pipeline,
+            name=name,
+            name_en=name_en,
+            position=position,
+            probability=probability,
+            outcome=outcome,
+            required_fields=required,
+        )
+    pipeline.qualify, pipeline.proposal, pipeline.won, pipeline.lost = pipeline.stages.order_by("position")
+    return pipeline

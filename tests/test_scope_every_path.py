@@ -17,6 +17,8 @@ from django.utils import timezone
 from kehu.activities import services as activity_services
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
+from kehu.sales.models import Opportunity
+from kehu.sales.services import opportunity_create
 from kehu.users.services import api_token_create
 
 SECRET = {
@@ -26,12 +28,13 @@ SECRET = {
     "contact": "钱秘密",
     "task": "秘密回访任务",
     "note": "秘密拜访纪要",
+    "opportunity": "秘密商机项目",
 }
 MARKERS = [*SECRET.values(), "xinghe.example"]
 
 
 @pytest.fixture
-def hidden(org):
+def hidden(org, pipeline):
     customer = customer_services.customer_create(
         actor=org.rep_a, data={"name": SECRET["name"], "phone": SECRET["phone"], "email": SECRET["email"]}
     )
@@ -55,9 +58,15 @@ def hidden(org):
             "due_at": timezone.now() + timezone.timedelta(days=1),
         },
     )
+    opportunity = opportunity_create(
+        actor=org.rep_a, data={"name": SECRET["opportunity"], "customer": customer}, pipeline=pipeline
+    )
     return {
         "customer": customer.pk,
         "other": other.pk,
+        "opportunity": opportunity.pk,
+        "pipeline": pipeline.pk,
+        "stage": pipeline.won.pk,
         "contact": contact.pk,
         "entry": entry.pk,
         "attachment": attachment.pk,
@@ -118,6 +127,22 @@ BY_ID = [
     ("api", "patch", "/api/v1/tasks/{task}", {"version": 1, "title": "x"}),
     ("api", "delete", "/api/v1/tasks/{task}", None),
     ("api", "post", "/api/v1/tasks/{task}/complete", {}),
+    ("web", "get", "/opportunities/{opportunity}/", None),
+    ("web", "get", "/opportunities/{opportunity}/?tab=stages", None),
+    ("web", "get", "/opportunities/{opportunity}/?tab=history", None),
+    ("web", "get", "/opportunities/{opportunity}/edit/", None),
+    ("web", "post", "/opportunities/{opportunity}/edit/", {"name": "改名", "amount": "1", "currency": "CNY"}),
+    ("web", "post", "/opportunities/{opportunity}/move/", {"stage": "{stage}"}),
+    ("web", "post", "/opportunities/{opportunity}/assign/", {"owner": "{self}"}),
+    ("web", "post", "/opportunities/{opportunity}/delete/", {}),
+    ("web", "get", "/opportunities/new/?customer={customer}", None),
+    ("api", "get", "/api/v1/opportunities/{opportunity}", None),
+    ("api", "patch", "/api/v1/opportunities/{opportunity}", {"version": 1, "name": "改名"}),
+    ("api", "post", "/api/v1/opportunities/{opportunity}/move", {"stage_id": "{stage}"}),
+    ("api", "post", "/api/v1/opportunities/{opportunity}/assign", {"owner_id": 1}),
+    ("api", "delete", "/api/v1/opportunities/{opportunity}", None),
+    ("api", "get", "/api/v1/opportunities/{opportunity}/stage-history", None),
+    ("api", "post", "/api/v1/opportunities", {"customer_id": "{customer}", "name": "偷开商机"}),
 ]
 
 LISTS = [
@@ -144,6 +169,12 @@ LISTS = [
     ("api", "get", "/api/v1/contacts?q=qmm", None),
     ("api", "get", "/api/v1/pool", None),
     ("api", "get", "/api/v1/tasks?assignee={owner}", None),
+    ("web", "get", "/opportunities/", None),
+    ("web", "get", "/opportunities/?q=" + SECRET["opportunity"][:2], None),
+    ("web", "get", "/opportunities/board/?pipeline={pipeline}", None),
+    ("api", "get", "/api/v1/opportunities", None),
+    ("api", "get", "/api/v1/opportunities?owner={owner}", None),
+    ("api", "get", "/api/v1/pipelines/{pipeline}/board", None),
 ]
 
 BULK_CHANGES = [
@@ -215,6 +246,13 @@ def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, call, outsider):
     customer = Customer.objects.get(pk=hidden["customer"])
     assert (
         customer.name == SECRET["name"] and customer.owner_id == org.rep_a.pk and customer.deleted_at is None
+    )
+    opportunity = Opportunity.all_objects.get(pk=hidden["opportunity"])
+    assert (opportunity.name, opportunity.owner_id, opportunity.status, opportunity.deleted_at) == (
+        SECRET["opportunity"],
+        org.rep_a.pk,
+        "open",
+        None,
     )
 
 

@@ -524,7 +524,9 @@ def opportunities_for(rng: random.Random, *, owned: list[Customer], now: datetim
         )
         path = open_stages[1 : open_stages.index(target) + 1] if not target.is_closed else open_stages[1:]
         for stage in [*path, target] if target.is_closed else path:
-            lost = {"lost_reason": rng.choice(data.LOST_REASONS)} if stage.outcome == Stage.Outcome.LOST else {}
+            lost = (
+                {"lost_reason": rng.choice(data.LOST_REASONS)} if stage.outcome == Stage.Outcome.LOST else {}
+            )
             opportunity = opportunity_move(actor=owner, opportunity=opportunity, stage=stage, data=lost)
         _backdate_opportunity(rng, opportunity, now=now)
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.activities.forms import DateInput
 from kehu.customers.models import Contact
@@ -22,7 +23,9 @@ class OpportunityForm(forms.Form):
     )
     expected_close_on = forms.DateField(label=_("Expected close"), widget=DateInput(), required=False)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False)
-    source = forms.ChoiceField(label=_("Source"), choices=Opportunity.Source.choices, required=False)
+    source = forms.ChoiceField(
+        label=pgettext_lazy("opportunity", "Source"), choices=Opportunity.Source.choices, required=False
+    )
     next_step = forms.CharField(label=_("Next step"), max_length=255, required=False)
     competitors = forms.CharField(label=_("Competitors"), max_length=255, required=False)
     description = forms.CharField(
@@ -54,9 +57,15 @@ class OpportunityForm(forms.Form):
                 self.add_error("stage", _("Choose a stage of this pipeline."))
         return data
 
-    def service_data(self) -> dict:
-        skip = {"pipeline", "stage", "owner"}
-        return {k: v for k, v in self.cleaned_data.items() if k not in skip}
+    def service_data(self, *, stage_probability: int | None = None) -> dict:
+        """The fields for the service; an empty probability means the stage's (`stage_probability` when
+        editing, the new stage's when creating)."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in {"pipeline", "stage", "owner"}}
+        if data.get("probability") is None:
+            data.pop("probability", None)
+            if stage_probability is not None:
+                data["probability"] = stage_probability
+        return data
 
 
 def contacts_from_post(post, customer) -> list[tuple[Contact, str]]:

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
@@ -97,9 +98,9 @@ REQUIRABLE_FIELDS = ["amount", "expected_close_on", "next_step", "contacts", "co
 
 class Stage(BilingualName, TimeStampedModel):
     class Outcome(models.TextChoices):
-        OPEN = "open", _("Open")
-        WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        OPEN = "open", pgettext_lazy("opportunity status", "Open")
+        WON = "won", pgettext_lazy("opportunity status", "Won")
+        LOST = "lost", pgettext_lazy("opportunity status", "Lost")
 
     pipeline = models.ForeignKey(
         Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages"
@@ -161,7 +162,9 @@ class Opportunity(SoftDeleteModel, VersionedModel, TimeStampedModel):
         _("probability (%)"), default=0, validators=[MaxValueValidator(100)]
     )
     expected_close_on = models.DateField(_("expected close"), null=True, blank=True)
-    source = models.CharField(_("source"), max_length=16, choices=Source.choices, blank=True)
+    source = models.CharField(
+        pgettext_lazy("opportunity", "source"), max_length=16, choices=Source.choices, blank=True
+    )
     next_step = models.CharField(_("next step"), max_length=255, blank=True)
     competitors = models.CharField(_("competitors"), max_length=255, blank=True)
     lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)

@@ -98,7 +98,7 @@ class OpportunityFilters:
     @classmethod
     def from_params(cls, params) -> "OpportunityFilters":
         def number(name):
-            raw = (params.get(name) or "").strip()
+            raw = str(params.get(name) or "").strip()  # a query string's text or the API's parsed int
             if not raw:
                 return None
             if not raw.isdigit():
@@ -225,8 +225,10 @@ def time_in_stages(*, opportunity: Opportunity, now=None) -> list[tuple[Stage, i
     return [(stage, seconds[stage.pk]) for stage in stages]
 
 
-def opportunity_history(*, opportunity: Opportunity):
-    return history_rows(opportunity)
+def opportunity_history(*, opportunity: Opportunity, limit: int = 100) -> list[dict]:
+    """Each audited change with who, when, why and every field's old → new value."""
+    records = list(opportunity.history.select_related("history_user").order_by("-history_id")[: limit + 1])
+    return history_rows(records, limit=limit)
 
 
 # --- the kanban board ---------------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def opportunity_edit(request, opportunity_id: int):
             services.opportunity_update(
                 actor=request.user,
                 opportunity=opportunity,
-                data=form.service_data(),
+                data=form.service_data(stage_probability=opportunity.stage.probability),
                 version=request.POST.get("version"),
                 contacts=chosen,
             )

@@ -1,0 +1,107 @@
+"""The opportunity pages: list, board, create from a customer, detail tabs, stage moves and edits."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from kehu.sales import services
+from kehu.sales.models import Opportunity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deal(org, pipeline, make_customer):
+    customer = make_customer(org.rep_a, name="宁波海风家电有限公司")
+    return services.opportunity_create(
+        actor=org.rep_a,
+        data={"name": "海风渠道合作", "customer": customer, "amount": Decimal("260000")},
+        pipeline=pipeline,
+    )
+
+
+def test_the_board_shows_columns_with_totals_and_cards(org, deal, pipeline, login):
+    page = login(org.rep_a).get(f"/opportunities/board/?pipeline={pipeline.pk}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "海风渠道合作" in html and f'data-stage="{pipeline.proposal.pk}"' in html
+    assert "¥260,000.00" in html  # the first column's total, grouped by thousands
+
+
+def test_the_board_partial_answers_htmx_with_the_board_only(org, deal, pipeline, login):
+    page = login(org.rep_a).get(
+        f"/opportunities/board/?pipeline={pipeline.pk}", headers={"HX-Request": "true"}
+    )
+    html = page.content.decode()
+    assert html.lstrip().startswith('<div id="board"') and "<nav" not in html
+
+
+def test_list_filters_and_query_budget(org, deal, pipeline, login, django_assert_max_num_queries):
+    client = login(org.rep_a)
+    with django_assert_max_num_queries(12):
+        page = client.get("/opportunities/?status=open")
+    assert "海风渠道合作" in page.content.decode()
+    assert "海风渠道合作" not in client.get("/opportunities/?status=won").content.decode()
+
+
+def test_creating_from_a_customer_page(org, pipeline, make_customer, login):
+    """Given a customer, when the rep fills the new-opportunity form, then it is created at the chosen stage
+    and the customer page lists it."""
+    customer = make_customer(org.rep_a, name="厦门鹭岛食品有限公司")
+    client = login(org.rep_a)
+    assert client.get(f"/opportunities/new/?customer={customer.pk}").status_code == 200
+    response = client.post(
+        f"/opportunities/new/?customer={customer.pk}",
+        {
+            "customer": customer.pk,
+            "name": "鹭岛年度采购",
+            "pipeline": pipeline.pk,
+            "stage": pipeline.proposal.pk,
+            "amount": "36000",
+            "currency": "CNY",
+            "expected_close_on": "2026-12-31",
+        },
+    )
+    opportunity = Opportunity.objects.get(name="鹭岛年度采购")
+    assert response.status_code == 302 and response["Location"] == f"/opportunities/{opportunity.pk}/"
+    assert opportunity.stage == pipeline.proposal
+    assert "鹭岛年度采购" in client.get(f"/customers/{customer.pk}/").content.decode()
+
+
+def test_a_stage_that_needs_fields_asks_for_them_in_the_dialog(org, deal, pipeline, login):
+    """Given the proposal stage needs a close date (the amount is set), when the board moves the card there,
+    then the answer is a dialog asking only for the close date; posting it moves the card (204 + trigger)."""
+    client = login(org.rep_a)
+    url = f"/opportunities/{deal.pk}/move/"
+    asked = client.post(url, {"stage": pipeline.proposal.pk}, headers={"HX-Request": "true"})
+    html = asked.content.decode()
+    assert asked.status_code == 200 and 'name="expected_close_on"' in html and 'name="amount"' not in html
+    deal.refresh_from_db()
+    assert deal.stage == pipeline.qualify
+
+    done = client.post(
+        url,
+        {"stage": pipeline.proposal.pk, "confirm": "1", "expected_close_on": "2026-12-01"},
+        headers={"HX-Request": "true"},
+    )
+    assert done.status_code == 204 and done["HX-Trigger"] == "opportunityMoved"
+    deal.refresh_from_db()
+    assert (deal.stage, deal.expected_close_on) == (pipeline.proposal, datetime.date(2026, 12, 1))
+
+
+def test_detail_tabs_render(org, deal, login):
+    client = login(org.rep_a)
+    for tab in ("overview", "stages", "history"):
+        page = client.get(f"/opportunities/{deal.pk}/?tab={tab}")
+        assert page.status_code == 200 and "海风渠道合作" in page.content.decode()
+
+
+def test_editing_keeps_contacts_and_refuses_a_stale_form(org, deal, login):
+    client = login(org.rep_a)
+    form = {"name": "海风渠道合作（二期）", "amount": "300000", "currency": "CNY", "version": deal.version}
+    assert client.post(f"/opportunities/{deal.pk}/edit/", form).status_code == 302
+    stale = client.post(f"/opportunities/{deal.pk}/edit/", {**form, "name": "别的名字"})
+    assert stale.status_code == 422 and 'data-testid="stale-changes"' in stale.content.decode()
+    deal.refresh_from_db()
+    assert deal.name == "海风渠道合作（二期）"
