@@ -49,6 +49,7 @@ def test_a_due_task_reminder_becomes_a_notification(database_worker, org):
     assert job_statuses() == {
         "task_reminders_send": ["SUCCESSFUL"],
         "pool_recycle_due": ["SUCCESSFUL"],
+        "opportunities_flag_stale": ["SUCCESSFUL"],
         "recycle_bin_purge": ["SUCCESSFUL"],
         "imports_resume_stalled": ["SUCCESSFUL"],
     }
@@ -96,6 +97,7 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(data
     assert {name: len(runs) for name, runs in job_statuses().items()} == {
         "task_reminders_send": 1,
         "pool_recycle_due": 1,
+        "opportunities_flag_stale": 1,
         "recycle_bin_purge": 1,
         "imports_resume_stalled": 1,
     }
