@@ -152,25 +152,24 @@ def regions(db):
 @pytest.fixture
 def pipeline(db):
     """A pipeline open to every unit: qualify (10%) → proposal (50%, needs amount and close date) → won / lost."""
-    from kehu.sales.models import Pipeline, Stage
+    from kehu.sales.services import pipeline_create
 
-    pipeline = Pipeline.objects.create(name="测试流程", name_en="Test pipeline", followup_days=30, position=9)
-    for position, (name, name_en, probability, outcome, required) in enumerate(
-        [
-            ("初步接洽", "Qualify", 10, "open", []),
-            ("方案报价", "Proposal", 50, "open", ["amount", "expected_close_on"]),
-            ("赢单", "Won", 100, "won", []),
-            ("输单", "Lost", 0, "lost", []),
-        ]
-    ):
-        Stage.objects.create(
-            pipeline=pipeline,
-            name=name,
-            name_en=name_en,
-            position=position,
-            probability=probability,
-            outcome=outcome,
-            required_fields=required,
-        )
+    pipeline = pipeline_create(
+        name="测试流程",
+        name_en="Test pipeline",
+        followup_days=30,
+        position=9,
+        stages=[
+            {"name": "初步接洽", "name_en": "Qualify", "probability": 10},
+            {
+                "name": "方案报价",
+                "name_en": "Proposal",
+                "probability": 50,
+                "required_fields": ["amount", "expected_close_on"],
+            },
+            {"name": "赢单", "name_en": "Won", "probability": 100, "outcome": "won"},
+            {"name": "输单", "name_en": "Lost", "probability": 0, "outcome": "lost"},
+        ],
+    )
     pipeline.qualify, pipeline.proposal, pipeline.won, pipeline.lost = pipeline.stages.order_by("position")
     return pipeline

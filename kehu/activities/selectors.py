@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from kehu.activities.models import Attachment, Notification, Task, TimelineEntry
 from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.pagination import Page, keyset_page
+from kehu.core.records import record_id
 from kehu.customers.models import Customer
 from kehu.users import scoping
 from kehu.users.models import User
@@ -17,13 +18,6 @@ from kehu.users.models import User
 TIMELINE_ORDERING = ["-occurred_at", "-id"]
 TASK_ORDERING = ["due_at", "id"]
 DUE_CHOICES = ("today", "overdue", "upcoming")
-
-
-def _pk(raw) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        raise NotFound() from exc
 
 
 # --- timeline -----------------------------------------------------------------------------------------------------
@@ -51,7 +45,10 @@ def timeline_list(*, actor: User, customer: Customer, cursor: str | None = None,
 
 def timeline_entry_get_for(*, actor: User, entry_id) -> TimelineEntry:
     entry = (
-        timeline_scope(actor).select_related("customer", "author", "contact").filter(pk=_pk(entry_id)).first()
+        timeline_scope(actor)
+        .select_related("customer", "author", "contact")
+        .filter(pk=record_id(entry_id))
+        .first()
     )
     if entry is None:
         raise NotFound()
@@ -119,7 +116,7 @@ def task_get_for(*, actor: User, task_id) -> Task:
     task = (
         task_scope(actor)
         .select_related("customer", "contact", "assignee", "created_by")
-        .filter(pk=_pk(task_id))
+        .filter(pk=record_id(task_id))
         .first()
     )
     if task is None:
@@ -143,7 +140,7 @@ def attachment_get_for(*, actor: User, attachment_id) -> Attachment:
     attachment = (
         Attachment.objects.filter(entry__in=timeline_scope(actor))
         .select_related("entry")
-        .filter(pk=_pk(attachment_id))
+        .filter(pk=record_id(attachment_id))
         .first()
     )
     if attachment is None:

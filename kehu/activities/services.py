@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from kehu.activities.models import Attachment, Notification, Task, TimelineEntry
 from kehu.activities.notifications import render
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
-from kehu.core.records import assign_fields, check_version, save_audited, validate
+from kehu.core.records import (
+    assign_fields,
+    check_version,
+    move_to_recycle_bin,
+    restore_from_recycle_bin,
+    save_audited,
+    validate,
+)
 from kehu.customers.models import Contact, Customer
 from kehu.customers.services import customer_touch_followup
 from kehu.users import scoping
@@ -91,9 +98,7 @@ def timeline_entry_delete(*, actor: User, entry: TimelineEntry) -> None:
         entry.author_id == actor.pk or scoping.can_assign_in(actor, entry.customer.org_unit_id)
     ):
         raise PermissionDenied()
-    entry.deleted_at = timezone.now()
-    entry.deleted_by = actor
-    save_audited(entry, actor=actor, reason="deleted")
+    move_to_recycle_bin(entry, actor=actor)
 
 
 def attachment_add(*, actor: User, entry: TimelineEntry, upload) -> Attachment:
@@ -206,9 +211,7 @@ def task_delete(*, actor: User, task: Task) -> None:
     task = Task.all_objects.select_for_update().get(pk=task.pk)  # never save a caller's stale copy
     if not scoping.can_edit(actor, task):
         raise PermissionDenied()
-    task.deleted_at = timezone.now()
-    task.deleted_by = actor
-    save_audited(task, actor=actor, reason="deleted")
+    move_to_recycle_bin(task, actor=actor)
 
 
 def task_reminders_send(*, now=None) -> int:
@@ -329,9 +332,7 @@ def activities_purge_expired(*, cutoff) -> int:
 def timeline_entry_restore(*, actor: User, entry: TimelineEntry) -> TimelineEntry:
     if not scoping.is_system_admin(actor):
         raise PermissionDenied()
-    entry.deleted_at = None
-    entry.deleted_by = None
-    save_audited(entry, actor=actor, reason="restored")
+    restore_from_recycle_bin(entry, actor=actor)
     return entry
 
 
@@ -339,7 +340,5 @@ def timeline_entry_restore(*, actor: User, entry: TimelineEntry) -> TimelineEntr
 def task_restore(*, actor: User, task: Task) -> Task:
     if not scoping.is_system_admin(actor):
         raise PermissionDenied()
-    task.deleted_at = None
-    task.deleted_by = None
-    save_audited(task, actor=actor, reason="restored")
+    restore_from_recycle_bin(task, actor=actor)
     return task

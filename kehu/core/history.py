@@ -24,6 +24,12 @@ REASONS = {
 HIDDEN_FIELDS = {"version"}
 
 
+def history_of(record: models.Model, *, limit: int = 100) -> list[dict]:
+    """A record's audited changes, newest first: who, when, why and every field's old → new value."""
+    records = list(record.history.select_related("history_user").order_by("-history_id")[: limit + 1])
+    return history_rows(records, limit=limit)
+
+
 def history_rows(records: list, *, limit: int) -> list[dict]:
     """`records` newest first (one more than `limit`, so the oldest shown row has something to diff against)."""
     related_cache: dict = {}

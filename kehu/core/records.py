@@ -2,8 +2,17 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils import timezone
 
-from kehu.core.exceptions import StaleEdit, ValidationFailed
+from kehu.core.exceptions import NotFound, StaleEdit, ValidationFailed
+
+
+def record_id(raw) -> int:
+    """A record id from a URL or form; anything that is not a number is a record that does not exist."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        raise NotFound() from exc
 
 
 def assign_fields(instance: models.Model, data: dict, allowed: set[str]) -> set[str]:
@@ -66,3 +75,16 @@ def save_audited(instance: models.Model, *, actor, reason: str = "", bump_versio
     if reason:
         instance._change_reason = reason
     instance.save()
+
+
+def move_to_recycle_bin(instance: models.Model, *, actor) -> None:
+    """Soft-delete an (already locked) record: stamped with when and by whom, audited as "deleted"."""
+    instance.deleted_at = timezone.now()
+    instance.deleted_by = actor
+    save_audited(instance, actor=actor, reason="deleted")
+
+
+def restore_from_recycle_bin(instance: models.Model, *, actor) -> None:
+    instance.deleted_at = None
+    instance.deleted_by = None
+    save_audited(instance, actor=actor, reason="restored")

@@ -8,12 +8,14 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kehu.core.exceptions import NotFound, ValidationFailed
-from kehu.core.history import history_rows
+from kehu.core.history import history_of
 from kehu.core.pagination import Page, keyset_page
+from kehu.core.records import record_id
 from kehu.core.search import newest_matches, parse_query
 from kehu.customers.models import Contact, Customer, CustomField, RecentView, SavedFilter, Tag
 from kehu.users import scoping
-from kehu.users.models import OrgUnit, User
+from kehu.users.models import User
+from kehu.users.selectors import unit_subtree_ids
 
 SORTS = {
     "updated": ["-updated_at", "-id"],
@@ -78,10 +80,10 @@ def _apply_filters(qs: QuerySet, *, actor: User, filters: CustomerFilters) -> Qu
             raise ValidationFailed(fields={"owner": "owner must be a user id, 'me' or 'none'"})
         qs = qs.filter(owner_id=int(filters.owner))
     if filters.unit:
-        unit = OrgUnit.objects.filter(pk=filters.unit).first()
-        if unit is None:
+        subtree = unit_subtree_ids(unit_id=filters.unit)
+        if subtree is None:
             return qs.none()
-        qs = qs.filter(org_unit_id__in=OrgUnit.objects.filter(path__startswith=unit.path).values("id"))
+        qs = qs.filter(org_unit_id__in=subtree)
     for name in ("status", "level", "kind", "source"):
         value = getattr(filters, name)
         if value:
@@ -154,10 +156,7 @@ def customer_export_rows(*, actor: User, filters: CustomerFilters, limit: int = 
 
 
 def customer_get_for(*, actor: User, customer_id, for_update: bool = False) -> Customer:
-    try:
-        pk = int(customer_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound() from exc
+    pk = record_id(customer_id)
     customer = (
         customer_scope(actor)
         .select_related("owner", "org_unit", "province", "city", "district", "created_by")
@@ -228,13 +227,11 @@ def recently_viewed(*, actor: User, limit: int = 8) -> list[Customer]:
 
 def customer_history(*, customer: Customer, limit: int = 100) -> list[dict]:
     """Each audited change with who, when, why and every field's old → new value."""
-    records = list(customer.history.select_related("history_user").order_by("-history_id")[: limit + 1])
-    return history_rows(records, limit=limit)
+    return history_of(customer, limit=limit)
 
 
 def contact_history(*, contact: Contact, limit: int = 100) -> list[dict]:
-    records = list(contact.history.select_related("history_user").order_by("-history_id")[: limit + 1])
-    return history_rows(records, limit=limit)
+    return history_of(contact, limit=limit)
 
 
 # --- contacts -----------------------------------------------------------------------------------------------------
@@ -261,10 +258,7 @@ def contact_list(
 
 
 def contact_get_for(*, actor: User, contact_id) -> Contact:
-    try:
-        pk = int(contact_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound() from exc
+    pk = record_id(contact_id)
     contact = contact_scope(actor).select_related("customer", "reports_to").filter(pk=pk).first()
     if contact is None:
         raise NotFound()

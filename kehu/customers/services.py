@@ -10,7 +10,14 @@ from django.utils.translation import ngettext
 
 from kehu.core import hooks
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
-from kehu.core.records import assign_fields, check_version, save_audited, validate
+from kehu.core.records import (
+    assign_fields,
+    check_version,
+    move_to_recycle_bin,
+    restore_from_recycle_bin,
+    save_audited,
+    validate,
+)
 from kehu.core.search import index_tokens, pinyin_forms
 from kehu.core.text import normalise_email, normalise_name, normalise_phone
 from kehu.customers.custom_fields import clean_custom
@@ -313,9 +320,7 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
     )  # never save a caller's stale copy
     if not scoping.can_edit(actor, customer):
         raise PermissionDenied()
-    customer.deleted_at = timezone.now()
-    customer.deleted_by = actor
-    save_audited(customer, actor=actor, reason="deleted")
+    move_to_recycle_bin(customer, actor=actor)
 
 
 @transaction.atomic
@@ -700,9 +705,7 @@ def contact_delete(*, actor: User, contact: Contact) -> None:
     contact = Contact.all_objects.select_for_update().get(pk=contact.pk)  # never save a caller's stale copy
     if not scoping.can_edit(actor, contact):
         raise PermissionDenied()
-    contact.deleted_at = timezone.now()
-    contact.deleted_by = actor
-    save_audited(contact, actor=actor, reason="deleted")
+    move_to_recycle_bin(contact, actor=actor)
 
 
 @transaction.atomic
@@ -710,9 +713,7 @@ def contact_restore(*, actor: User, contact: Contact) -> Contact:
     if not scoping.is_system_admin(actor):
         raise PermissionDenied()
     contact = Contact.all_objects.select_for_update().get(pk=contact.pk)
-    contact.deleted_at = None
-    contact.deleted_by = None
-    save_audited(contact, actor=actor, reason="restored")
+    restore_from_recycle_bin(contact, actor=actor)
     return contact
 
 

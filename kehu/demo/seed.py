@@ -22,7 +22,7 @@ from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_create, customer_create, customer_release, customer_share
 from kehu.demo import data
 from kehu.sales.models import ExchangeRate, Opportunity, OpportunityContact, Pipeline, Stage, StageChange
-from kehu.sales.services import opportunity_create, opportunity_move
+from kehu.sales.services import opportunity_create, opportunity_move, pipeline_create
 from kehu.users.models import Membership, OrgUnit, Role, User
 from kehu.users.services import membership_set, org_unit_create, user_create
 
@@ -471,24 +471,18 @@ OPPORTUNITIES = 150
 
 
 def _renewal_pipeline() -> Pipeline:
-    pipeline = Pipeline.objects.create(name="续约", name_en="Renewal", position=1, followup_days=45)
-    for position, (name, name_en, probability, outcome) in enumerate(
-        [
-            ("到期提醒", "Renewal due", 40, "open"),
-            ("续约洽谈", "Negotiating", 70, "open"),
-            ("已续约", "Renewed", 100, "won"),
-            ("未续约", "Not renewed", 0, "lost"),
-        ]
-    ):
-        Stage.objects.create(
-            pipeline=pipeline,
-            name=name,
-            name_en=name_en,
-            position=position,
-            probability=probability,
-            outcome=outcome,
-        )
-    return pipeline
+    return pipeline_create(
+        name="续约",
+        name_en="Renewal",
+        position=1,
+        followup_days=45,
+        stages=[
+            {"name": "到期提醒", "name_en": "Renewal due", "probability": 40},
+            {"name": "续约洽谈", "name_en": "Negotiating", "probability": 70},
+            {"name": "已续约", "name_en": "Renewed", "probability": 100, "outcome": "won"},
+            {"name": "未续约", "name_en": "Not renewed", "probability": 0, "outcome": "lost"},
+        ],
+    )
 
 
 def opportunities_for(rng: random.Random, *, owned: list[Customer], now: datetime) -> None:

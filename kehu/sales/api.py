@@ -1,5 +1,6 @@
 """/api/v1/ pipelines, opportunities, stage moves and the board: parse → one service or selector → respond."""
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from kehu.core.exceptions import ValidationFailed
@@ -36,20 +37,11 @@ def _contacts(request, payload, customer):
             field=f"contacts.{index}.contact_id",
         )
         if contact.customer_id != customer.pk:
-            raise ValidationFailed(fields={f"contacts.{index}.contact_id": "not a contact of this customer"})
+            raise ValidationFailed(
+                fields={f"contacts.{index}.contact_id": _("Choose contacts of this customer.")}
+            )
         found.append((contact, item.role))
     return found
-
-
-def _detail(opportunity):
-    opportunity.contacts_out = selectors.contact_roles(opportunity=opportunity)
-    return opportunity
-
-
-class _Detail(OpportunityDetailOut):
-    @staticmethod
-    def resolve_contacts(obj) -> list:
-        return obj.contacts_out
 
 
 # --- pipelines ----------------------------------------------------------------------------------------------------
@@ -82,28 +74,26 @@ def opportunity_list(request, params: Query[OpportunityQuery]):
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.post("/opportunities", response={201: _Detail, **ERRORS}, tags=["opportunities"])
+@router.post("/opportunities", response={201: OpportunityDetailOut, **ERRORS}, tags=["opportunities"])
 def opportunity_create(request, payload: OpportunityIn):
     """Open an opportunity on a customer you work on."""
     actor = request.auth
     customer = referenced(
         lambda: customer_get_for(actor=actor, customer_id=payload.customer_id), field="customer_id"
     )
-    pipelines = selectors.pipelines_for(actor=actor)
     if payload.pipeline_id is None:
+        pipelines = selectors.pipelines_for(actor=actor)
         if not pipelines:
-            raise ValidationFailed(fields={"pipeline_id": "no pipeline is open to your units"})
+            raise ValidationFailed(fields={"pipeline_id": _("No pipeline is open to your units.")})
         pipeline = pipelines[0]
     else:
         pipeline = referenced(
-            lambda: next((p for p in pipelines if p.pk == payload.pipeline_id), None), field="pipeline_id"
+            lambda: selectors.pipeline_get_for(actor=actor, pipeline_id=payload.pipeline_id),
+            field="pipeline_id",
         )
     stage = None
     if payload.stage_id is not None:
-        stage = referenced(
-            lambda: next((s for s in pipeline.stages.all() if s.pk == payload.stage_id), None),
-            field="stage_id",
-        )
+        stage = referenced(lambda: selectors.stage_of(pipeline, payload.stage_id), field="stage_id")
     owner = None
     if payload.owner_id is not None:
         owner = referenced(
@@ -118,23 +108,25 @@ def opportunity_create(request, payload: OpportunityIn):
         owner=owner,
         contacts=_contacts(request, payload, customer),
     )
-    return Status(201, _detail(opportunity))
+    return Status(201, opportunity)
 
 
-@router.get("/opportunities/{opportunity_id}", response={200: _Detail, **ERRORS}, tags=["opportunities"])
+@router.get(
+    "/opportunities/{opportunity_id}", response={200: OpportunityDetailOut, **ERRORS}, tags=["opportunities"]
+)
 def opportunity_get(request, opportunity_id: Id):
-    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+    return selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
 
 
 @router.patch(
-    "/opportunities/{opportunity_id}", response={200: _Detail, **CONFLICT_ERRORS}, tags=["opportunities"]
+    "/opportunities/{opportunity_id}",
+    response={200: OpportunityDetailOut, **CONFLICT_ERRORS},
+    tags=["opportunities"],
 )
 def opportunity_update(request, opportunity_id: Id, payload: OpportunityPatch):
     """Edit the details. The stage changes through `move`; `version` guards against overwriting a newer edit."""
     opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
     data = payload.model_dump(exclude_unset=True, exclude=NOT_DATA)
-    if "name" in data and not (data["name"] or "").strip():
-        raise ValidationFailed(fields={"name": "This field is required."})
     services.opportunity_update(
         actor=request.auth,
         opportunity=opportunity,
@@ -142,29 +134,30 @@ def opportunity_update(request, opportunity_id: Id, payload: OpportunityPatch):
         version=payload.version,
         contacts=_contacts(request, payload, opportunity.customer),
     )
-    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+    return selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
 
 
 @router.post(
-    "/opportunities/{opportunity_id}/move", response={200: _Detail, **CONFLICT_ERRORS}, tags=["opportunities"]
+    "/opportunities/{opportunity_id}/move",
+    response={200: OpportunityDetailOut, **CONFLICT_ERRORS},
+    tags=["opportunities"],
 )
 def opportunity_move(request, opportunity_id: Id, payload: MoveIn):
     """Move to another stage of its pipeline, giving what the stage requires (422 lists the missing fields in
     `fields` and `required`). Won and lost stages close the opportunity; lost needs `lost_reason`."""
     opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
-    stage = referenced(
-        lambda: next((s for s in opportunity.pipeline.stages.all() if s.pk == payload.stage_id), None),
-        field="stage_id",
-    )
+    stage = referenced(lambda: selectors.stage_of(opportunity.pipeline, payload.stage_id), field="stage_id")
     data = payload.model_dump(exclude_unset=True, exclude={"stage_id", "version"})
     services.opportunity_move(
         actor=request.auth, opportunity=opportunity, stage=stage, data=data, version=payload.version
     )
-    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+    return selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
 
 
 @router.post(
-    "/opportunities/{opportunity_id}/assign", response={200: _Detail, **ERRORS}, tags=["opportunities"]
+    "/opportunities/{opportunity_id}/assign",
+    response={200: OpportunityDetailOut, **ERRORS},
+    tags=["opportunities"],
 )
 def opportunity_assign(request, opportunity_id: Id, payload: AssignIn):
     """Managers: give the opportunity to another user of their units."""
@@ -173,7 +166,7 @@ def opportunity_assign(request, opportunity_id: Id, payload: AssignIn):
         lambda: assignable_users(actor=request.auth).filter(pk=payload.owner_id).first(), field="owner_id"
     )
     services.opportunity_assign(actor=request.auth, opportunity=opportunity, owner=owner)
-    return _detail(selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id))
+    return selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
 
 
 @router.delete("/opportunities/{opportunity_id}", response={204: None, **ERRORS}, tags=["opportunities"])

@@ -22,6 +22,7 @@ from kehu.core.schemas import (
 )
 from kehu.customers.schemas import CustomerRef
 from kehu.sales.models import CURRENCIES, Opportunity, OpportunityContact, Stage
+from kehu.sales.selectors import contact_roles
 
 Cursor = Field(None, max_length=1000, description="`next_cursor` of the previous page.")
 Currency = Literal[tuple(code for code, _label in CURRENCIES)]
@@ -76,6 +77,13 @@ class PipelineOut(Schema):
 # --- opportunities ------------------------------------------------------------------------------------------------
 
 
+def _required_name(value: str | None) -> str:
+    """An opportunity's name is required: blank (or null on an edit) is refused naming the field."""
+    if value is None or not value.strip():
+        raise invalid(_("This field is required."))
+    return value.strip()
+
+
 class ContactRoleIn(InputSchema):
     contact_id: Id
     role: choice(OpportunityContact.Role) = "other"
@@ -104,15 +112,18 @@ class OpportunityIn(OpportunityFields):
 
     @field_validator("name")
     @classmethod
-    def name_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise invalid(_("This field is required."))
-        return value.strip()
+    def name_not_blank(cls, value: str | None) -> str:
+        return _required_name(value)
 
 
 class OpportunityPatch(OpportunityFields):
     name: str | None = Field(None, max_length=200)
     version: Version
+
+    @field_validator("name")
+    @classmethod
+    def name_not_blank(cls, value: str | None) -> str:
+        return _required_name(value)
 
 
 class MoveIn(InputSchema):
@@ -179,6 +190,10 @@ class OpportunityOut(Schema):
 
 class OpportunityDetailOut(OpportunityOut):
     contacts: list[ContactRoleOut]
+
+    @staticmethod
+    def resolve_contacts(obj) -> list:
+        return contact_roles(opportunity=obj)
 
 
 class OpportunityPage(Schema):

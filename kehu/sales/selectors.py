@@ -8,15 +8,18 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import NotFound, ValidationFailed
-from kehu.core.history import history_rows
+from kehu.core.history import history_of
 from kehu.core.pagination import Page, keyset_page
+from kehu.core.records import record_id
 from kehu.customers.models import Customer
 from kehu.sales.models import Opportunity, OpportunityContact, Pipeline, Stage, StageChange
 from kehu.sales.money import Rates, company_currency
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
+from kehu.users.selectors import unit_subtree_ids
 
 SORTS = {
     "updated": ["-updated_at", "-id"],
@@ -27,13 +30,6 @@ SORTS = {
 BOARD_CARDS = 50  # cards shown per column; the column totals count every opportunity
 
 
-def _pk(raw) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        raise NotFound() from exc
-
-
 def _month(raw: str) -> tuple[datetime.date, datetime.date] | None:
     """ "2026-11" → (first day, first day of the next month)."""
     if not raw:
@@ -41,7 +37,7 @@ def _month(raw: str) -> tuple[datetime.date, datetime.date] | None:
     try:
         first = datetime.date.fromisoformat(f"{raw}-01")
     except ValueError as exc:
-        raise ValidationFailed(fields={"close_month": "use YYYY-MM"}) from exc
+        raise ValidationFailed(fields={"close_month": _("Enter a month as YYYY-MM.")}) from exc
     following = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return first, following
 
@@ -49,30 +45,40 @@ def _month(raw: str) -> tuple[datetime.date, datetime.date] | None:
 # --- pipelines ----------------------------------------------------------------------------------------------------
 
 
-def pipelines_for(*, actor: User, unit_id: int | None = None) -> list[Pipeline]:
+def pipelines_for(*, actor: User) -> list[Pipeline]:
     """Active pipelines the actor may use: those open to every unit and those limited to a unit at or above
-    one of the actor's units (or `unit_id`'s, when given). System admins get all of them."""
+    one of the actor's units. System admins get all of them."""
     pipelines = list(
         Pipeline.objects.filter(is_active=True).prefetch_related(
             "units", Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
         )
     )
     scope = scoping.scope_for(actor)
-    if scope.is_system_admin and unit_id is None:
+    if scope.is_system_admin:
         return pipelines
-    units = _units_with_ancestors({unit_id} if unit_id else set(scope.member_units) | set(scope.read_units))
-    return [p for p in pipelines if not p.units.all() or any(u.pk in units for u in p.units.all())]
+    units: set[int] = set()
+    for unit in OrgUnit.objects.filter(pk__in=scope.member_units | scope.read_units):
+        units.update(unit.ancestor_ids)
+    return [p for p in pipelines if _serves(p, units)]
 
 
-def _units_with_ancestors(unit_ids: set[int]) -> set[int]:
-    ids: set[int] = set()
-    for path in OrgUnit.objects.filter(pk__in=unit_ids).values_list("path", flat=True):
-        ids.update(int(part) for part in path.strip("/").split("/") if part)
-    return ids
+def _serves(pipeline: Pipeline, unit_ids: set[int]) -> bool:
+    limited_to = {unit.pk for unit in pipeline.units.all()}
+    return not limited_to or bool(limited_to & unit_ids)
+
+
+def pipeline_open_to(*, pipeline: Pipeline, unit: OrgUnit) -> bool:
+    """Whether opportunities of `unit` may be on `pipeline`: it is active and open to the unit or one above."""
+    return pipeline.is_active and _serves(pipeline, set(unit.ancestor_ids))
+
+
+def stage_of(pipeline: Pipeline, stage_id) -> Stage | None:
+    """The pipeline's stage with that id (from its prefetched stages), or None."""
+    return next((stage for stage in pipeline.stages.all() if str(stage.pk) == str(stage_id)), None)
 
 
 def pipeline_get_for(*, actor: User, pipeline_id) -> Pipeline:
-    pipeline_id = _pk(pipeline_id)
+    pipeline_id = record_id(pipeline_id)
     for pipeline in pipelines_for(actor=actor):
         if pipeline.pk == pipeline_id:
             return pipeline
@@ -102,20 +108,24 @@ class OpportunityFilters:
             if not raw:
                 return None
             if not raw.isdigit():
-                raise ValidationFailed(fields={name: f"{name} must be an id"})
+                raise ValidationFailed(fields={name: _("Enter a number (an id).")})
             return int(raw)
 
         sort = params.get("sort") or "updated"
         if sort not in SORTS:
-            raise ValidationFailed(fields={"sort": f"sort must be one of {', '.join(SORTS)}"})
+            raise ValidationFailed(
+                fields={"sort": _("Choose one of: %(choices)s.") % {"choices": ", ".join(SORTS)}}
+            )
         status = params.get("status") or ""
         if status and status not in Stage.Outcome.values:
             raise ValidationFailed(
-                fields={"status": f"status must be one of {', '.join(Stage.Outcome.values)}"}
+                fields={
+                    "status": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Stage.Outcome.values)}
+                }
             )
         owner = (params.get("owner") or "").strip()
         if owner and owner != "me" and not owner.isdigit():
-            raise ValidationFailed(fields={"owner": "owner must be a user id or 'me'"})
+            raise ValidationFailed(fields={"owner": _("Enter a user id or “me”.")})
         close_month = (params.get("close_month") or "").strip()
         _month(close_month)
         return cls(
@@ -151,10 +161,10 @@ def _filtered(actor: User, filters: OpportunityFilters) -> QuerySet:
     elif filters.owner:
         qs = qs.filter(owner_id=int(filters.owner))
     if filters.unit:
-        unit = OrgUnit.objects.filter(pk=filters.unit).first()
-        if unit is None:
+        subtree = unit_subtree_ids(unit_id=filters.unit)
+        if subtree is None:
             return qs.none()
-        qs = qs.filter(org_unit_id__in=OrgUnit.objects.filter(path__startswith=unit.path).values("id"))
+        qs = qs.filter(org_unit_id__in=subtree)
     if filters.customer:
         qs = qs.filter(customer_id=filters.customer)
     month = _month(filters.close_month)
@@ -179,7 +189,7 @@ def opportunity_get_for(*, actor: User, opportunity_id) -> Opportunity:
     opportunity = (
         opportunity_scope(actor)
         .select_related("customer", "owner", "stage", "pipeline", "org_unit", "created_by")
-        .filter(pk=_pk(opportunity_id))
+        .filter(pk=record_id(opportunity_id))
         .first()
     )
     if opportunity is None:
@@ -227,8 +237,7 @@ def time_in_stages(*, opportunity: Opportunity, now=None) -> list[tuple[Stage, i
 
 def opportunity_history(*, opportunity: Opportunity, limit: int = 100) -> list[dict]:
     """Each audited change with who, when, why and every field's old → new value."""
-    records = list(opportunity.history.select_related("history_user").order_by("-history_id")[: limit + 1])
-    return history_rows(records, limit=limit)
+    return history_of(opportunity, limit=limit)
 
 
 # --- the kanban board ---------------------------------------------------------------------------------------------

@@ -11,8 +11,16 @@ from django.utils.translation import gettext as _
 
 from kehu.core import hooks
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
-from kehu.core.records import assign_fields, check_version, save_audited, validate
+from kehu.core.records import (
+    assign_fields,
+    check_version,
+    move_to_recycle_bin,
+    restore_from_recycle_bin,
+    save_audited,
+    validate,
+)
 from kehu.customers.models import Contact, Customer
+from kehu.sales import selectors
 from kehu.sales.models import REQUIRABLE_FIELDS, Opportunity, OpportunityContact, Pipeline, Stage, StageChange
 from kehu.users import scoping
 from kehu.users.models import User
@@ -59,11 +67,8 @@ def _check_owner(actor: User, owner: User) -> None:
         raise PermissionDenied(_("You may not give opportunities to this user."))
 
 
-def _check_pipeline(pipeline: Pipeline, unit_id: int) -> None:
-    from kehu.sales.selectors import _units_with_ancestors
-
-    units = list(pipeline.units.values_list("pk", flat=True))
-    if not pipeline.is_active or (units and not set(units) & _units_with_ancestors({unit_id})):
+def _check_pipeline(pipeline: Pipeline, unit) -> None:
+    if not selectors.pipeline_open_to(pipeline=pipeline, unit=unit):
         raise ValidationFailed(fields={"pipeline": _("This pipeline is not used in the owner's unit.")})
 
 
@@ -84,6 +89,15 @@ def _missing_required(opportunity: Opportunity, stage: Stage, contact_ids: list[
     if stage.outcome == Stage.Outcome.LOST and not opportunity.lost_reason.strip():
         missing["lost_reason"] = _("Say why the opportunity was lost.")
     return missing
+
+
+def stage_asks(opportunity: Opportunity, stage: Stage) -> list[str]:
+    """The fields to ask for before `opportunity` enters `stage`: those the stage requires that are empty, and
+    a lost reason for a lost stage (contacts are chosen on the edit page, not asked for)."""
+    asked = [n for n in stage.required_fields or [] if n != "contacts" and not getattr(opportunity, n, None)]
+    if stage.outcome == Stage.Outcome.LOST:
+        asked.append("lost_reason")
+    return asked
 
 
 def _enter_stage(
@@ -130,7 +144,7 @@ def opportunity_create(
     customer = opportunity.customer if opportunity.customer_id else None
     if customer is None or not scoping.can_edit(actor, customer):
         raise ValidationFailed(fields={"customer": _("Choose a customer you work on.")})
-    _check_pipeline(pipeline, unit.pk)
+    _check_pipeline(pipeline, unit)
     stages = list(pipeline.stages.all())
     stage = stage or next((s for s in stages if not s.is_closed), None)
     if stage is None or stage.pipeline_id != pipeline.pk:
@@ -283,9 +297,7 @@ def opportunity_delete(*, actor: User, opportunity: Opportunity) -> None:
     opportunity = _lock(opportunity)
     if not scoping.can_edit(actor, opportunity):
         raise PermissionDenied()
-    opportunity.deleted_at = timezone.now()
-    opportunity.deleted_by = actor
-    save_audited(opportunity, actor=actor, reason="deleted")
+    move_to_recycle_bin(opportunity, actor=actor)
 
 
 @transaction.atomic
@@ -293,10 +305,18 @@ def opportunity_restore(*, actor: User, opportunity: Opportunity) -> Opportunity
     if not scoping.is_system_admin(actor):
         raise PermissionDenied()
     opportunity = Opportunity.all_objects.select_for_update().get(pk=opportunity.pk)
-    opportunity.deleted_at = None
-    opportunity.deleted_by = None
-    save_audited(opportunity, actor=actor, reason="restored")
+    restore_from_recycle_bin(opportunity, actor=actor)
     return opportunity
+
+
+@transaction.atomic
+def pipeline_create(*, name: str, name_en: str = "", stages: list[dict], **fields) -> Pipeline:
+    """A pipeline with its stages in the order given; each stage is a dict of Stage fields (name, name_en,
+    probability, outcome, required_fields)."""
+    pipeline = Pipeline.objects.create(name=name, name_en=name_en, **fields)
+    for position, stage in enumerate(stages):
+        Stage.objects.create(pipeline=pipeline, position=position, **stage)
+    return pipeline
 
 
 # --- hooks and scheduled work -------------------------------------------------------------------------------------
@@ -353,7 +373,7 @@ def _owner_and_managers(opportunity: Opportunity) -> list[User]:
     """The owner, and the managers of the nearest unit at or above the opportunity's unit that has any."""
     from kehu.users.models import Membership, Role
 
-    above = [int(part) for part in opportunity.org_unit.path.strip("/").split("/") if part]
+    above = opportunity.org_unit.ancestor_ids
     managers: dict[int, list[User]] = {}
     for membership in Membership.objects.filter(
         role=Role.MANAGER, unit_id__in=above, user__is_active=True

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ApplicationError, StaleEdit, ValidationFailed
-from kehu.core.web import apply_error, flash_error, render_page, stale_context
+from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
 from kehu.customers import selectors as customer_selectors
 from kehu.sales import selectors, services
 from kehu.sales.forms import MoveForm, OpportunityForm, contacts_from_post
@@ -119,8 +119,7 @@ def opportunity_create(request):
     chosen = contacts_from_post(request.POST, customer) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
         pipeline = next(p for p in form.pipelines if p.pk == form.cleaned_data["pipeline"])
-        stage_id = form.cleaned_data.get("stage")
-        stage = next((s for s in pipeline.stages.all() if s.pk == stage_id), None)
+        stage = selectors.stage_of(pipeline, form.cleaned_data.get("stage"))
         try:
             opportunity = services.opportunity_create(
                 actor=request.user,
@@ -168,9 +167,9 @@ def opportunity_detail(request, opportunity_id: int):
         context["time_in_stages"] = selectors.time_in_stages(opportunity=opportunity)
     elif tab == "history":
         context["history"] = selectors.opportunity_history(opportunity=opportunity)
-    move_to = next((s for s in context["stages"] if str(s.pk) == request.GET.get("move_to")), None)
+    move_to = selectors.stage_of(opportunity.pipeline, request.GET.get("move_to"))
     if move_to is not None and context["can_edit"]:  # the stage buttons without JavaScript: ask here
-        asked = _asked(opportunity, move_to)
+        asked = services.stage_asks(opportunity, move_to)
         context["move"] = {"stage": move_to, "form": MoveForm(stage=move_to, asked=asked)}
     return render_page(request, "sales/detail.html", context, partial="tab")
 
@@ -215,26 +214,16 @@ def opportunity_edit(request, opportunity_id: int):
     return render(request, "sales/form.html", context, status=422 if form.is_bound else 200)
 
 
-def _asked(opportunity, stage) -> list[str]:
-    """The fields a stage requires that the opportunity lacks (contacts are added on the edit page)."""
-    asked = [n for n in stage.required_fields or [] if n != "contacts" and not getattr(opportunity, n, None)]
-    if stage.outcome == Stage.Outcome.LOST:
-        asked.append("lost_reason")
-    return asked
-
-
 @login_required
 @require_POST
 def opportunity_move(request, opportunity_id: int):
     """Move to a stage (the board's drag and drop, or the stage buttons). When the stage asks for fields, the
     answer is a form in a dialog; htmx posts it back here."""
     opportunity = selectors.opportunity_get_for(actor=request.user, opportunity_id=opportunity_id)
-    stage = next(
-        (s for s in opportunity.pipeline.stages.all() if str(s.pk) == request.POST.get("stage")), None
-    )
+    stage = selectors.stage_of(opportunity.pipeline, request.POST.get("stage"))
     if stage is None:
         return HttpResponse(_("Choose a stage of this pipeline."), status=422)
-    asked = _asked(opportunity, stage)
+    asked = services.stage_asks(opportunity, stage)
     form = MoveForm(request.POST if "confirm" in request.POST else None, stage=stage, asked=asked)
     error = ""
     if not asked or form.is_valid():
@@ -273,16 +262,20 @@ def opportunity_move(request, opportunity_id: int):
 @require_POST
 def opportunity_assign(request, opportunity_id: int):
     opportunity = selectors.opportunity_get_for(actor=request.user, opportunity_id=opportunity_id)
-    owner = assignable_users(actor=request.user).filter(pk=request.POST.get("owner") or 0).first()
-    try:
+    owner_id = request.POST.get("owner", "")
+    owner = assignable_users(actor=request.user).filter(pk=owner_id).first() if owner_id.isdigit() else None
+
+    def assign():
         if owner is None:
             raise ValidationFailed(fields={"owner": _("Choose a user.")})
         services.opportunity_assign(actor=request.user, opportunity=opportunity, owner=owner)
-    except ApplicationError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, _("Opportunity assigned to %(owner)s.") % {"owner": owner})
-    return redirect("sales:detail", opportunity_id=opportunity.pk)
+
+    return perform(
+        request,
+        assign,
+        success=_("Opportunity assigned to %(owner)s.") % {"owner": owner},
+        then=reverse("sales:detail", args=[opportunity.pk]),
+    )
 
 
 @login_required

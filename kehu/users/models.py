@@ -62,6 +62,11 @@ class OrgUnit(TimeStampedModel):
     def depth(self) -> int:
         return self.path.count("/") - 1 if self.path else 0
 
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """The ids of the units from the root down to this one (itself included), read from `path`."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
 
 class Role(models.TextChoices):
     SYSTEM_ADMIN = "system_admin", _("System admin")

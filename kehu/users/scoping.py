@@ -75,7 +75,7 @@ def _subtree_ids(units: list[OrgUnit], below: list[tuple[int, str]]) -> set[int]
 def _ancestor_ids(units: list[OrgUnit]) -> set[int]:
     ids: set[int] = set()
     for unit in units:
-        ids.update(int(part) for part in unit.path.strip("/").split("/") if part)
+        ids.update(unit.ancestor_ids)
     return ids
 
 

@@ -40,6 +40,14 @@ def tokens_of(*, actor: User) -> QuerySet:
     return ApiToken.objects.filter(user=actor)
 
 
+def unit_subtree_ids(*, unit_id: int) -> QuerySet | None:
+    """The ids of a unit and every unit below it (a subquery), or None when there is no such unit."""
+    unit = OrgUnit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        return None
+    return OrgUnit.objects.filter(path__startswith=unit.path).values("id")
+
+
 def units_visible(*, actor: User) -> QuerySet:
     scope = scoping.scope_for(actor)
     qs = OrgUnit.objects.all()
