@@ -178,7 +178,7 @@ def _filtered(actor: User, filters: OpportunityFilters) -> QuerySet:
 def opportunity_list(
     *, actor: User, filters: OpportunityFilters, cursor: str | None = None, size: int = 25
 ) -> Page:
-    qs = _filtered(actor, filters).select_related("customer", "owner", "stage", "pipeline")
+    qs = _filtered(actor, filters).select_related("customer", "owner", "stage", "pipeline", "org_unit")
     ordering = SORTS[filters.sort]
     if filters.sort == "close":
         qs = qs.filter(expected_close_on__isnull=False)  # keyset keys may not be NULL

@@ -157,3 +157,26 @@ def test_delete_moves_to_the_recycle_bin(org, pipeline, make_customer, api):
     assert client.delete(f"/opportunities/{created['id']}").status_code == 204
     assert client.get(f"/opportunities/{created['id']}").status_code == 404
     assert Opportunity.all_objects.get(pk=created["id"]).deleted_at is not None
+
+
+def test_the_list_reads_the_same_number_of_queries_for_1_or_10_opportunities_across_units(
+    org, pipeline, make_customer, api
+):
+    """Given opportunities owned in two teams, when the East manager lists 1 and then 10 of them, then both
+    pages take the same number of queries (owners, customers, stages and units come with the rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n, owner in enumerate([org.rep_a, org.rep_b] * 5):
+        api(owner).post(
+            "/opportunities",
+            {"name": f"deal {n}", "customer_id": make_customer(owner).pk, "pipeline_id": pipeline.pk},
+        )
+    client = api(org.east_manager)
+    client.get("/opportunities")  # the token's first use is recorded once; the pages below are compared
+    counts = []
+    for limit in (1, 10):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(client.get("/opportunities", {"limit": limit}).json()["items"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
