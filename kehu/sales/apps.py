@@ -16,4 +16,6 @@ class SalesConfig(AppConfig):
 
         hooks.register("user.handover", services.opportunities_hand_over)
         hooks.register("customer.merged", services.opportunities_move_to_survivor)
+        hooks.register("customers.purging", services.opportunities_purge_for_customers)
+        hooks.register("recycle.purge", services.opportunities_purge_expired)
         hooks.register("customer.tab", views.customer_tab_context)

@@ -343,6 +343,16 @@ def opportunities_move_to_survivor(*, actor: User, survivor: Customer, merged: C
     return {"opportunities": len(moved)}
 
 
+def opportunities_purge_for_customers(*, customer_ids: list[int]) -> None:
+    """`customers.purging`: a customer is about to be deleted for good; its opportunities go with it."""
+    Opportunity.all_objects.filter(customer_id__in=customer_ids).delete()
+
+
+def opportunities_purge_expired(*, cutoff) -> int:
+    """`recycle.purge`: opportunities binned before `cutoff` (their stage history and contacts go with them)."""
+    return Opportunity.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
+
+
 def opportunities_flag_stale(*, now=None) -> int:
     """Flag open opportunities whose customer has had no follow-up for the pipeline's number of days (and that
     are older than that): the owner and the managers of the owner's unit are notified once per quiet spell."""

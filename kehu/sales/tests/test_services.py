@@ -289,3 +289,37 @@ def test_a_quiet_opportunity_is_flagged_once_to_its_owner_and_the_nearest_manage
     assert services.opportunities_flag_stale(now=timezone.now() + datetime.timedelta(days=29)) == 0
     assert services.opportunities_flag_stale(now=timezone.now() + datetime.timedelta(days=31)) == 1
     assert Notification.objects.filter(kind="opportunity_stale").count() == 4
+
+
+def test_the_recycle_bin_purge_takes_opportunities_with_their_customer_and_when_they_expire(
+    org, pipeline, make_customer, settings
+):
+    """Given a binned customer with an opportunity and a binned opportunity of another customer, both binned
+    longer ago than the retention period, when the purge job runs, then the customer and both opportunities
+    are gone for good (with their stage history) and a recent opportunity stays."""
+    from kehu.core.services import recycle_bin_purge
+    from kehu.customers.models import Customer
+    from kehu.customers.services import customer_delete
+
+    binned_customer = make_customer(org.rep_a)
+    on_binned = services.opportunity_create(
+        actor=org.rep_a, data={"name": "随客户删除", "customer": binned_customer}, pipeline=pipeline
+    )
+    kept_customer = make_customer(org.rep_a)
+    binned = services.opportunity_create(
+        actor=org.rep_a, data={"name": "已删除商机", "customer": kept_customer}, pipeline=pipeline
+    )
+    recent = services.opportunity_create(
+        actor=org.rep_a, data={"name": "保留", "customer": kept_customer}, pipeline=pipeline
+    )
+    customer_delete(actor=org.rep_a, customer=binned_customer)
+    services.opportunity_delete(actor=org.rep_a, opportunity=binned)
+    long_ago = timezone.now() - datetime.timedelta(days=settings.KEHU["RECYCLE_BIN_DAYS"] + 1)
+    Customer.all_objects.filter(pk=binned_customer.pk).update(deleted_at=long_ago)
+    Opportunity.all_objects.filter(pk=binned.pk).update(deleted_at=long_ago)
+
+    recycle_bin_purge()
+
+    assert not Customer.all_objects.filter(pk=binned_customer.pk).exists()
+    assert list(Opportunity.all_objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not StageChange.objects.filter(opportunity_id__in=[on_binned.pk, binned.pk]).exists()
