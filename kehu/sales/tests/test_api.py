@@ -141,11 +141,20 @@ def test_list_filters_and_query_budget(org, pipeline, make_customer, api, django
 
 
 def test_pipelines_list_their_stages_in_the_readers_language(org, pipeline, api):
+    """Given a rep who reads English and one who reads Chinese, when they list pipelines, then each stage's
+    `name` is in their language and both names are there."""
+    org.rep_a.language = "en"
+    org.rep_a.save(update_fields=["language"])
     client = api(org.rep_a)
-    client.client.cookies["django_language"] = "en"
     found = next(p for p in client.get("/pipelines").json() if p["id"] == pipeline.pk)
     assert [s["name_zh"] for s in found["stages"]] == ["初步接洽", "方案报价", "赢单", "输单"]
     assert found["stages"][1]["required_fields"] == ["amount", "expected_close_on"]
+    assert [s["name"] for s in found["stages"]] == ["Qualify", "Proposal", "Won", "Lost"]
+    assert found["name"] == "Test pipeline"
+    org.rep_a2.language = "zh-hans"
+    org.rep_a2.save(update_fields=["language"])
+    chinese = next(p for p in api(org.rep_a2).get("/pipelines").json() if p["id"] == pipeline.pk)
+    assert [s["name"] for s in chinese["stages"]] == ["初步接洽", "方案报价", "赢单", "输单"]
 
 
 def test_delete_moves_to_the_recycle_bin(org, pipeline, make_customer, api):

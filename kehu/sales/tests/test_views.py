@@ -91,10 +91,18 @@ def test_a_stage_that_needs_fields_asks_for_them_in_the_dialog(org, deal, pipeli
 
 
 def test_detail_tabs_render(org, deal, login):
+    """Each tab shows its own content: the amount, the stage history with the first stage, the audit rows."""
     client = login(org.rep_a)
-    for tab in ("overview", "stages", "history"):
+    shows = {
+        "overview": ['data-testid="opportunity-amount"', "¥260,000.00"],
+        "stages": ['data-testid="stage-history"', 'data-testid="time-in-stages"', "初步接洽"],
+        "history": ['data-testid="history"', "李销售"],
+    }
+    for tab, markers in shows.items():
         page = client.get(f"/opportunities/{deal.pk}/?tab={tab}")
         assert page.status_code == 200 and "海风渠道合作" in page.content.decode()
+        html = page.content.decode()
+        assert all(marker in html for marker in markers), (tab, [m for m in markers if m not in html])
 
 
 def test_editing_keeps_contacts_and_refuses_a_stale_form(org, deal, login):
