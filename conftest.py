@@ -152,7 +152,7 @@ def regions(db):
 @pytest.fixture
 def pipeline(db):
     """A pipeline open to every unit: qualify (10%) → proposal (50%, needs amount and close date) → won / lost."""
-    from kehu.sales.services import pipeline_create
+    from kehu.sales.services.opportunities import pipeline_create
 
     pipeline = pipeline_create(
         name="测试流程",

@@ -9,7 +9,7 @@ urlpatterns = [
     path("", include("kehu.users.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.activities.urls")),
-    path("opportunities/", include("kehu.sales.urls")),
+    path("opportunities/", include("kehu.sales.urls.opportunities")),
     path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -18,7 +18,7 @@ from kehu.activities import services as activity_services
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.sales.models import Opportunity
-from kehu.sales.services import opportunity_create
+from kehu.sales.services.opportunities import opportunity_create
 from kehu.users.services import api_token_create
 
 SECRET = {

@@ -22,7 +22,7 @@ from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_create, customer_create, customer_release, customer_share
 from kehu.demo import data
 from kehu.sales.models import ExchangeRate, Opportunity, OpportunityContact, Pipeline, Stage, StageChange
-from kehu.sales.services import opportunity_create, opportunity_move, pipeline_create
+from kehu.sales.services.opportunities import opportunity_create, opportunity_move, pipeline_create
 from kehu.users.models import Membership, OrgUnit, Role, User
 from kehu.users.services import membership_set, org_unit_create, user_create
 

@@ -10,7 +10,10 @@ class SalesConfig(AppConfig):
     def ready(self):
         from kehu.activities.notifications import register_texts
         from kehu.core import hooks
-        from kehu.sales import notifications, services, views
+        from kehu.sales import notifications
+        from kehu.sales.selectors import opportunities as selectors
+        from kehu.sales.services import opportunities as services
+        from kehu.sales.views import opportunities as views
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
 
@@ -19,3 +22,4 @@ class SalesConfig(AppConfig):
         hooks.register("customers.purging", services.opportunities_purge_for_customers)
         hooks.register("recycle.purge", services.opportunities_purge_expired)
         hooks.register("customer.tab", views.customer_tab_context)
+        hooks.register("customer.has_open_deal", selectors.customer_has_open_opportunity)

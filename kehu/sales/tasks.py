@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from kehu.sales import services
+from kehu.sales.services import opportunities as services
 
 
 @task()

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kehu.sales.models import Opportunity
-from kehu.sales.services import opportunity_create
+from kehu.sales.services.opportunities import opportunity_create
 from tests.browser.test_journeys import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,9 +11,10 @@ from kehu.activities.models import Notification, TimelineEntry
 from kehu.activities.services import timeline_entry_create
 from kehu.core.exceptions import PermissionDenied, StaleEdit, ValidationFailed
 from kehu.customers.services import contact_create, customer_merge
-from kehu.sales import selectors, services
 from kehu.sales.models import ExchangeRate, Opportunity, Pipeline, StageChange
 from kehu.sales.money import Rates
+from kehu.sales.selectors import opportunities as selectors
+from kehu.sales.services import opportunities as services
 from kehu.users.services import user_deactivate
 
 pytestmark = pytest.mark.django_db
@@ -323,3 +324,27 @@ def test_the_recycle_bin_purge_takes_opportunities_with_their_customer_and_when_
     assert not Customer.all_objects.filter(pk=binned_customer.pk).exists()
     assert list(Opportunity.all_objects.values_list("pk", flat=True)) == [recent.pk]
     assert not StageChange.objects.filter(opportunity_id__in=[on_binned.pk, binned.pk]).exists()
+
+
+def test_a_pool_rule_for_customers_without_a_deal_spares_those_with_an_open_opportunity(org, deal, pipeline):
+    """Given a 30-day recycle rule that spares customers with a deal, two stale customers of rep_a, one with an
+    open opportunity and one whose only opportunity is lost, when the recycle job runs, then only the customer
+    without a deal in progress goes back to the pool."""
+    from kehu.customers.models import Customer, PoolRule
+    from kehu.customers.services import customer_create, pool_recycle_due
+
+    PoolRule.objects.create(unit=org.east, recycle_after_days=30, recycle_only_without_deal=True)
+    lost_customer = customer_create(actor=org.rep_a, data={"name": "北辰贸易"})
+    lost = services.opportunity_create(
+        actor=org.rep_a, data={"name": "北辰试单", "customer": lost_customer}, pipeline=pipeline
+    )
+    services.opportunity_move(
+        actor=org.rep_a, opportunity=lost, stage=pipeline.lost, data={"lost_reason": "价格"}
+    )
+    long_ago = timezone.now() - datetime.timedelta(days=45)
+    Customer.objects.filter(pk__in=[deal.customer_id, lost_customer.pk]).update(last_followup_at=long_ago)
+
+    assert pool_recycle_due() == 1
+
+    assert Customer.objects.get(pk=deal.customer_id).owner == org.rep_a
+    assert Customer.objects.get(pk=lost_customer.pk).owner is None

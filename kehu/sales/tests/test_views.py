@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from kehu.sales import services
 from kehu.sales.models import Opportunity
+from kehu.sales.services import opportunities as services
 
 pytestmark = pytest.mark.django_db
 

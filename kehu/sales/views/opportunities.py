@@ -9,9 +9,10 @@ from django.views.decorators.http import require_POST
 from kehu.core.exceptions import ApplicationError, StaleEdit, ValidationFailed
 from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
 from kehu.customers import selectors as customer_selectors
-from kehu.sales import selectors, services
-from kehu.sales.forms import MoveForm, OpportunityForm, contacts_from_post
+from kehu.sales.forms.opportunities import MoveForm, OpportunityForm, contacts_from_post
 from kehu.sales.models import OpportunityContact, Stage
+from kehu.sales.selectors import opportunities as selectors
+from kehu.sales.services import opportunities as services
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users
 

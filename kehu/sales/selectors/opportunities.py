@@ -206,6 +206,11 @@ def opportunities_of_customer(*, actor: User, customer: Customer, limit: int = 2
     )
 
 
+def customer_has_open_opportunity(*, customer: Customer) -> bool:
+    """Whether the customer has a deal in progress (pool rules can spare such customers from recycling)."""
+    return Opportunity.objects.filter(customer=customer, status=Stage.Outcome.OPEN).exists()
+
+
 def contact_roles(*, opportunity: Opportunity) -> list[OpportunityContact]:
     return list(
         OpportunityContact.objects.filter(opportunity=opportunity, contact__deleted_at__isnull=True)

@@ -20,8 +20,8 @@ from kehu.core.records import (
     validate,
 )
 from kehu.customers.models import Contact, Customer
-from kehu.sales import selectors
 from kehu.sales.models import REQUIRABLE_FIELDS, Opportunity, OpportunityContact, Pipeline, Stage, StageChange
+from kehu.sales.selectors import opportunities as selectors
 from kehu.users import scoping
 from kehu.users.models import User
 from kehu.users.services import primary_unit_of

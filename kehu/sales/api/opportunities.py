@@ -6,8 +6,7 @@ from ninja import Query, Router, Status
 from kehu.core.exceptions import ValidationFailed
 from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
 from kehu.customers.selectors import contact_get_for, customer_get_for
-from kehu.sales import selectors, services
-from kehu.sales.schemas import (
+from kehu.sales.schemas.opportunities import (
     AssignIn,
     BoardOut,
     BoardQuery,
@@ -20,6 +19,8 @@ from kehu.sales.schemas import (
     PipelineOut,
     StageChangeOut,
 )
+from kehu.sales.selectors import opportunities as selectors
+from kehu.sales.services import opportunities as services
 from kehu.users.selectors import assignable_users
 
 router = Router()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.sales import views
+from kehu.sales.views import opportunities as views
 
 app_name = "sales"
 

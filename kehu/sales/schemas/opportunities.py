@@ -22,7 +22,7 @@ from kehu.core.schemas import (
 )
 from kehu.customers.schemas import CustomerRef
 from kehu.sales.models import CURRENCIES, Opportunity, OpportunityContact, Stage
-from kehu.sales.selectors import contact_roles
+from kehu.sales.selectors.opportunities import contact_roles
 
 Cursor = Field(None, max_length=1000, description="`next_cursor` of the previous page.")
 Currency = Literal[tuple(code for code, _label in CURRENCIES)]

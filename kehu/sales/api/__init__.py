@@ -1,0 +1,8 @@
+"""The sales part of /api/v1/, one router module per part of the sales process."""
+
+from ninja import Router
+
+from kehu.sales.api.opportunities import router as opportunities_router
+
+router = Router()
+router.add_router("/", opportunities_router)

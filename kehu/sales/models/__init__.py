@@ -1,0 +1,25 @@
+"""Sales records, one module per part of the sales process."""
+
+from kehu.sales.models.opportunities import (
+    CURRENCIES,
+    REQUIRABLE_FIELDS,
+    BilingualName,
+    ExchangeRate,
+    Opportunity,
+    OpportunityContact,
+    Pipeline,
+    Stage,
+    StageChange,
+)
+
+__all__ = [
+    "CURRENCIES",
+    "REQUIRABLE_FIELDS",
+    "BilingualName",
+    "ExchangeRate",
+    "Opportunity",
+    "OpportunityContact",
+    "Pipeline",
+    "Stage",
+    "StageChange",
+]
