@@ -35,6 +35,13 @@ class ValidationFailed(ApplicationError):
     default_message = _("Please correct the errors below.")
 
 
+class Throttled(ApplicationError):
+    """Too many attempts from one client in a short time."""
+
+    status_code = 429
+    default_message = _("Too many requests. Please try again later.")
+
+
 class Conflict(ApplicationError):
     status_code = 409
     default_message = _("This conflicts with an existing record.")

@@ -289,6 +289,14 @@ class PoolRule(TimeStampedModel):
     )
     recycle_only_without_deal = models.BooleanField(_("only customers without a deal"), default=False)
     claim_cooldown_days = models.PositiveIntegerField(_("days before a releasing rep may reclaim"), default=0)
+    lead_recycle_after_days = models.PositiveIntegerField(
+        _("recycle leads after days untouched"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Open leads nobody worked on for this many days go to the lead pool. Empty turns it off."
+        ),
+    )
 
     class Meta:
         verbose_name = _("pool rule")

@@ -10,6 +10,13 @@ MESSAGES = {
         "Opportunity “%(opportunity)s” has had no follow-up for %(days)s days.",
         "days",
     ),
+    "lead_assigned": _("%(by)s gave you the lead “%(lead)s”."),
+    "lead_recycled": ngettext_lazy(
+        "Lead “%(lead)s” went back to the pool after %(days)s day without being worked on.",
+        "Lead “%(lead)s” went back to the pool after %(days)s days without being worked on.",
+        "days",
+    ),
+    "lead_captured_again": _("Lead “%(lead)s” filled in the form “%(form)s” again."),
 }
 
 EVENT_TEXTS = {
@@ -18,4 +25,45 @@ EVENT_TEXTS = {
     "opportunity_won": _("Opportunity “%(opportunity)s” won"),
     "opportunity_lost": _("Opportunity “%(opportunity)s” lost: %(reason)s"),
     "opportunity_assigned": _("Opportunity “%(opportunity)s” assigned from %(from)s to %(to)s"),
+    "lead_converted": _("Converted from lead “%(lead)s”"),
+    "lead_captured_again": _("Filled in the web form “%(form)s” again: %(notes)s"),
 }
+
+# What happened to a lead, on its own timeline; a variant is picked when the event carries the optional part.
+LEAD_EVENT_TEXTS = {
+    "created": _("Lead created"),
+    "created+source": _("Lead created (source: %(source)s)"),
+    "assigned": _("Assigned from %(from)s to %(to)s"),
+    "assigned+rule": _("Assigned to %(to)s by the rule “%(rule)s”"),
+    "pooled": _("Put in the lead pool of %(unit)s"),
+    "pooled+rule": _("Put in the lead pool of %(unit)s by the rule “%(rule)s”"),
+    "claimed": _("Claimed from the pool"),
+    "released": _("Released to the pool by %(from)s: %(reason)s"),
+    "recycled": _("Taken from %(from)s back to the pool: %(reason)s"),
+    "status": _("Status changed from “%(from)s” to “%(to)s”"),
+    "status+reason": _("Status changed from “%(from)s” to “%(to)s”: %(reason)s"),
+    "converted": _("Converted into customer “%(customer)s”"),
+    "converted+opportunity": _("Converted into customer “%(customer)s” and opportunity “%(opportunity)s”"),
+    "captured_again": _("Filled in the web form “%(form)s” again: %(notes)s"),
+}
+LEAD_EVENT_VARIANTS = {
+    "created": "source",
+    "assigned": "rule",
+    "pooled": "rule",
+    "status": "reason",
+    "converted": "opportunity",
+}
+
+
+def lead_event_text(event: str, data: dict) -> str:
+    """The sentence for a lead timeline event, in the active language."""
+    optional = LEAD_EVENT_VARIANTS.get(event)
+    key = f"{event}+{optional}" if optional and data.get(optional) else event
+    params = {k: (v if v not in ("", None) else "—") for k, v in data.items()}
+    template = LEAD_EVENT_TEXTS.get(key)
+    if template is None:
+        return event
+    try:
+        return str(template % params)
+    except (KeyError, TypeError, ValueError):
+        return str(template)

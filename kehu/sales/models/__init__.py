@@ -1,5 +1,13 @@
 """Sales records, one module per part of the sales process."""
 
+from kehu.sales.models.leads import (
+    Lead,
+    LeadActivity,
+    LeadAssignmentRule,
+    LeadCaptureForm,
+    LeadCaptureSubmission,
+    Territory,
+)
 from kehu.sales.models.opportunities import (
     CURRENCIES,
     REQUIRABLE_FIELDS,
@@ -17,9 +25,15 @@ __all__ = [
     "REQUIRABLE_FIELDS",
     "BilingualName",
     "ExchangeRate",
+    "Lead",
+    "LeadActivity",
+    "LeadAssignmentRule",
+    "LeadCaptureForm",
+    "LeadCaptureSubmission",
     "Opportunity",
     "OpportunityContact",
     "Pipeline",
     "Stage",
     "StageChange",
+    "Territory",
 ]
