@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
+from kehu.sales.views.leads import capture as capture_view
 
 urlpatterns = [
     path("", include("kehu.core.urls")),
     path("", include("kehu.users.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.activities.urls")),
+    path("leads/", include("kehu.sales.urls.leads")),
+    path("f/<str:token>/", capture_view, name="lead-capture"),
     path("opportunities/", include("kehu.sales.urls.opportunities")),
     path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),

@@ -1,8 +1,20 @@
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from kehu.sales.models import REQUIRABLE_FIELDS, ExchangeRate, Opportunity, Pipeline, Stage
+from kehu.customers.models import Customer
+from kehu.sales.models import (
+    REQUIRABLE_FIELDS,
+    ExchangeRate,
+    LeadAssignmentRule,
+    LeadCaptureForm,
+    Opportunity,
+    Pipeline,
+    Stage,
+    Territory,
+)
 
 
 class StageForm(forms.ModelForm):
@@ -35,3 +47,50 @@ class PipelineAdmin(admin.ModelAdmin):
 class ExchangeRateAdmin(admin.ModelAdmin):
     list_display = ["currency", "valid_from", "rate"]
     list_filter = ["currency"]
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "org_unit", "position", "is_active"]
+    list_filter = ["is_active"]
+    filter_horizontal = ["provinces", "cities", "reps"]
+
+
+class LeadRuleForm(forms.ModelForm):
+    sources = forms.MultipleChoiceField(
+        label=_("only leads from these sources"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=Customer.Source.choices,
+        help_text=_("None ticked means any source."),
+    )
+
+    class Meta:
+        model = LeadAssignmentRule
+        fields = ["name", "unit", "method", "team", "sources", "position", "is_active"]
+
+
+@admin.register(LeadAssignmentRule)
+class LeadAssignmentRuleAdmin(admin.ModelAdmin):
+    form = LeadRuleForm
+    list_display = ["name", "unit", "method", "team", "position", "is_active"]
+    list_filter = ["method", "is_active"]
+
+
+@admin.register(LeadCaptureForm)
+class LeadCaptureFormAdmin(admin.ModelAdmin):
+    list_display = ["name", "org_unit", "source", "campaign", "is_active"]
+    readonly_fields = ["embed_code"]
+
+    @admin.display(description=_("Address and embed code"))
+    def embed_code(self, obj):
+        if not obj.pk:
+            return _("Save the form to get its address.")
+        path = reverse("lead-capture", args=[obj.token])
+        return format_html(
+            '<a href="{}" target="_blank">{}</a><br><code>&lt;iframe src="https://YOUR-KEHU-HOST{}" '
+            'style="border:0;width:100%;height:40rem"&gt;&lt;/iframe&gt;</code>',
+            path,
+            path,
+            path,
+        )

@@ -20,3 +20,11 @@ def duration(seconds: int) -> str:
     if days:
         return ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
     return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+
+
+LEAD_COLORS = {"new": "info", "contacted": "primary", "qualified": "warning", "converted": "success"}
+
+
+@register.filter
+def lead_color(status: str) -> str:
+    return LEAD_COLORS.get(status, "secondary")
