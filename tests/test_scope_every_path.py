@@ -18,6 +18,8 @@ from kehu.activities import services as activity_services
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.sales.models import Opportunity
+from kehu.sales.models import Lead
+from kehu.sales.services.leads import lead_create
 from kehu.sales.services.opportunities import opportunity_create
 from kehu.users.services import api_token_create
 
@@ -29,6 +31,8 @@ SECRET = {
     "task": "秘密回访任务",
     "note": "秘密拜访纪要",
     "opportunity": "秘密商机项目",
+    "lead": "秘密线索人",
+    "lead_company": "隐秘线索公司",
 }
 MARKERS = [*SECRET.values(), "xinghe.example"]
 
@@ -61,7 +65,12 @@ def hidden(org, pipeline):
     opportunity = opportunity_create(
         actor=org.rep_a, data={"name": SECRET["opportunity"], "customer": customer}, pipeline=pipeline
     )
+    lead = lead_create(
+        actor=org.rep_a,
+        data={"name": SECRET["lead"], "company": SECRET["lead_company"], "phone": "13655554444"},
+    )
     return {
+        "lead": lead.pk,
         "customer": customer.pk,
         "other": other.pk,
         "opportunity": opportunity.pk,
@@ -143,6 +152,28 @@ BY_ID = [
     ("api", "delete", "/api/v1/opportunities/{opportunity}", None),
     ("api", "get", "/api/v1/opportunities/{opportunity}/stage-history", None),
     ("api", "post", "/api/v1/opportunities", {"customer_id": "{customer}", "name": "偷开商机"}),
+    ("web", "get", "/leads/{lead}/", None),
+    ("web", "get", "/leads/{lead}/?tab=history", None),
+    ("web", "get", "/leads/{lead}/edit/", None),
+    ("web", "post", "/leads/{lead}/edit/", {"name": "改名", "score": 0}),
+    ("web", "get", "/leads/{lead}/convert/", None),
+    ("web", "post", "/leads/{lead}/convert/", {"customer_name": "偷转客户"}),
+    ("web", "post", "/leads/{lead}/activity/", {"kind": "call", "content": "x"}),
+    ("web", "post", "/leads/{lead}/status/", {"status": "disqualified", "reason": "x"}),
+    ("web", "post", "/leads/{lead}/assign/", {"owner": "{self}"}),
+    ("web", "post", "/leads/{lead}/claim/", {}),
+    ("web", "post", "/leads/{lead}/release/", {"reason": "x"}),
+    ("web", "post", "/leads/{lead}/delete/", {}),
+    ("api", "get", "/api/v1/leads/{lead}", None),
+    ("api", "patch", "/api/v1/leads/{lead}", {"version": 1, "name": "改名"}),
+    ("api", "delete", "/api/v1/leads/{lead}", None),
+    ("api", "post", "/api/v1/leads/{lead}/status", {"status": "disqualified", "reason": "x"}),
+    ("api", "post", "/api/v1/leads/{lead}/assign", {"owner_id": 1}),
+    ("api", "post", "/api/v1/leads/{lead}/claim", {}),
+    ("api", "post", "/api/v1/leads/{lead}/release", {"reason": "x"}),
+    ("api", "get", "/api/v1/leads/{lead}/activities", None),
+    ("api", "post", "/api/v1/leads/{lead}/activities", {"kind": "call", "content": "x"}),
+    ("api", "post", "/api/v1/leads/{lead}/convert", {}),
 ]
 
 LISTS = [
@@ -175,6 +206,14 @@ LISTS = [
     ("api", "get", "/api/v1/opportunities", None),
     ("api", "get", "/api/v1/opportunities?owner={owner}", None),
     ("api", "get", "/api/v1/pipelines/{pipeline}/board", None),
+    ("web", "get", "/leads/", None),
+    ("web", "get", "/leads/?q=" + SECRET["lead"][:2], None),
+    ("web", "get", "/leads/?q=4444", None),
+    ("web", "get", "/leads/pool/", None),
+    ("web", "get", "/leads/report/?by=owner", None),
+    ("api", "get", "/api/v1/leads", None),
+    ("api", "get", "/api/v1/leads?q=4444", None),
+    ("api", "get", "/api/v1/leads/pool", None),
 ]
 
 BULK_CHANGES = [
@@ -254,6 +293,15 @@ def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, call, outsider):
         "open",
         None,
     )
+    lead = Lead.all_objects.get(pk=hidden["lead"])
+    assert (lead.name, lead.owner_id, lead.status, lead.deleted_at, lead.version) == (
+        SECRET["lead"],
+        org.rep_a.pk,
+        "new",
+        None,
+        1,
+    )
+    assert list(lead.activities.values_list("event", flat=True)) == ["created"]
 
 
 @pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])

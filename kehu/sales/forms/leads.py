@@ -58,7 +58,7 @@ class LeadForm(forms.Form):
     def service_data(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in LEAD_FORM_FIELDS}
 
-    def route(self) -> tuple[str, int | None]:
+    def routing(self) -> tuple[str, int | None]:
         """("me" | "rules" | "pool", None) or ("user", user id)."""
         raw = self.cleaned_data.get("route") or ROUTE_ME
         if raw.startswith("user:"):

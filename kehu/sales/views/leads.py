@@ -84,7 +84,7 @@ def lead_create(request):
     owners = _owner_choices(request)
     form = LeadForm(request.POST or None, owners=owners)
     if request.method == "POST" and form.is_valid():
-        route, owner_id = form.route()
+        route, owner_id = form.routing()
         owner = next((u for u in owners if u.pk == owner_id), None) if owner_id else None
         try:
             lead = services.lead_create(
