@@ -21,7 +21,16 @@ from kehu.core.text import normalise_email, normalise_name, normalise_phone
 from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_create, customer_create, customer_release, customer_share
 from kehu.demo import data
-from kehu.sales.models import ExchangeRate, Opportunity, OpportunityContact, Pipeline, Stage, StageChange
+from kehu.demo.leads import leads_for
+from kehu.sales.models import (
+    ExchangeRate,
+    Lead,
+    Opportunity,
+    OpportunityContact,
+    Pipeline,
+    Stage,
+    StageChange,
+)
 from kehu.sales.services.opportunities import opportunity_create, opportunity_move, pipeline_create
 from kehu.users.models import Membership, OrgUnit, Role, User
 from kehu.users.services import membership_set, org_unit_create, user_create
@@ -463,6 +472,8 @@ def demo_seed(*, progress=None) -> SeedResult:
         say("tasks")
         opportunities_for(rng, owned=owned, now=now)
         say("opportunities")
+        leads_for(rng, org=org, uniques=uniques, now=now)
+        say("leads")
         _backdate(rng, created=created, pooled_ids={c.pk for c in pooled}, now=now)
     return SeedResult(created=True, counts=demo_counts())
 
@@ -607,4 +618,5 @@ def demo_counts() -> dict[str, int]:
         "timeline": TimelineEntry.objects.count(),
         "open_tasks": Task.objects.filter(status="open").count(),
         "opportunities": Opportunity.objects.count(),
+        "leads": Lead.objects.count(),
     }
