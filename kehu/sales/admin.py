@@ -12,6 +12,10 @@ from kehu.sales.models import (
     LeadCaptureForm,
     Opportunity,
     Pipeline,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductCategory,
     Stage,
     Territory,
 )
@@ -94,3 +98,47 @@ class LeadCaptureFormAdmin(admin.ModelAdmin):
             path,
             path,
         )
+
+
+@admin.register(ProductCategory)
+class ProductCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "parent", "position"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = [
+        "sku",
+        "name",
+        "name_en",
+        "category",
+        "unit",
+        "list_price",
+        "currency",
+        "tax_rate",
+        "is_active",
+    ]
+    list_filter = ["is_active", "category"]
+    search_fields = ["sku", "name", "name_en"]
+
+
+class PriceListItemInline(admin.TabularInline):
+    model = PriceListItem
+    autocomplete_fields = ["product"]
+    extra = 1
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "customer_level",
+        "territory",
+        "currency",
+        "discount",
+        "valid_from",
+        "valid_until",
+        "is_active",
+    ]
+    list_filter = ["is_active", "customer_level"]
+    inlines = [PriceListItemInline]

@@ -19,6 +19,13 @@ from kehu.sales.models.opportunities import (
     Stage,
     StageChange,
 )
+from kehu.sales.models.products import (
+    OpportunityLine,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductCategory,
+)
 
 __all__ = [
     "CURRENCIES",
@@ -32,7 +39,12 @@ __all__ = [
     "LeadCaptureSubmission",
     "Opportunity",
     "OpportunityContact",
+    "OpportunityLine",
     "Pipeline",
+    "PriceList",
+    "PriceListItem",
+    "Product",
+    "ProductCategory",
     "Stage",
     "StageChange",
     "Territory",

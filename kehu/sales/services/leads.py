@@ -165,6 +165,24 @@ def _notify(recipient: User | None, kind: str, params: dict, lead: Lead) -> None
 # --- territories and assignment rules -----------------------------------------------------------------------------
 
 
+def territory_rank(territory: Territory, *, province_id, city_id, industry: str = "") -> int | None:
+    """How `territory` covers a place and industry: 0 by naming the city, 1 by naming the province (and no city
+    of it), None when it does not cover them. Reads the territory's prefetched cities and provinces."""
+    if territory.industries and industry not in territory.industries:
+        return None
+    cities = {c.code for c in territory.cities.all()}
+    if city_id and city_id in cities:
+        return 0
+    provinces = {p.code for p in territory.provinces.all()}
+    if (
+        province_id
+        and province_id in provinces
+        and not any(code.startswith(province_id[:2]) for code in cities)
+    ):
+        return 1
+    return None
+
+
 def territory_for(*, unit: OrgUnit, province_id: str | None, city_id: str | None, industry: str = ""):
     """The active territory of `unit`'s subtree that covers the place and industry: a territory naming the city
     beats one naming only the province; then `position`. None when no territory covers it."""
@@ -177,22 +195,13 @@ def territory_for(*, unit: OrgUnit, province_id: str | None, city_id: str | None
         .prefetch_related("cities", "provinces")
         .order_by("position", "id")
     )
-    best, best_rank = None, None
-    for territory in candidates:
-        if territory.industries and industry not in territory.industries:
-            continue
-        cities = {c.code for c in territory.cities.all()}
-        if city_id and city_id in cities:
-            rank = 0
-        elif province_id in {p.code for p in territory.provinces.all()} and not any(
-            code.startswith(province_id[:2]) for code in cities
-        ):
-            rank = 1
-        else:
-            continue
-        if best_rank is None or rank < best_rank:
-            best, best_rank = territory, rank
-    return best
+    ranked = [
+        (rank, index, territory)
+        for index, territory in enumerate(candidates)
+        if (rank := territory_rank(territory, province_id=province_id, city_id=city_id, industry=industry))
+        is not None
+    ]
+    return min(ranked, key=lambda r: r[:2])[2] if ranked else None
 
 
 def _next_in_turn(users: list[User], last_id: int | None) -> User | None:

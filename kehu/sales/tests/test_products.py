@@ -1,0 +1,140 @@
+"""Products, price lists and an opportunity's product lines: which price a customer pays, and line arithmetic in
+Decimal."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from kehu.core.exceptions import PermissionDenied, ValidationFailed
+from kehu.sales.models import PriceList, PriceListItem, Product, ProductCategory, Territory
+from kehu.sales.selectors.products import price_for, price_list_for
+from kehu.sales.services import opportunities as opportunity_services
+from kehu.sales.services.products import line_amount, opportunity_lines_set
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 11, 24)
+
+
+@pytest.fixture
+def catalogue(db):
+    machines = ProductCategory.objects.create(name="设备", name_en="Machines")
+    printer = Product.objects.create(
+        sku="P-100",
+        name="工业打印机",
+        name_en="Industrial printer",
+        category=machines,
+        unit="台",
+        list_price=Decimal("12000"),
+    )
+    ink = Product.objects.create(
+        sku="INK-1", name="墨盒", name_en="Ink cartridge", list_price=Decimal("33.33")
+    )
+    return printer, ink
+
+
+def test_without_a_price_list_the_list_price_applies(org, catalogue, make_customer):
+    printer, _ink = catalogue
+    customer = make_customer(org.rep_a)
+    price = price_for(customer=customer, product=printer, on=DAY)
+    assert (price.unit_price, price.price_list) == (Decimal("12000"), None)
+
+
+def test_the_most_specific_valid_list_wins_and_items_beat_the_list_discount(
+    org, catalogue, make_customer, regions
+):
+    """Given a list for everyone (5% off), one for level A (10% off, the printer at a fixed 9,800) and one for
+    level A in the Zhejiang territory (15% off) valid only until yesterday, then a level A customer in Hangzhou
+    gets the level A list today: the printer at 9,800 and ink at 30.00 (33.33 less 10%, rounded half up); a level
+    B customer gets 5% off; in the Zhejiang list's valid days the Hangzhou customer gets 15% off."""
+    printer, ink = catalogue
+    zhejiang = Territory.objects.create(name="浙江", org_unit=org.company)
+    zhejiang.provinces.add("330000")
+    PriceList.objects.create(name="标准价", discount=Decimal("5"))
+    level_a = PriceList.objects.create(name="A级客户价", customer_level="a", discount=Decimal("10"))
+    PriceListItem.objects.create(price_list=level_a, product=printer, price=Decimal("9800"))
+    PriceList.objects.create(
+        name="浙江A级促销",
+        customer_level="a",
+        territory=zhejiang,
+        discount=Decimal("15"),
+        valid_until=DAY - datetime.timedelta(days=1),
+    )
+    hangzhou_a = make_customer(org.rep_b, level="a", province="330000", city="330100")
+    other_b = make_customer(org.rep_a, level="b")
+
+    assert price_list_for(customer=hangzhou_a, on=DAY) == level_a
+    assert price_for(customer=hangzhou_a, product=printer, on=DAY).unit_price == Decimal("9800")
+    assert price_for(customer=hangzhou_a, product=ink, on=DAY).unit_price == Decimal("30.00")
+    assert price_for(customer=other_b, product=ink, on=DAY).unit_price == Decimal("31.66")
+    earlier = price_for(customer=hangzhou_a, product=printer, on=DAY - datetime.timedelta(days=3))
+    assert (earlier.price_list.name, earlier.unit_price) == ("浙江A级促销", Decimal("10200.00"))
+
+
+def test_line_amounts_round_once_at_the_end():
+    assert line_amount(Decimal("3"), Decimal("33.33"), Decimal("10")) == Decimal("89.99")  # 89.991
+    assert line_amount(Decimal("0.5"), Decimal("0.05"), Decimal("0")) == Decimal("0.03")  # 0.025 half up
+    assert line_amount(Decimal("7"), Decimal("1428.57"), Decimal("0")) == Decimal("9999.99")
+
+
+def test_lines_set_the_opportunity_amount_from_the_customers_prices(org, catalogue, pipeline, make_customer):
+    """Given a level A customer with a 10%-off list, when two printers at the list price and 30 ink cartridges
+    with an extra 5% discount are put on the opportunity, then the lines are 2 × 10,800.00 and 30 × 30.00 less
+    5% and the opportunity's amount is their sum, exactly."""
+    printer, ink = catalogue
+    PriceList.objects.create(name="A级客户价", customer_level="a", discount=Decimal("10"))
+    customer = make_customer(org.rep_a, level="a")
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "打印升级", "customer": customer}, pipeline=pipeline
+    )
+    deal = opportunity_lines_set(
+        actor=org.rep_a,
+        opportunity=deal,
+        lines=[
+            {"product": printer, "quantity": 2},
+            {"product": ink, "quantity": 30, "discount": Decimal("5")},
+        ],
+        version=deal.version,
+    )
+    amounts = [line.amount for line in deal.lines.order_by("position")]
+    assert amounts == [Decimal("21600.00"), Decimal("855.00")]
+    assert deal.amount == Decimal("22455.00")
+
+    with pytest.raises(ValidationFailed) as refused:
+        opportunity_lines_set(
+            actor=org.rep_a, opportunity=deal, lines=[{"product": ink, "quantity": 0}], version=deal.version
+        )
+    assert "lines.0.quantity" in refused.value.fields
+    assert deal.lines.count() == 2
+
+
+def test_a_price_in_another_currency_must_be_entered(org, catalogue, pipeline, make_customer):
+    printer, _ink = catalogue
+    customer = make_customer(org.rep_a)
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "出口", "customer": customer, "currency": "USD"}, pipeline=pipeline
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        opportunity_lines_set(
+            actor=org.rep_a, opportunity=deal, lines=[{"product": printer, "quantity": 1}], version=None
+        )
+    assert "lines.0.unit_price" in refused.value.fields
+    deal = opportunity_lines_set(
+        actor=org.rep_a,
+        opportunity=deal,
+        lines=[{"product": printer, "quantity": 1, "unit_price": Decimal("1690")}],
+        version=None,
+    )
+    assert deal.amount == Decimal("1690.00")
+
+
+def test_only_who_may_edit_the_opportunity_sets_its_lines(org, catalogue, pipeline, make_customer):
+    printer, _ink = catalogue
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "x", "customer": make_customer(org.rep_a)}, pipeline=pipeline
+    )
+    with pytest.raises(PermissionDenied):
+        opportunity_lines_set(
+            actor=org.rep_b, opportunity=deal, lines=[{"product": printer, "quantity": 1}], version=None
+        )
