@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, PermissionDenied, Throttled, ValidationFailed
@@ -65,7 +65,7 @@ Status = Lead.Status
 class LeadCollision(Conflict):
     """The lead matches an existing lead or customer by mobile, e-mail or company name (撞单)."""
 
-    default_message = _("This lead already exists.")
+    default_message = gettext_lazy("This lead already exists.")
 
 
 # --- derived columns, collision -----------------------------------------------------------------------------------
@@ -272,7 +272,9 @@ def _check_regions(lead: Lead) -> None:
             raise ValidationFailed(fields={"city": _("The city is not in the chosen province.")})
 
 
-def _check_assignable(actor: User, owner: User) -> None:
+def _check_assignable(actor: User | None, owner: User) -> None:
+    if actor is None:
+        raise PermissionDenied(_("Only a colleague may choose a lead's owner."))
     if owner.pk == actor.pk:
         return
     if not owner.is_active:
@@ -322,6 +324,10 @@ def lead_create(
     if not (lead.name or "").strip() and not (lead.company or "").strip():
         raise ValidationFailed(fields={"name": _("Give the person's name or the company.")})
     _check_regions(lead)
+    if unit is not None and actor is not None:
+        scope = scoping.scope_for(actor)
+        if not (scope.is_system_admin or unit.pk in scope.pool_units | scope.read_units):
+            raise PermissionDenied(_("You may not add leads to this unit."))
     unit = unit or (capture_form.org_unit if capture_form else None) or (actor and primary_unit_of(actor))
     if unit is None:
         raise ValidationFailed(fields={"owner": _("You belong to no org unit.")})

@@ -347,3 +347,15 @@ def test_a_converted_lead_cannot_be_edited(org):
     with pytest.raises(ValidationFailed):
         services.lead_update(actor=org.rep_a, lead=lead, data={"company": "新名"}, version=None)
     assert Opportunity.objects.count() == 0
+
+
+def test_a_rep_cannot_put_a_lead_into_another_regions_pool_or_rules(org):
+    with pytest.raises(PermissionDenied):
+        services.lead_create(actor=org.rep_a, data={"name": "甲"}, route=services.ROUTE_POOL, unit=org.team_c)
+    with pytest.raises(PermissionDenied):
+        services.lead_create(actor=org.rep_a, data={"name": "甲"}, route=services.ROUTE_RULES, unit=org.north)
+    lead = services.lead_create(
+        actor=org.rep_a, data={"name": "甲"}, route=services.ROUTE_POOL, unit=org.east
+    )
+    assert (lead.owner, lead.org_unit) == (None, org.east)
+    assert not Lead.objects.filter(org_unit__in=[org.team_c, org.north]).exists()
