@@ -55,11 +55,23 @@ LEAD_EVENT_VARIANTS = {
 }
 
 
+def _labelled(event: str, data: dict) -> dict:
+    """Events keep codes (a status, a source); the reader sees their labels in the active language."""
+    from kehu.customers.models import Customer
+    from kehu.sales.models import Lead
+
+    labels = {"status": dict(Lead.Status.choices), "created": dict(Customer.Source.choices)}.get(event)
+    if labels is None:
+        return data
+    keys = ("from", "to") if event == "status" else ("source",)
+    return {k: (str(labels.get(v, v)) if k in keys else v) for k, v in data.items()}
+
+
 def lead_event_text(event: str, data: dict) -> str:
     """The sentence for a lead timeline event, in the active language."""
     optional = LEAD_EVENT_VARIANTS.get(event)
     key = f"{event}+{optional}" if optional and data.get(optional) else event
-    params = {k: (v if v not in ("", None) else "—") for k, v in data.items()}
+    params = {k: (v if v not in ("", None) else "—") for k, v in _labelled(event, data).items()}
     template = LEAD_EVENT_TEXTS.get(key)
     if template is None:
         return event

@@ -356,9 +356,7 @@ def lead_create(
     validate(lead, exclude=DERIVED)
     _refuse_collision(lead)
     save_audited(lead, actor=actor, reason="created")
-    _log(
-        lead, actor=actor, event="created", data={"source": lead.get_source_display() if lead.source else ""}
-    )
+    _log(lead, actor=actor, event="created", data={"source": lead.source})
     if owner is not None and (actor is None or owner.pk != actor.pk):
         _log(lead, actor=actor, event="assigned", data={"from": "", "to": str(owner), "rule": rule})
         _notify(owner, "lead_assigned", {"lead": str(lead), "by": str(actor) if actor else rule}, lead)
@@ -439,7 +437,7 @@ def lead_set_status(*, actor: User, lead: Lead, status: str, reason: str = "") -
         raise ValidationFailed(fields={"reason": _("Say why the lead is disqualified.")})
     if status == lead.status and reason == lead.disqualified_reason:
         return lead
-    previous = lead.get_status_display()
+    previous = lead.status
     lead.status = status
     lead.disqualified_reason = reason if status == Status.DISQUALIFIED else ""
     lead.last_touched_at = timezone.now()
@@ -448,7 +446,7 @@ def lead_set_status(*, actor: User, lead: Lead, status: str, reason: str = "") -
         lead,
         actor=actor,
         event="status",
-        data={"from": previous, "to": lead.get_status_display(), "reason": reason},
+        data={"from": previous, "to": status, "reason": reason},
     )
     return lead
 

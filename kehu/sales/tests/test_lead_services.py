@@ -359,3 +359,21 @@ def test_a_rep_cannot_put_a_lead_into_another_regions_pool_or_rules(org):
     )
     assert (lead.owner, lead.org_unit) == (None, org.east)
     assert not Lead.objects.filter(org_unit__in=[org.team_c, org.north]).exists()
+
+
+def test_the_lead_timeline_reads_in_the_readers_language(org):
+    """Events keep codes, so a status change made in Chinese reads in English for an English reader."""
+    from django.utils import translation
+
+    from kehu.sales.notifications import lead_event_text
+
+    lead = services.lead_create(actor=org.rep_a, data={"name": "张伟", "source": "exhibition"})
+    services.lead_set_status(actor=org.rep_a, lead=lead, status="qualified")
+    created, changed = lead.activities.order_by("id")
+    with translation.override("en"):
+        assert lead_event_text(created.event, created.event_data) == "Lead created (source: Exhibition)"
+        assert (
+            lead_event_text(changed.event, changed.event_data) == "Status changed from “New” to “Qualified”"
+        )
+    with translation.override("zh-hans"):
+        assert lead_event_text(changed.event, changed.event_data) == "状态由“新线索”改为“已确认”"
