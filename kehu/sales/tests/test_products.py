@@ -138,3 +138,43 @@ def test_only_who_may_edit_the_opportunity_sets_its_lines(org, catalogue, pipeli
         opportunity_lines_set(
             actor=org.rep_b, opportunity=deal, lines=[{"product": printer, "quantity": 1}], version=None
         )
+
+
+def test_the_products_page_sets_lines_and_shows_them_on_the_opportunity(
+    org, catalogue, pipeline, make_customer, login
+):
+    """Given an opportunity, when the rep saves two products (one at the list price, one with a price and a
+    discount), then the opportunity shows both lines and its amount is their sum; a bad quantity is shown on
+    its row and nothing changes."""
+    printer, ink = catalogue
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "打印升级", "customer": make_customer(org.rep_a)}, pipeline=pipeline
+    )
+    client = login(org.rep_a)
+    assert client.get(f"/opportunities/{deal.pk}/lines/").status_code == 200
+    bad = client.post(
+        f"/opportunities/{deal.pk}/lines/",
+        {
+            "version": deal.version,
+            "product": [printer.pk],
+            "quantity": ["两台"],
+            "unit_price": [""],
+            "discount": [""],
+        },
+    )
+    assert bad.status_code == 422 and deal.lines.count() == 0
+    saved = client.post(
+        f"/opportunities/{deal.pk}/lines/",
+        {
+            "version": deal.version,
+            "product": [printer.pk, ink.pk, ""],
+            "quantity": ["1", "10", ""],
+            "unit_price": ["", "30", ""],
+            "discount": ["", "10", ""],
+        },
+    )
+    assert saved.status_code == 302
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("12270.00")  # 12,000 + 10 × 30 less 10%
+    html = client.get(f"/opportunities/{deal.pk}/").content.decode()
+    assert "P-100" in html and "¥270.00" in html and "¥12,270.00" in html

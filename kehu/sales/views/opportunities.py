@@ -1,3 +1,5 @@
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -12,7 +14,9 @@ from kehu.customers import selectors as customer_selectors
 from kehu.sales.forms.opportunities import MoveForm, OpportunityForm, contacts_from_post
 from kehu.sales.models import OpportunityContact, Stage
 from kehu.sales.selectors import opportunities as selectors
+from kehu.sales.selectors import products as product_selectors
 from kehu.sales.services import opportunities as services
+from kehu.sales.services import products as product_services
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users
 
@@ -162,6 +166,7 @@ def opportunity_detail(request, opportunity_id: int):
     }
     if tab == "overview":
         context["contact_roles"] = selectors.contact_roles(opportunity=opportunity)
+        context["lines"] = product_selectors.opportunity_lines(opportunity=opportunity)
         context["owners"] = assignable_users(actor=request.user)
     elif tab == "stages":
         context["stage_history"] = selectors.stage_history(opportunity=opportunity)
@@ -290,3 +295,89 @@ def opportunity_delete(request, opportunity_id: int):
         return redirect("sales:detail", opportunity_id=opportunity.pk)
     messages.success(request, _("“%(name)s” moved to the recycle bin.") % {"name": opportunity.name})
     return redirect("sales:list")
+
+
+EXTRA_LINE_ROWS = 3
+
+
+def _posted_lines(request) -> tuple[list[dict], list[dict]]:
+    """The product rows of the lines form: (rows to show again, lines for the service). Empty rows are skipped."""
+    rows, lines = [], []
+    products = {str(p.pk): p for p in product_selectors.product_list()}
+    columns = zip(
+        request.POST.getlist("product"),
+        request.POST.getlist("quantity"),
+        request.POST.getlist("unit_price"),
+        request.POST.getlist("discount"),
+        strict=False,
+    )
+    for product_id, quantity, unit_price, discount in columns:
+        row = {"product_id": int(product_id) if product_id.isdigit() else None, "quantity": quantity.strip()}
+        row.update(unit_price=unit_price.strip(), discount=discount.strip(), amount=None, errors={})
+        if not product_id and not row["quantity"]:
+            continue
+        rows.append(row)
+        line = {"product": products.get(product_id)}
+        if line["product"] is None:
+            row["errors"]["product"] = [_("Choose a product.")]
+        for name in ("quantity", "unit_price", "discount"):
+            if row[name]:
+                try:
+                    line[name] = Decimal(row[name].replace(",", ""))
+                except InvalidOperation:
+                    row["errors"][name] = [_("Enter a number.")]
+        lines.append(line)
+    return rows, lines
+
+
+@login_required
+def opportunity_lines(request, opportunity_id: int):
+    """The opportunity's products: each with quantity, unit price (the customer's price list when left empty)
+    and discount; the opportunity's amount becomes their sum."""
+    opportunity = selectors.opportunity_get_for(actor=request.user, opportunity_id=opportunity_id)
+    error = ""
+    if request.method == "POST":
+        rows, lines = _posted_lines(request)
+        if not any(row["errors"] for row in rows):
+            try:
+                product_services.opportunity_lines_set(
+                    actor=request.user,
+                    opportunity=opportunity,
+                    lines=lines,
+                    version=request.POST.get("version"),
+                )
+            except ApplicationError as exc:
+                error = str(exc.message)
+                for key, message in exc.fields.items():
+                    parts = key.split(".")
+                    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+                        rows[int(parts[1])]["errors"][parts[2]] = [message]
+            else:
+                messages.success(request, _("Products saved."))
+                return redirect("sales:detail", opportunity_id=opportunity.pk)
+        else:
+            error = _("Please correct the errors below.")
+    else:
+        rows = [
+            {
+                "product_id": line.product_id,
+                "quantity": line.quantity.normalize(),
+                "unit_price": line.unit_price,
+                "discount": line.discount.normalize() if line.discount else "",
+                "amount": line.amount,
+                "errors": {},
+            }
+            for line in product_selectors.opportunity_lines(opportunity=opportunity)
+        ]
+    rows += [{"product_id": None, "amount": None, "errors": {}} for _row in range(EXTRA_LINE_ROWS)]
+    return render(
+        request,
+        "sales/lines.html",
+        {
+            "opportunity": opportunity,
+            "rows": rows,
+            "products": product_selectors.product_list(),
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
