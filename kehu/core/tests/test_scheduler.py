@@ -62,6 +62,7 @@ def test_a_job_is_enqueued_again_once_its_interval_has_passed():
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=3601)) == [
         "activities.task_reminders_send",
         "customers.pool_recycle_due",
+        "sales.leads_recycle_due",
         "integrations.imports_resume_stalled",
     ]
     assert DBTaskResult.objects.filter(task_path=JOB_PATHS["activities.task_reminders_send"]).count() == 3
