@@ -17,8 +17,7 @@ from django.utils import timezone
 from kehu.activities import services as activity_services
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
-from kehu.sales.models import Opportunity
-from kehu.sales.models import Lead
+from kehu.sales.models import Lead, Opportunity
 from kehu.sales.services.leads import lead_create
 from kehu.sales.services.opportunities import opportunity_create
 from kehu.users.services import api_token_create

@@ -87,9 +87,10 @@ DERIVED = [
 
 def customer_derive(customer: Customer) -> None:
     """Recompute collision keys, pinyin and search tokens from the visible fields."""
-    customer.name_key = normalise_name(customer.name)
-    customer.phone_key = normalise_phone(customer.phone)
-    customer.email_key = normalise_email(customer.email)
+    # Normalising (NFKC) can lengthen text: the keys are cut to their columns, the same way on every side.
+    customer.name_key = normalise_name(customer.name)[:200]
+    customer.phone_key = normalise_phone(customer.phone)[:32]
+    customer.email_key = normalise_email(customer.email)[:254]
     forms = pinyin_forms("".join(ch for ch in customer.name if "\u3400" <= ch <= "\u9fff"))
     customer.pinyin = (forms[0][0] if forms else customer.name.lower())[:255]
     customer.pinyin_initials = (forms[0][1] if forms else "")[:64]
@@ -102,8 +103,8 @@ def customer_derive(customer: Customer) -> None:
 
 def contact_derive(contact: Contact, *, company: str | None = None) -> None:
     """Keys and search tokens of a contact; the company name is indexed too, so "张 蓝海" finds 张 at 蓝海."""
-    contact.mobile_key = normalise_phone(contact.mobile)
-    contact.email_key = normalise_email(contact.email)
+    contact.mobile_key = normalise_phone(contact.mobile)[:32]
+    contact.email_key = normalise_email(contact.email)[:254]
     contact.search_text = index_tokens(
         texts=[contact.name, company if company is not None else contact.customer.name],
         phones=[contact.mobile_key, normalise_phone(contact.phone)],
@@ -124,7 +125,11 @@ def _reindex_contacts(customer: Customer) -> None:
 
 def collision_find(*, name: str = "", phone: str = "", email: str = "", exclude_id: int | None = None):
     """The first live customer sharing the normalised mobile, e-mail or exact name, with what matched."""
-    keys = {"name": normalise_name(name), "phone": normalise_phone(phone), "email": normalise_email(email)}
+    keys = {
+        "name": normalise_name(name)[:200],
+        "phone": normalise_phone(phone)[:32],
+        "email": normalise_email(email)[:254],
+    }
     q = Q()
     if keys["name"]:
         q |= Q(name_key=keys["name"])

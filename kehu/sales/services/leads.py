@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, PermissionDenied, Throttled, ValidationFailed
+from kehu.core.models import Region
 from kehu.core.records import (
     assign_fields,
     check_version,
@@ -72,9 +73,10 @@ class LeadCollision(Conflict):
 
 
 def lead_derive(lead: Lead) -> None:
-    lead.company_key = normalise_name(lead.company)
-    lead.phone_key = normalise_phone(lead.phone)
-    lead.email_key = normalise_email(lead.email)
+    # Normalising (NFKC) can lengthen text: the keys are cut to their columns, the same way on every side.
+    lead.company_key = normalise_name(lead.company)[:200]
+    lead.phone_key = normalise_phone(lead.phone)[:32]
+    lead.email_key = normalise_email(lead.email)[:254]
     lead.search_text = index_tokens(
         texts=[lead.name, lead.company], phones=[lead.phone_key], emails=[lead.email_key]
     )
@@ -89,7 +91,11 @@ def lead_collision_find(
 ):
     """The first live lead (open or converted) or customer with the same normalised mobile, e-mail or company
     name: (record, matched field names), or (None, [])."""
-    keys = {"name": normalise_name(company), "phone": normalise_phone(phone), "email": normalise_email(email)}
+    keys = {
+        "name": normalise_name(company)[:200],
+        "phone": normalise_phone(phone)[:32],
+        "email": normalise_email(email)[:254],
+    }
     customer, matched = customer_services.collision_find(name=company, phone=phone, email=email)
     if customer is not None:
         return customer, matched
@@ -265,6 +271,9 @@ def assignment_by_rules(lead: Lead) -> tuple[User | None, OrgUnit | None, str]:
 
 
 def _check_regions(lead: Lead) -> None:
+    for name in ("province", "city"):
+        if getattr(lead, f"{name}_id") and not Region.objects.filter(pk=getattr(lead, f"{name}_id")).exists():
+            raise ValidationFailed(fields={name: _("Unknown region code.")})
     if lead.city_id and lead.city.parent_id != lead.province_id:
         if lead.province_id is None:
             lead.province_id = lead.city.parent_id
@@ -435,7 +444,9 @@ def lead_set_status(*, actor: User, lead: Lead, status: str, reason: str = "") -
     reason = (reason or "").strip()
     if status == Status.DISQUALIFIED and not reason:
         raise ValidationFailed(fields={"reason": _("Say why the lead is disqualified.")})
-    if status == lead.status and reason == lead.disqualified_reason:
+    if len(reason) > 255:
+        raise ValidationFailed(fields={"reason": _("Keep the reason under 255 characters.")})
+    if status == lead.status and (status != Status.DISQUALIFIED or reason == lead.disqualified_reason):
         return lead
     previous = lead.status
     lead.status = status
@@ -451,6 +462,12 @@ def lead_set_status(*, actor: User, lead: Lead, status: str, reason: str = "") -
     return lead
 
 
+def _refuse_closed(lead: Lead) -> None:
+    """A converted or disqualified lead keeps its owner: the conversion report credits them."""
+    if not lead.is_open:
+        raise ValidationFailed(_("This lead is closed (converted or disqualified)."))
+
+
 @transaction.atomic
 def lead_assign(*, actor: User, lead: Lead, owner: User) -> Lead:
     """A manager gives a lead (owned or from the pool) to someone in their subtree."""
@@ -464,6 +481,7 @@ def lead_assign(*, actor: User, lead: Lead, owner: User) -> Lead:
         raise PermissionDenied(_("Only a manager of both units can assign this lead."))
     if not owner.is_active:
         raise ValidationFailed(fields={"owner": _("This user is deactivated.")})
+    _refuse_closed(lead)
     if lead.owner_id == owner.pk:
         return lead
     previous = lead.owner
@@ -481,6 +499,7 @@ def lead_assign(*, actor: User, lead: Lead, owner: User) -> Lead:
 def lead_claim(*, actor: User, lead: Lead) -> Lead:
     """A rep takes a lead from a pool they can see (领取)."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _refuse_closed(lead)
     if lead.owner_id is not None:
         raise ValidationFailed(_("This lead is no longer in the pool."))
     scope = scoping.scope_for(actor)
@@ -502,8 +521,11 @@ def lead_release(*, actor: User, lead: Lead, reason: str) -> Lead:
         return lead
     if not (lead.owner_id == actor.pk or scoping.can_assign_in(actor, lead.org_unit_id)):
         raise PermissionDenied()
+    _refuse_closed(lead)
     if not (reason or "").strip():
         raise ValidationFailed(fields={"reason": _("Say why the lead goes back to the pool.")})
+    if len(reason.strip()) > 255:
+        raise ValidationFailed(fields={"reason": _("Keep the reason under 255 characters.")})
     previous = lead.owner
     _set_owner(lead, None, reason=reason.strip())
     save_audited(lead, actor=actor, reason="released")

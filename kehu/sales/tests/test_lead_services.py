@@ -377,3 +377,31 @@ def test_the_lead_timeline_reads_in_the_readers_language(org):
         )
     with translation.override("zh-hans"):
         assert lead_event_text(changed.event, changed.event_data) == "状态由“新线索”改为“已确认”"
+
+
+def test_closed_leads_keep_their_owner_and_odd_input_is_refused_cleanly(org):
+    """A converted lead cannot be released, claimed or reassigned; an unknown city, an over-long reason and text
+    that grows when normalised answer with field errors, never a crash."""
+    lead = services.lead_create(actor=org.rep_a, data={"company": "星河"})
+    services.lead_convert(actor=org.rep_a, lead=lead)
+    for attempt in (
+        lambda: services.lead_release(actor=org.rep_a, lead=lead, reason="x"),
+        lambda: services.lead_assign(actor=org.east_manager, lead=lead, owner=org.rep_b),
+    ):
+        with pytest.raises(ValidationFailed):
+            attempt()
+    assert Lead.objects.get(pk=lead.pk).owner == org.rep_a
+
+    with pytest.raises(ValidationFailed) as unknown:
+        services.lead_create(actor=org.rep_a, data={"name": "甲", "city": "999999"})
+    assert "city" in unknown.value.fields
+    other = services.lead_create(
+        actor=org.rep_a, data={"name": "乙", "company": "㍿" * 200, "phone": "⑳" * 32}
+    )
+    assert len(other.company_key) <= 200 and len(other.phone_key) <= 32
+    with pytest.raises(ValidationFailed) as long_reason:
+        services.lead_release(actor=org.rep_a, lead=other, reason="长" * 300)
+    assert "reason" in long_reason.value.fields
+    before = other.activities.count()
+    services.lead_set_status(actor=org.rep_a, lead=other, status="new", reason="无变化")
+    assert other.activities.count() == before
