@@ -22,6 +22,7 @@ from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_create, customer_create, customer_release, customer_share
 from kehu.demo import data
 from kehu.demo.leads import leads_for
+from kehu.demo.products import products_for
 from kehu.sales.models import (
     ExchangeRate,
     Lead,
@@ -472,6 +473,8 @@ def demo_seed(*, progress=None) -> SeedResult:
         say("tasks")
         opportunities_for(rng, owned=owned, now=now)
         say("opportunities")
+        products_for(rng, now=now)
+        say("products")
         leads_for(rng, org=org, uniques=uniques, now=now)
         say("leads")
         _backdate(rng, created=created, pooled_ids={c.pk for c in pooled}, now=now)

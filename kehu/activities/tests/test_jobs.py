@@ -50,6 +50,7 @@ def test_a_due_task_reminder_becomes_a_notification(database_worker, org):
         "task_reminders_send": ["SUCCESSFUL"],
         "pool_recycle_due": ["SUCCESSFUL"],
         "opportunities_flag_stale": ["SUCCESSFUL"],
+        "leads_recycle_due": ["SUCCESSFUL"],
         "recycle_bin_purge": ["SUCCESSFUL"],
         "imports_resume_stalled": ["SUCCESSFUL"],
     }
@@ -98,6 +99,7 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(data
         "task_reminders_send": 1,
         "pool_recycle_due": 1,
         "opportunities_flag_stale": 1,
+        "leads_recycle_due": 1,
         "recycle_bin_purge": 1,
         "imports_resume_stalled": 1,
     }

@@ -17,7 +17,7 @@ from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_derive, customer_derive
 from kehu.demo.bulk import bulk_generate
 from kehu.demo.seed import DEMO_PASSWORD, demo_counts
-from kehu.sales.models import Lead, LeadActivity
+from kehu.sales.models import Lead, LeadActivity, Opportunity
 from kehu.users.models import Membership, Role, User
 
 DERIVED = ["name_key", "phone_key", "email_key", "pinyin", "pinyin_initials", "search_text"]
@@ -85,6 +85,9 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
     assert all(statuses[s] for s in ("new", "contacted", "qualified", "disqualified", "converted")), statuses
     assert Lead.objects.filter(owner__isnull=True).exists()  # the East pool rule caught some
     assert Lead.objects.filter(status="converted", opportunity__isnull=False).exists()
+    with_lines = Opportunity.objects.filter(lines__isnull=False).distinct()
+    assert with_lines.count() >= 30
+    assert all(o.amount == sum(line.amount for line in o.lines.all()) for o in with_lines)
     assert not LeadActivity.objects.filter(occurred_at__gt=timezone.now()).exists()
     assert Customer.objects.filter(kind=Customer.Kind.INDIVIDUAL).count() >= 50
     assert counts["pool"] >= 25
