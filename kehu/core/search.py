@@ -145,6 +145,23 @@ def parse_query(raw: str | None) -> ParsedQuery:
     return ParsedQuery(groups=tuple(dict.fromkeys(groups)), han_rechecks=tuple(rechecks))
 
 
+def search_filter(queryset, raw: str, *, recheck: tuple[str, ...]):
+    """The rows of `queryset` whose search tokens match `raw`. A Han run longer than two characters is matched by
+    its bigrams, so each such run is rechecked as a substring of one of the `recheck` fields."""
+    from django.db.models import Q
+
+    parsed = parse_query(raw)
+    if not parsed:
+        return queryset.none()
+    queryset = queryset.filter(search_text__fts=parsed)
+    for han in parsed.han_rechecks:
+        match = Q()
+        for name in recheck:
+            match |= Q(**{f"{name}__contains": han})
+        queryset = queryset.filter(match)
+    return queryset
+
+
 class SearchTextField(models.TextField):
     """The tokenised column. On SQLite an FTS5 table `<db_table>_fts` mirrors it through triggers; on
     PostgreSQL a stored generated column `search_vector` (its tsvector) carries a GIN index. Django does not

@@ -43,3 +43,20 @@ def perform(request, action, *, success: str, then: str):
     else:
         messages.success(request, success)
     return redirect(then)
+
+
+def filters_from(request, filters_class):
+    """The list filters of the query string; a bad value is flashed and the list shows unfiltered."""
+    try:
+        return filters_class.from_params(request.GET)
+    except ApplicationError as exc:
+        flash_error(request, exc)
+        return filters_class()
+
+
+def query_without(request, *names) -> str:
+    """The query string minus `names` (e.g. the cursor, for "load more" links that add their own)."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()

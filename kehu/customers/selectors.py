@@ -11,7 +11,7 @@ from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.history import history_of
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
-from kehu.core.search import newest_matches, parse_query
+from kehu.core.search import newest_matches, parse_query, search_filter
 from kehu.customers.models import Contact, Customer, CustomField, RecentView, SavedFilter, Tag
 from kehu.users import scoping
 from kehu.users.models import User
@@ -122,13 +122,7 @@ def _apply_filters(qs: QuerySet, *, actor: User, filters: CustomerFilters) -> Qu
 
 
 def _apply_search(qs: QuerySet, raw: str) -> QuerySet:
-    parsed = parse_query(raw)
-    if not parsed:
-        return qs.none()
-    qs = qs.filter(search_text__fts=parsed)
-    for han in parsed.han_rechecks:
-        qs = qs.filter(Q(name__contains=han) | Q(short_name__contains=han))
-    return qs
+    return search_filter(qs, raw, recheck=("name", "short_name"))
 
 
 def customer_list(
@@ -248,12 +242,7 @@ def contact_list(
     if customer is not None:
         qs = qs.filter(customer=customer)
     if q:
-        parsed = parse_query(q)
-        if not parsed:
-            return Page(items=[], next_cursor=None)
-        qs = qs.filter(search_text__fts=parsed)
-        for han in parsed.han_rechecks:
-            qs = qs.filter(Q(name__contains=han) | Q(customer__name__contains=han))
+        qs = search_filter(qs, q, recheck=("name", "customer__name"))
     return keyset_page(qs, ordering=["-updated_at", "-id"], cursor=cursor, size=size)
 
 

@@ -209,6 +209,34 @@ class RegionIndex:
         return {name: region for name, region in (("province", p), ("city", c), ("district", d)) if region}
 
 
+def colleagues_by_name(actor: User) -> dict[str, User]:
+    """The colleagues the actor may assign to, by every name an owner cell may use (folded, case-blind)."""
+    users: dict[str, User] = {}
+    for user in assignable_users(actor=actor):
+        for name in (user.username, user.display_name, user.get_full_name(), str(user)):
+            if name:
+                users.setdefault(fold(name).casefold(), user)
+    return users
+
+
+def owner_cell(
+    users: dict[str, User], values: dict[str, str], errors: dict, *, pool_words=POOL_WORDS
+) -> tuple[User | None, bool]:
+    """The row's owner cell: (a colleague found by username or display name, False), (None, True) for the pool
+    words, or (None, False) when empty; an unknown name is added to `errors`."""
+    if "owner" not in values:
+        return None, False
+    text = fold(values["owner"]).casefold()
+    if text in pool_words:
+        return None, True
+    owner = users.get(text)
+    if owner is None:
+        errors["owner"] = _("No colleague you may assign to is called “%(name)s”.") % {
+            "name": values["owner"]
+        }
+    return owner, False
+
+
 @dataclass
 class Context:
     actor: User
@@ -252,17 +280,7 @@ def _parse(ctx: Context, values: dict[str, str]) -> tuple[dict, list[str], dict,
         )
     except ValidationFailed as exc:
         errors.update(exc.fields)
-    owner, to_pool = None, False
-    if "owner" in values:
-        text = fold(values["owner"]).casefold()
-        if text in POOL_WORDS:
-            to_pool = True
-        else:
-            owner = ctx.users.get(text)
-            if owner is None:
-                errors["owner"] = _("No colleague you may assign to is called “%(name)s”.") % {
-                    "name": values["owner"]
-                }
+    owner, to_pool = owner_cell(ctx.users, values, errors)
     if errors:
         raise ValidationFailed(fields=errors)
     tags = split_list(values.get("tags", "").replace("、", ","))  # spreadsheets also list with 、
@@ -450,11 +468,7 @@ def prepare(job, actor: User) -> Context:
         pool_unit = OrgUnit.objects.filter(pk=int(target[5:])).first()
         if pool_unit is None:
             raise ValidationFailed(fields={"owner": _("Choose an org unit.")})
-    users: dict[str, User] = {}
-    for user in assignable_users(actor=actor):
-        for name in (user.username, user.display_name, user.get_full_name(), str(user)):
-            if name:
-                users.setdefault(fold(name).casefold(), user)
+    users = colleagues_by_name(actor)
     return Context(
         actor=actor,
         on_match=options.get("on_match", ON_MATCH_UPDATE),

@@ -22,7 +22,7 @@ from kehu.core.exceptions import ValidationFailed
 from kehu.core.text import fold, normalise_email, normalise_name, normalise_phone
 from kehu.customers.models import Customer
 from kehu.integrations import importers
-from kehu.integrations.customer_import import RegionIndex, _choice_lookup
+from kehu.integrations.customer_import import RegionIndex, _choice_lookup, colleagues_by_name, owner_cell
 from kehu.integrations.importers import CREATED, UNCHANGED, Column
 from kehu.sales.models import Lead
 from kehu.sales.services import leads as lead_services
@@ -116,17 +116,7 @@ def _parse(ctx: Context, values: dict[str, str]) -> tuple[dict, User | None, boo
         data.update(ctx.regions.resolve(values.get("province", ""), values.get("city", ""), ""))
     except ValidationFailed as exc:
         errors.update(exc.fields)
-    owner, to_pool = None, False
-    if "owner" in values:
-        text = fold(values["owner"]).casefold()
-        if text in POOL_WORDS:
-            to_pool = True
-        else:
-            owner = ctx.users.get(text)
-            if owner is None:
-                errors["owner"] = _("No colleague you may assign to is called “%(name)s”.") % {
-                    "name": values["owner"]
-                }
+    owner, to_pool = owner_cell(ctx.users, values, errors, pool_words=POOL_WORDS)
     if errors:
         raise ValidationFailed(fields=errors)
     return data, owner, to_pool
@@ -263,11 +253,7 @@ def prepare(job, actor: User) -> Context:
         route = lead_services.ROUTE_POOL
     elif target:
         raise ValidationFailed(fields={"owner": _("Unknown way of assigning the lead.")})
-    users: dict[str, User] = {}
-    for user in assignable_users(actor=actor):
-        for name in (user.username, user.display_name, user.get_full_name(), str(user)):
-            if name:
-                users.setdefault(fold(name).casefold(), user)
+    users = colleagues_by_name(actor)
     return Context(
         actor=actor,
         route=route,

@@ -12,7 +12,7 @@ from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.history import history_of
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
-from kehu.core.search import parse_query
+from kehu.core.search import search_filter
 from kehu.customers.models import Customer
 from kehu.sales.models import Lead, LeadActivity, LeadCaptureForm
 from kehu.users import scoping
@@ -66,13 +66,7 @@ def lead_scope(actor: User) -> QuerySet:
 
 
 def _search(qs: QuerySet, raw: str) -> QuerySet:
-    parsed = parse_query(raw)
-    if not parsed:
-        return qs.none()
-    qs = qs.filter(search_text__fts=parsed)
-    for han in parsed.han_rechecks:
-        qs = qs.filter(Q(name__contains=han) | Q(company__contains=han))
-    return qs
+    return search_filter(qs, raw, recheck=("name", "company"))
 
 
 def _filtered(actor: User, filters: LeadFilters) -> QuerySet:

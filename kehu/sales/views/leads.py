@@ -11,7 +11,15 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ApplicationError, StaleEdit, Throttled, ValidationFailed
-from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
+from kehu.core.web import (
+    apply_error,
+    filters_from,
+    flash_error,
+    perform,
+    query_without,
+    render_page,
+    stale_context,
+)
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.exceptions import CustomerCollision
 from kehu.customers.models import Customer
@@ -25,19 +33,8 @@ from kehu.users import scoping
 from kehu.users.selectors import assignable_users
 
 
-def _filters(request) -> selectors.LeadFilters:
-    try:
-        return selectors.LeadFilters.from_params(request.GET)
-    except ValidationFailed as exc:
-        flash_error(request, exc)
-        return selectors.LeadFilters()
-
-
-def _query_without(request, *names) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
+def _filters(request):
+    return filters_from(request, selectors.LeadFilters)
 
 
 @login_required
@@ -53,7 +50,7 @@ def lead_list(request):
             "statuses": Lead.Status.choices,
             "sources": Customer.Source.choices,
             "owners": assignable_users(actor=request.user) if scoping.is_manager(request.user) else [],
-            "query": _query_without(request, "cursor"),
+            "query": query_without(request, "cursor"),
         },
         partial="rows",
     )
@@ -66,7 +63,7 @@ def lead_pool(request):
     return render_page(
         request,
         "sales/leads/pool.html",
-        {"page": page, "q": q, "query": _query_without(request, "cursor")},
+        {"page": page, "q": q, "query": query_without(request, "cursor")},
         partial="rows",
     )
 

@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ApplicationError, StaleEdit, ValidationFailed
-from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
+from kehu.core.web import (
+    apply_error,
+    filters_from,
+    flash_error,
+    perform,
+    query_without,
+    render_page,
+    stale_context,
+)
 from kehu.customers import selectors as customer_selectors
 from kehu.sales.forms.opportunities import MoveForm, OpportunityForm, contacts_from_post
 from kehu.sales.models import OpportunityContact, Stage
@@ -32,18 +40,7 @@ def customer_tab_context(*, request, customer, tab) -> dict:
 
 
 def _filters(request):
-    try:
-        return selectors.OpportunityFilters.from_params(request.GET)
-    except ValidationFailed as exc:
-        flash_error(request, exc)
-        return selectors.OpportunityFilters()
-
-
-def _query_without(request, *names) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
+    return filters_from(request, selectors.OpportunityFilters)
 
 
 @login_required
@@ -66,7 +63,7 @@ def opportunity_list(request):
             "pipelines": pipelines,
             "owners": assignable_users(actor=request.user),
             "statuses": Stage.Outcome.choices,
-            "query": _query_without(request, "cursor"),
+            "query": query_without(request, "cursor"),
         },
         partial="rows",
     )
@@ -89,7 +86,7 @@ def board(request):
             "pipelines": pipelines,
             "filters": filters,
             "owners": assignable_users(actor=request.user),
-            "query": _query_without(request),
+            "query": query_without(request),
         },
         partial="board",
     )
