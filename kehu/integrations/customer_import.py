@@ -23,6 +23,7 @@ from kehu.core.text import fold, normalise_email, normalise_name, normalise_phon
 from kehu.customers import services as customer_services
 from kehu.customers.custom_fields import clean_custom
 from kehu.customers.models import Contact, Customer, CustomField
+from kehu.customers.selectors import customer_get_for
 from kehu.integrations import importers
 from kehu.integrations.importers import CREATED, UNCHANGED, UPDATED, Column
 from kehu.users import scoping
@@ -209,6 +210,14 @@ class RegionIndex:
         return {name: region for name, region in (("province", p), ("city", c), ("district", d)) if region}
 
 
+def pool_units_for(actor: User) -> list[OrgUnit]:
+    """The units whose pool an import of the actor may fill: units they see whose pool they use."""
+    pool_units = scoping.scope_for(actor).pool_units
+    return [
+        unit for unit in units_visible(actor=actor) if scoping.is_system_admin(actor) or unit.pk in pool_units
+    ]
+
+
 def colleagues_by_name(actor: User) -> dict[str, User]:
     """The colleagues the actor may assign to, by every name an owner cell may use (folded, case-blind)."""
     users: dict[str, User] = {}
@@ -304,14 +313,14 @@ def _parse(ctx: Context, values: dict[str, str]) -> tuple[dict, list[str], dict,
 
 def _find_existing(ctx: Context, values: dict, data: dict) -> Customer | None:
     if "id" in values:
+        if not values["id"].strip().isdigit():
+            raise ValidationFailed(fields={"id": _("Enter a whole number.")})
         try:
-            pk = int(values["id"])
-        except ValueError:
-            raise ValidationFailed(fields={"id": _("Enter a whole number.")}) from None
-        customer = Customer.objects.filter(scoping.visible_q(ctx.actor, Customer), pk=pk).first()
-        if customer is None:
-            raise NotFound(_("No customer No. %(id)s that you can see.") % {"id": pk})
-        return customer
+            return customer_get_for(actor=ctx.actor, customer_id=values["id"].strip())
+        except NotFound:
+            raise NotFound(
+                _("No customer No. %(id)s that you can see.") % {"id": values["id"].strip()}
+            ) from None
     existing, _matched = customer_services.collision_find(
         name=data.get("name", ""), phone=data.get("phone", ""), email=data.get("email", "")
     )
@@ -397,12 +406,13 @@ def import_row(ctx: Context, values: dict[str, str], row_number: int) -> str:
             for key in _keys(data):
                 ctx.seen.setdefault(key, row_number)
         return CREATED
+    if not scoping.can_edit(ctx.actor, existing):
+        # Even a row identical to someone else's customer is a collision (撞单), not "unchanged".
+        _refuse(ctx, existing, data, "id" in values)
     changes, other_changes = _differs(existing, data, tags, custom)
     if not changes and not other_changes:
-        if contact and not scoping.can_edit(ctx.actor, existing):
-            _refuse(ctx, existing, data, "id" in values)
         return UPDATED if _add_contact(ctx, existing, contact) else UNCHANGED
-    if ctx.on_match == ON_MATCH_REJECT or not scoping.can_edit(ctx.actor, existing):
+    if ctx.on_match == ON_MATCH_REJECT:
         _refuse(ctx, existing, data, "id" in values)
     customer = customer_services.customer_update(
         actor=ctx.actor,
@@ -442,11 +452,9 @@ class OptionsForm(forms.Form):
         choices = [("", _("Me"))]
         if scoping.is_manager(actor):
             choices += [(f"user:{u.pk}", str(u)) for u in assignable_users(actor=actor) if u.pk != actor.pk]
-        pool_units = scoping.scope_for(actor).pool_units
         choices += [
             (f"pool:{unit.pk}", _("Public pool of %(unit)s") % {"unit": unit})
-            for unit in units_visible(actor=actor)
-            if scoping.is_system_admin(actor) or unit.pk in pool_units
+            for unit in pool_units_for(actor)
         ]
         self.fields["owner"].choices = choices
 
@@ -461,11 +469,12 @@ def prepare(job, actor: User) -> Context:
     owner = pool_unit = None
     target = options.get("owner") or ""
     if target.startswith("user:"):
-        owner = assignable_users(actor=actor).filter(pk=int(target[5:])).first()
+        if target[5:].isdigit():
+            owner = assignable_users(actor=actor).filter(pk=int(target[5:])).first()
         if owner is None:
             raise ValidationFailed(fields={"owner": _("You may not assign customers to this user.")})
     elif target.startswith("pool:"):
-        pool_unit = OrgUnit.objects.filter(pk=int(target[5:])).first()
+        pool_unit = next((u for u in pool_units_for(actor) if str(u.pk) == target[5:]), None)
         if pool_unit is None:
             raise ValidationFailed(fields={"owner": _("Choose an org unit.")})
     users = colleagues_by_name(actor)

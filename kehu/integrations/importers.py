@@ -140,5 +140,5 @@ def describe_error(exc, labels: dict[str, str]) -> str:
     parts = []
     for name, message in exc.fields.items():
         label = labels.get(name) or labels.get(name.split(".")[-1]) or name
-        parts.append(f"{label}: {message}")
-    return "; ".join(parts)
+        parts.append(_("%(field)s: %(message)s") % {"field": label, "message": message})
+    return _("; ").join(parts)

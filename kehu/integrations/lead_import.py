@@ -22,13 +22,20 @@ from kehu.core.exceptions import ValidationFailed
 from kehu.core.text import fold, normalise_email, normalise_name, normalise_phone
 from kehu.customers.models import Customer
 from kehu.integrations import importers
-from kehu.integrations.customer_import import RegionIndex, _choice_lookup, colleagues_by_name, owner_cell
+from kehu.integrations.customer_import import (
+    RegionIndex,
+    _choice_lookup,
+    colleagues_by_name,
+    owner_cell,
+    pool_units_for,
+)
 from kehu.integrations.importers import CREATED, UNCHANGED, Column
 from kehu.sales.models import Lead
+from kehu.sales.selectors.leads import lead_scope
 from kehu.sales.services import leads as lead_services
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
-from kehu.users.selectors import assignable_users, units_visible
+from kehu.users.selectors import assignable_users
 
 TARGET_RULES = "rules"
 POOL_WORDS = {"公海", "线索池", "pool", "lead pool", "public pool"}
@@ -138,7 +145,11 @@ def _keys(data: dict) -> list[tuple]:
 
 def _same_lead(ctx: Context, lead, data: dict) -> bool:
     """Whether `lead` is what this user's import of this row made: created by them, holding every cell."""
-    if not isinstance(lead, Lead) or lead.created_by_id != ctx.actor.pk:
+    if (
+        not isinstance(lead, Lead)
+        or lead.created_by_id != ctx.actor.pk
+        or not scoping.can_see(ctx.actor, lead)
+    ):
         return False
     for name, value in data.items():
         if name in ("province", "city"):
@@ -153,9 +164,11 @@ def _same_lead(ctx: Context, lead, data: dict) -> bool:
 
 
 def _keyless_lead_exists(ctx: Context, data: dict) -> bool:
-    candidates = Lead.objects.filter(
-        created_by=ctx.actor, name=data.get("name", ""), company_key="", phone_key="", email_key=""
-    ).exclude(status=Lead.Status.DISQUALIFIED)
+    candidates = (
+        lead_scope(ctx.actor)
+        .filter(created_by=ctx.actor, name=data.get("name", ""), company_key="", phone_key="", email_key="")
+        .exclude(status=Lead.Status.DISQUALIFIED)
+    )
     return any(_same_lead(ctx, lead, data) for lead in candidates[:50])
 
 
@@ -208,14 +221,6 @@ def import_row(ctx: Context, values: dict[str, str], row_number: int) -> str:
 # --- job options --------------------------------------------------------------------------------------------------
 
 
-def _pool_units(actor: User) -> list[OrgUnit]:
-    """The units whose lead pool the actor may fill: as for customers, the units they see whose pool they use."""
-    pool_units = scoping.scope_for(actor).pool_units
-    return [
-        unit for unit in units_visible(actor=actor) if scoping.is_system_admin(actor) or unit.pk in pool_units
-    ]
-
-
 class OptionsForm(forms.Form):
     owner = forms.ChoiceField(label=gettext_lazy("New leads go to"), required=False)
 
@@ -226,7 +231,7 @@ class OptionsForm(forms.Form):
         if scoping.is_manager(actor):
             choices += [(f"user:{u.pk}", str(u)) for u in assignable_users(actor=actor) if u.pk != actor.pk]
         choices += [
-            (f"pool:{unit.pk}", _("Lead pool of %(unit)s") % {"unit": unit}) for unit in _pool_units(actor)
+            (f"pool:{unit.pk}", _("Lead pool of %(unit)s") % {"unit": unit}) for unit in pool_units_for(actor)
         ]
         self.fields["owner"].choices = choices
 
@@ -247,7 +252,7 @@ def prepare(job, actor: User) -> Context:
         if owner is None:
             raise ValidationFailed(fields={"owner": _("You may not give leads to this user.")})
     elif target.startswith("pool:"):
-        pool_unit = next((u for u in _pool_units(actor) if str(u.pk) == target[5:]), None)
+        pool_unit = next((u for u in pool_units_for(actor) if str(u.pk) == target[5:]), None)
         if pool_unit is None:
             raise ValidationFailed(fields={"owner": _("Choose an org unit.")})
         route = lead_services.ROUTE_POOL

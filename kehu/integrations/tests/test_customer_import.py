@@ -356,3 +356,35 @@ def test_every_importable_field_has_a_label_in_both_languages(db):
             labels = [str(c.label) for c in columns()]
             assert len(set(labels)) == len(labels)
     assert importers.header_key(" 客户名称* ") == importers.header_key("客户名称")
+
+
+def test_a_row_identical_to_another_reps_customer_is_a_collision_not_unchanged(
+    setup, tmp_path, make_customer
+):
+    """Given rep_b's customer, when rep_a imports a row with exactly its name and mobile, then the row is
+    rejected naming rep_b (撞单) rather than counted as unchanged."""
+    make_customer(setup.rep_b, name="杭州西湖贸易", phone="13900002222")
+    job = run_import(
+        setup.rep_a, write_csv(tmp_path, [["杭州西湖贸易", "13900002222"]], headers=["名称", "手机"])
+    )
+    assert (job.created_count, job.unchanged_count, job.rejected_count) == (0, 0, 1)
+    assert "陈销售" in job.rejections.get().message
+
+
+def test_a_rep_cannot_fill_another_regions_pool_or_pass_a_malformed_target(setup, tmp_path):
+    path = write_csv(tmp_path, [["甲公司"]], headers=["名称"])
+    with path.open("rb") as handle:
+        job = services.import_upload(
+            actor=setup.rep_a, kind="customers", upload=File(handle), filename=path.name
+        )
+    for target in (f"pool:{setup.team_c.pk}", "pool:abc", "user:abc"):
+        with pytest.raises(ValidationFailed) as refused:
+            services.import_start(
+                actor=setup.rep_a,
+                job=job,
+                mapping=job.mapping,
+                options={"owner": target, "on_match": "update", "tags": []},
+                enqueue=False,
+            )
+        assert "owner" in refused.value.fields, target
+    assert not Customer.objects.exists()

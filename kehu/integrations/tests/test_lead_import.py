@@ -363,4 +363,8 @@ def test_every_lead_column_has_a_label_in_both_languages(db):
         with translation.override(language):
             labels = [str(c.label) for c in columns()]
             assert len(set(labels)) == len(labels)
-    assert importers.get("leads").label is not None
+    labels = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            labels[language] = str(importers.get("leads").label)
+    assert labels == {"zh-hans": "线索", "en": "Leads"}

@@ -82,7 +82,7 @@ def test_bad_uploads_and_mappings_are_explained(org, login):
     client = login(org.rep_a)
     response = upload(client, data=b"\x00\x01binary", name="x.bin")
     assert response.status_code == 422
-    assert "CSV" in response.content.decode()
+    assert "只能导入 CSV 和 XLSX 文件。" in response.content.decode()
     assert not ImportJob.objects.exists()
     upload(client)
     job = ImportJob.objects.get()
@@ -155,14 +155,14 @@ def test_the_api_uploads_starts_and_reports(org, bearer):
     assert rejections == [
         {
             "row_number": 3,
-            "message": rejections[0]["message"],
+            "message": "负责人：您可分配的同事中没有“不存在的人”。",
             "values": ["杭州西湖贸易", "13900002222", "不存在的人"],
         }
     ]
     assert "不存在的人" in rejections[0]["message"]
     assert api.get(f"/api/v1/imports/{job['id']}/rejections?after_row=3").json() == []
     columns = api.get("/api/v1/imports/columns/customers").json()
-    assert {"key": "name", "label": columns[1]["label"], "required": True} in columns
+    assert {"key": "name", "label": "名称", "required": True} in columns
     assert Customer.objects.get().owner == org.rep_a
 
 

@@ -89,7 +89,9 @@ class Command(BaseCommand):
                     enqueue=False,
                 )
             except ApplicationError as exc:
-                raise CommandError(f"{path}: {importers.describe_error(exc, {})}") from exc
+                raise CommandError(
+                    _("%(path)s: %(error)s") % {"path": path, "error": importers.describe_error(exc, {})}
+                ) from exc
             self.stdout.write(
                 _("%(path)s: import %(job)s, columns → %(columns)s")
                 % {"path": path, "job": job.pk, "columns": self._describe(job)}
