@@ -143,6 +143,8 @@ BY_ID = [
     ("web", "post", "/opportunities/{opportunity}/move/", {"stage": "{stage}"}),
     ("web", "post", "/opportunities/{opportunity}/assign/", {"owner": "{self}"}),
     ("web", "post", "/opportunities/{opportunity}/delete/", {}),
+    ("web", "get", "/opportunities/{opportunity}/lines/", None),
+    ("web", "post", "/opportunities/{opportunity}/lines/", {"product": "", "quantity": "1"}),
     ("web", "get", "/opportunities/new/?customer={customer}", None),
     ("api", "get", "/api/v1/opportunities/{opportunity}", None),
     ("api", "patch", "/api/v1/opportunities/{opportunity}", {"version": 1, "name": "改名"}),

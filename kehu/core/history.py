@@ -20,6 +20,12 @@ REASONS = {
     "recycled": _("recycled to the pool"),
     "handed_over": _("handed over"),
     "handed over": _("handed over"),
+    "created": _("created"),
+    "updated": _("edited"),
+    "status": _("status changed"),
+    "stage": _("moved to another stage"),
+    "converted": _("converted"),
+    "products": _("products changed"),
 }
 HIDDEN_FIELDS = {"version"}
 

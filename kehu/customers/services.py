@@ -196,6 +196,15 @@ def pool_rule_for(unit: OrgUnit | None) -> PoolRule | None:
     return None
 
 
+def pool_rule_units(rule: PoolRule):
+    """The units a pool rule governs: its unit's subtree minus the parts that have a nearer rule of their own."""
+    nearer_rules = PoolRule.objects.filter(unit__path__startswith=rule.unit.path).exclude(pk=rule.pk)
+    units = OrgUnit.objects.filter(path__startswith=rule.unit.path)
+    for path in nearer_rules.select_related("unit").values_list("unit__path", flat=True):
+        units = units.exclude(path__startswith=path)
+    return units
+
+
 def _check_owner_cap(owner: User, *, adding: int = 1) -> None:
     rule = pool_rule_for(primary_unit_of(owner))
     if rule is None or rule.owner_cap is None:
@@ -468,11 +477,7 @@ def pool_recycle_due(*, now=None) -> int:
     moved = 0
     for rule in PoolRule.objects.filter(recycle_after_days__isnull=False).select_related("unit"):
         cutoff = now - timedelta(days=rule.recycle_after_days)
-        nearer_rules = PoolRule.objects.filter(unit__path__startswith=rule.unit.path).exclude(pk=rule.pk)
-        excluded_paths = [r.unit.path for r in nearer_rules.select_related("unit")]
-        units = OrgUnit.objects.filter(path__startswith=rule.unit.path)
-        for path in excluded_paths:
-            units = units.exclude(path__startswith=path)
+        units = pool_rule_units(rule)
         stale = Customer.objects.filter(org_unit__in=units, owner__isnull=False).filter(
             Q(last_followup_at__lt=cutoff) | Q(last_followup_at__isnull=True, claimed_at__lt=cutoff)
         )

@@ -55,6 +55,7 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 @admin.register(Territory)
 class TerritoryAdmin(admin.ModelAdmin):
+    list_select_related = ["org_unit"]
     list_display = ["name", "org_unit", "position", "is_active"]
     list_filter = ["is_active"]
     filter_horizontal = ["provinces", "cities", "reps"]
@@ -76,6 +77,7 @@ class LeadRuleForm(forms.ModelForm):
 
 @admin.register(LeadAssignmentRule)
 class LeadAssignmentRuleAdmin(admin.ModelAdmin):
+    list_select_related = ["unit", "team"]
     form = LeadRuleForm
     list_display = ["name", "unit", "method", "team", "position", "is_active"]
     list_filter = ["method", "is_active"]
@@ -83,6 +85,7 @@ class LeadAssignmentRuleAdmin(admin.ModelAdmin):
 
 @admin.register(LeadCaptureForm)
 class LeadCaptureFormAdmin(admin.ModelAdmin):
+    list_select_related = ["org_unit"]
     list_display = ["name", "org_unit", "source", "campaign", "is_active"]
     readonly_fields = ["embed_code"]
 
@@ -102,11 +105,13 @@ class LeadCaptureFormAdmin(admin.ModelAdmin):
 
 @admin.register(ProductCategory)
 class ProductCategoryAdmin(admin.ModelAdmin):
+    list_select_related = ["parent"]
     list_display = ["name", "name_en", "parent", "position"]
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    list_select_related = ["category"]
     list_display = [
         "sku",
         "name",
@@ -130,6 +135,7 @@ class PriceListItemInline(admin.TabularInline):
 
 @admin.register(PriceList)
 class PriceListAdmin(admin.ModelAdmin):
+    list_select_related = ["territory"]
     list_display = [
         "name",
         "customer_level",

@@ -25,7 +25,6 @@ from kehu.core.schemas import (
 from kehu.customers.models import Customer
 from kehu.customers.schemas import CustomerRef
 from kehu.sales.models import Lead, LeadActivity
-from kehu.sales.notifications import lead_event_text
 from kehu.sales.schemas.opportunities import Amount, Currency
 
 Cursor = Field(None, max_length=1000, description="`next_cursor` of the previous page.")
@@ -218,12 +217,6 @@ class LeadActivityOut(Schema):
     )
     author: UserRef | None
     occurred_at: datetime.datetime
-
-    @staticmethod
-    def resolve_text(obj) -> str:
-        if obj.kind == LeadActivity.Kind.SYSTEM:
-            return lead_event_text(obj.event, obj.event_data or {})
-        return obj.content
 
 
 class LeadActivityQuery(QuerySchema):

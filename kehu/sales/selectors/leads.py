@@ -14,9 +14,10 @@ from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
 from kehu.core.search import search_filter
 from kehu.customers.models import Customer
-from kehu.sales.models import Lead, LeadActivity, LeadCaptureForm
+from kehu.sales.models import Lead, LeadActivity, LeadCaptureForm, Territory
+from kehu.sales.notifications import lead_event_text
 from kehu.users import scoping
-from kehu.users.models import User
+from kehu.users.models import OrgUnit, User
 from kehu.users.selectors import unit_subtree_ids
 
 SORTS = {
@@ -129,7 +130,15 @@ def lead_get_for(*, actor: User, lead_id) -> Lead:
 
 
 def lead_activities(*, lead: Lead, limit: int = 100) -> list[LeadActivity]:
-    return list(lead.activities.select_related("author").order_by("-occurred_at", "-id")[:limit])
+    """The lead's timeline, newest first; each entry's `text` is a system event in the reader's words, or what
+    was logged."""
+    activities = list(lead.activities.select_related("author").order_by("-occurred_at", "-id")[:limit])
+    for activity in activities:
+        is_event = activity.kind == LeadActivity.Kind.SYSTEM
+        activity.text = (
+            lead_event_text(activity.event, activity.event_data or {}) if is_event else activity.content
+        )
+    return activities
 
 
 def lead_history(*, lead: Lead, limit: int = 100) -> list[dict]:
@@ -156,6 +165,48 @@ def capture_form_get(*, token: str) -> LeadCaptureForm:
     if form is None:
         raise NotFound()
     return form
+
+
+# --- territories ------------------------------------------------------------------------------------------------
+
+
+def territory_rank(territory: Territory, *, province_id, city_id, industry: str = "") -> int | None:
+    """How `territory` covers a place and industry: 0 by naming the city, 1 by naming the province (and no city
+    of it), None when it does not cover them. Reads the territory's prefetched cities and provinces."""
+    if territory.industries and industry not in territory.industries:
+        return None
+    cities = {c.code for c in territory.cities.all()}
+    if city_id and city_id in cities:
+        return 0
+    provinces = {p.code for p in territory.provinces.all()}
+    if (
+        province_id
+        and province_id in provinces
+        and not any(code.startswith(province_id[:2]) for code in cities)
+    ):
+        return 1
+    return None
+
+
+def territory_for(*, unit: OrgUnit, province_id: str | None, city_id: str | None, industry: str = ""):
+    """The active territory of `unit`'s subtree that covers the place and industry: a territory naming the city
+    beats one naming only the province; then `position`. None when no territory covers it."""
+    if not province_id and not city_id:
+        return None
+    candidates = (
+        Territory.objects.filter(is_active=True, org_unit__path__startswith=unit.path)
+        .filter(Q(cities__code=city_id) | Q(provinces__code=province_id))
+        .distinct()
+        .prefetch_related("cities", "provinces")
+        .order_by("position", "id")
+    )
+    ranked = [
+        (rank, index, territory)
+        for index, territory in enumerate(candidates)
+        if (rank := territory_rank(territory, province_id=province_id, city_id=city_id, industry=industry))
+        is not None
+    ]
+    return min(ranked, key=lambda r: r[:2])[2] if ranked else None
 
 
 # --- conversion report --------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
@@ -10,9 +10,8 @@ from kehu.core.exceptions import NotFound
 from kehu.core.records import record_id
 from kehu.customers.models import Customer
 from kehu.sales.models import Opportunity, OpportunityLine, PriceList, PriceListItem, Product
-from kehu.sales.services.leads import territory_rank
-
-CENT = Decimal("0.01")
+from kehu.sales.money import to_cents
+from kehu.sales.selectors.leads import territory_rank
 
 
 def product_list(*, q: str = "", category: int | None = None, active_only: bool = True) -> QuerySet:
@@ -68,18 +67,31 @@ def price_list_for(*, customer: Customer, on: datetime.date) -> PriceList | None
     return max(found, key=lambda p: (_specificity(p), -p.position, -p.pk))
 
 
-def price_for(*, customer: Customer, product: Product, on: datetime.date) -> Price:
-    """What the customer pays for one unit: the list's own price for the product, else the product's list price
-    less the item's or the list's discount; the product's list price when no list applies."""
+def prices_for(*, customer: Customer, products: list[Product], on: datetime.date) -> dict[int, Price]:
+    """What the customer pays for one unit of each product (by product id): the list's own price for the
+    product, else the product's list price less the item's or the list's discount; the product's list price when
+    no list applies. One price-list lookup and one item query, whatever the number of products."""
     price_list = price_list_for(customer=customer, on=on)
     if price_list is None:
-        return Price(product.list_price, product.currency, product.list_price, None)
-    item = PriceListItem.objects.filter(price_list=price_list, product=product).first()
-    if item is not None and item.price is not None:
-        return Price(item.price, price_list.currency, product.list_price, price_list)
-    discount = item.discount if item is not None else price_list.discount
-    unit = (product.list_price * (Decimal(100) - discount) / Decimal(100)).quantize(CENT, ROUND_HALF_UP)
-    return Price(unit, product.currency, product.list_price, price_list)
+        return {p.pk: Price(p.list_price, p.currency, p.list_price, None) for p in products}
+    items = {
+        item.product_id: item
+        for item in PriceListItem.objects.filter(price_list=price_list, product__in=[p.pk for p in products])
+    }
+    prices = {}
+    for product in products:
+        item = items.get(product.pk)
+        if item is not None and item.price is not None:
+            prices[product.pk] = Price(item.price, price_list.currency, product.list_price, price_list)
+            continue
+        discount = item.discount if item is not None else price_list.discount
+        unit = to_cents(product.list_price * (Decimal(100) - discount) / Decimal(100))
+        prices[product.pk] = Price(unit, product.currency, product.list_price, price_list)
+    return prices
+
+
+def price_for(*, customer: Customer, product: Product, on: datetime.date) -> Price:
+    return prices_for(customer=customer, products=[product], on=on)[product.pk]
 
 
 def opportunity_lines(*, opportunity: Opportunity) -> list[OpportunityLine]:

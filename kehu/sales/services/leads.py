@@ -38,6 +38,7 @@ from kehu.sales.models import (
     Pipeline,
     Territory,
 )
+from kehu.sales.selectors import leads as lead_selectors
 from kehu.sales.services import opportunities as opportunity_services
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, Role, User
@@ -118,17 +119,20 @@ def lead_collision_find(
 
 
 def lead_collision_error(existing, matched: list[str]) -> LeadCollision:
-    labels = {"name": _("company name"), "phone": _("mobile"), "email": _("e-mail")}
-    owner = str(existing.owner) if existing.owner_id else _("the pool")
-    fields = _(" and ").join(str(labels[m]) for m in matched)
+    """The 撞单 refusal naming the existing record and its owner; a customer reads as the customers domain says."""
     if isinstance(existing, Customer):
-        message = _("Same %(fields)s as existing customer “%(name)s” (No. %(id)s), owned by %(owner)s.")
-        kind = "customer"
+        message, kind = customer_services.collision_error(existing, matched).message, "customer"
     else:
-        message = _("Same %(fields)s as existing lead “%(name)s” (No. %(id)s), owned by %(owner)s.")
+        labels = {"name": _("company name"), "phone": _("mobile"), "email": _("e-mail")}
+        message = _("Same %(fields)s as existing lead “%(name)s” (No. %(id)s), owned by %(owner)s.") % {
+            "fields": _(" and ").join(str(labels[m]) for m in matched),
+            "name": str(existing),
+            "id": existing.pk,
+            "owner": str(existing.owner) if existing.owner_id else _("the pool"),
+        }
         kind = "lead"
     error = LeadCollision(
-        message % {"fields": fields, "name": str(existing), "id": existing.pk, "owner": owner},
+        message,
         extra={
             "existing_kind": kind,
             "existing_id": existing.pk,
@@ -169,45 +173,6 @@ def _notify(recipient: User | None, kind: str, params: dict, lead: Lead) -> None
 
 
 # --- territories and assignment rules -----------------------------------------------------------------------------
-
-
-def territory_rank(territory: Territory, *, province_id, city_id, industry: str = "") -> int | None:
-    """How `territory` covers a place and industry: 0 by naming the city, 1 by naming the province (and no city
-    of it), None when it does not cover them. Reads the territory's prefetched cities and provinces."""
-    if territory.industries and industry not in territory.industries:
-        return None
-    cities = {c.code for c in territory.cities.all()}
-    if city_id and city_id in cities:
-        return 0
-    provinces = {p.code for p in territory.provinces.all()}
-    if (
-        province_id
-        and province_id in provinces
-        and not any(code.startswith(province_id[:2]) for code in cities)
-    ):
-        return 1
-    return None
-
-
-def territory_for(*, unit: OrgUnit, province_id: str | None, city_id: str | None, industry: str = ""):
-    """The active territory of `unit`'s subtree that covers the place and industry: a territory naming the city
-    beats one naming only the province; then `position`. None when no territory covers it."""
-    if not province_id and not city_id:
-        return None
-    candidates = (
-        Territory.objects.filter(is_active=True, org_unit__path__startswith=unit.path)
-        .filter(Q(cities__code=city_id) | Q(provinces__code=province_id))
-        .distinct()
-        .prefetch_related("cities", "provinces")
-        .order_by("position", "id")
-    )
-    ranked = [
-        (rank, index, territory)
-        for index, territory in enumerate(candidates)
-        if (rank := territory_rank(territory, province_id=province_id, city_id=city_id, industry=industry))
-        is not None
-    ]
-    return min(ranked, key=lambda r: r[:2])[2] if ranked else None
 
 
 def _next_in_turn(users: list[User], last_id: int | None) -> User | None:
@@ -253,7 +218,7 @@ def assignment_by_rules(lead: Lead) -> tuple[User | None, OrgUnit | None, str]:
             LeadAssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=owner)
             return owner, None, rule.name
         if rule.method == LeadAssignmentRule.Method.TERRITORY:
-            territory = territory_for(
+            territory = lead_selectors.territory_for(
                 unit=rule.unit, province_id=lead.province_id, city_id=lead.city_id, industry=lead.industry
             )
             if territory is None:
@@ -542,9 +507,7 @@ def leads_recycle_due(*, now=None) -> int:
     rules = list(PoolRule.objects.filter(lead_recycle_after_days__isnull=False).select_related("unit"))
     for rule in rules:
         cutoff = now - timedelta(days=rule.lead_recycle_after_days)
-        units = OrgUnit.objects.filter(path__startswith=rule.unit.path)
-        for nearer in PoolRule.objects.filter(unit__path__startswith=rule.unit.path).exclude(pk=rule.pk):
-            units = units.exclude(path__startswith=nearer.unit.path)
+        units = customer_services.pool_rule_units(rule)
         stale = Lead.objects.filter(org_unit__in=units, owner__isnull=False, status__in=Lead.OPEN).filter(
             Q(last_touched_at__lt=cutoff) | Q(last_touched_at__isnull=True, assigned_at__lt=cutoff)
         )
@@ -684,7 +647,7 @@ def leads_hand_over(*, actor: User, user: User, successor: User) -> dict:
     moved = 0
     for lead in Lead.all_objects.filter(owner=user).select_for_update():
         _set_owner(lead, successor)
-        save_audited(lead, actor=actor, reason="handover")
+        save_audited(lead, actor=actor, reason="handed_over")
         _log(lead, actor=actor, event="assigned", data={"from": str(user), "to": str(successor), "rule": ""})
         moved += 1
     return {"leads": moved}
@@ -748,12 +711,12 @@ def lead_capture(
         record(LeadCaptureSubmission.Outcome.ACCEPTED)
         existing = exc.existing
         if isinstance(existing, Lead):
-            LeadActivity.objects.create(
-                lead=existing,
-                kind=LeadActivity.Kind.SYSTEM,
+            _log(
+                existing,
+                actor=None,
                 event="captured_again",
-                event_data={"form": form.name, "notes": cleaned.get("notes", "")[:500]},
-                occurred_at=now,
+                data={"form": form.name, "notes": cleaned.get("notes", "")[:500]},
+                at=now,
             )
             _notify(
                 existing.owner, "lead_captured_again", {"lead": str(existing), "form": form.name}, existing

@@ -1,6 +1,6 @@
 """Writes for an opportunity's product lines; the opportunity's amount follows its lines."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,15 +9,14 @@ from django.utils.translation import gettext as _
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.records import check_version, save_audited
 from kehu.sales.models import Opportunity, OpportunityLine, Product
-from kehu.sales.selectors.products import price_for
+from kehu.sales.money import to_cents
+from kehu.sales.selectors.products import prices_for
 from kehu.users import scoping
-
-CENT = Decimal("0.01")
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
     """quantity × unit price less the discount, rounded half up to the cent once, at the end."""
-    return (quantity * unit_price * (Decimal(100) - discount) / Decimal(100)).quantize(CENT, ROUND_HALF_UP)
+    return to_cents(quantity * unit_price * (Decimal(100) - discount) / Decimal(100))
 
 
 @transaction.atomic
@@ -35,6 +34,8 @@ def opportunity_lines_set(
     check_version(opportunity, version, fields=["amount"])
     today = timezone.localdate()
     made, errors = [], {}
+    unpriced = [line["product"] for line in lines if line.get("unit_price") is None]
+    prices = prices_for(customer=opportunity.customer, products=unpriced, on=today) if unpriced else {}
     for index, line in enumerate(lines):
         product: Product = line["product"]
         quantity = Decimal(line.get("quantity") or 0)
@@ -45,7 +46,7 @@ def opportunity_lines_set(
         if not Decimal(0) <= discount <= Decimal(100):
             errors[f"lines.{index}.discount"] = _("A discount is between 0 and 100%.")
         if unit_price is None:
-            price = price_for(customer=opportunity.customer, product=product, on=today)
+            price = prices[product.pk]
             if price.currency != opportunity.currency:
                 errors[f"lines.{index}.unit_price"] = _(
                     "The price list is in %(list)s and the opportunity in %(deal)s: enter the unit price."

@@ -391,6 +391,11 @@ def test_closed_leads_keep_their_owner_and_odd_input_is_refused_cleanly(org):
         with pytest.raises(ValidationFailed):
             attempt()
     assert Lead.objects.get(pk=lead.pk).owner == org.rep_a
+    dropped = services.lead_create(actor=org.rep_a, data={"name": "丙"}, route=services.ROUTE_POOL)
+    services.lead_set_status(actor=org.east_manager, lead=dropped, status="disqualified", reason="无效")
+    with pytest.raises(ValidationFailed):
+        services.lead_claim(actor=org.rep_a2, lead=dropped)
+    assert Lead.objects.get(pk=dropped.pk).owner is None
 
     with pytest.raises(ValidationFailed) as unknown:
         services.lead_create(actor=org.rep_a, data={"name": "甲", "city": "999999"})

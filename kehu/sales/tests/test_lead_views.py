@@ -58,7 +58,21 @@ def test_logging_and_status_and_history_on_the_detail_page(org, lead, login):
     assert "约了演示" in html
     lead.refresh_from_db()
     assert lead.status == "qualified"
-    assert client.get(f"/leads/{lead.pk}/?tab=history").status_code == 200
+    history = client.get(f"/leads/{lead.pk}/?tab=history").content.decode()
+    assert "状态变更" in history and "已确认" in history  # the change, in the reader's words
+
+
+def test_the_detail_page_reads_activities_in_a_fixed_number_of_queries(
+    org, lead, login, django_assert_max_num_queries
+):
+    for n in range(12):
+        services.lead_activity_log(
+            actor=org.east_manager if n % 2 else org.rep_a, lead=lead, kind="call", content=f"第{n}次"
+        )
+    client = login(org.rep_a)
+    with django_assert_max_num_queries(10):
+        html = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert "第11次" in html
 
 
 def test_another_teams_rep_gets_404_on_every_lead_page(org, lead, login):

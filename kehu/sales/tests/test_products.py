@@ -178,3 +178,46 @@ def test_the_products_page_sets_lines_and_shows_them_on_the_opportunity(
     assert deal.amount == Decimal("12270.00")  # 12,000 + 10 × 30 less 10%
     html = client.get(f"/opportunities/{deal.pk}/").content.decode()
     assert "P-100" in html and "¥270.00" in html and "¥12,270.00" in html
+
+
+def test_a_closed_opportunitys_products_stay_as_they_were(org, catalogue, pipeline, make_customer):
+    printer, _ink = catalogue
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "x", "customer": make_customer(org.rep_a)}, pipeline=pipeline
+    )
+    opportunity_services.opportunity_move(actor=org.rep_a, opportunity=deal, stage=pipeline.won)
+    with pytest.raises(ValidationFailed):
+        opportunity_lines_set(
+            actor=org.rep_a, opportunity=deal, lines=[{"product": printer, "quantity": 1}], version=None
+        )
+    assert deal.lines.count() == 0
+
+
+def test_pricing_many_lines_costs_no_more_queries_than_one(
+    org, pipeline, make_customer, django_assert_num_queries
+):
+    """Given a level A price list, saving 1 line and saving 10 lines priced from it run the same queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    PriceList.objects.create(name="A级客户价", customer_level="a", discount=Decimal("10"))
+    products = [
+        Product.objects.create(sku=f"S-{n}", name=f"产品{n}", list_price=Decimal("100")) for n in range(10)
+    ]
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a,
+        data={"name": "x", "customer": make_customer(org.rep_a, level="a")},
+        pipeline=pipeline,
+    )
+    counts = []
+    for chosen in (products[:1], products):
+        with CaptureQueriesContext(connection) as queries:
+            deal = opportunity_lines_set(
+                actor=org.rep_a,
+                opportunity=deal,
+                lines=[{"product": p, "quantity": 1} for p in chosen],
+                version=None,
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert deal.amount == Decimal("900.00")

@@ -25,7 +25,6 @@ from kehu.customers.exceptions import CustomerCollision
 from kehu.customers.models import Customer
 from kehu.sales.forms.leads import ActivityForm, CaptureForm, ConvertForm, LeadForm
 from kehu.sales.models import Lead
-from kehu.sales.notifications import lead_event_text
 from kehu.sales.selectors import leads as selectors
 from kehu.sales.selectors.opportunities import pipelines_for
 from kehu.sales.services import leads as services
@@ -145,10 +144,7 @@ def lead_detail(request, lead_id: int):
     if tab == "history":
         context["history"] = selectors.lead_history(lead=lead)
     else:
-        activities = selectors.lead_activities(lead=lead)
-        for activity in activities:
-            activity.text = lead_event_text(activity.event, activity.event_data) if activity.event else ""
-        context["activities"] = activities
+        context["activities"] = selectors.lead_activities(lead=lead)
         context["activity_form"] = ActivityForm()
         context["owners"] = assignable_users(actor=request.user) if context["can_assign"] else []
     return render_page(request, "sales/leads/detail.html", context, partial="tab")
