@@ -181,7 +181,7 @@ def lead_activity_log(request, lead_id: Id, payload: LeadActivityIn):
     activity = services.lead_activity_log(
         actor=request.auth, lead=lead, kind=payload.kind, content=payload.content, at=payload.occurred_at
     )
-    return Status(201, activity)
+    return Status(201, selectors.with_text(activity))
 
 
 @router.post("/leads/{lead_id}/convert", response={200: LeadDetailOut, **CONFLICT_ERRORS}, tags=["leads"])

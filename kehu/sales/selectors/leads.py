@@ -132,13 +132,17 @@ def lead_get_for(*, actor: User, lead_id) -> Lead:
 def lead_activities(*, lead: Lead, limit: int = 100) -> list[LeadActivity]:
     """The lead's timeline, newest first; each entry's `text` is a system event in the reader's words, or what
     was logged."""
-    activities = list(lead.activities.select_related("author").order_by("-occurred_at", "-id")[:limit])
-    for activity in activities:
-        is_event = activity.kind == LeadActivity.Kind.SYSTEM
-        activity.text = (
-            lead_event_text(activity.event, activity.event_data or {}) if is_event else activity.content
-        )
-    return activities
+    activities = lead.activities.select_related("author").order_by("-occurred_at", "-id")[:limit]
+    return [with_text(activity) for activity in activities]
+
+
+def with_text(activity: LeadActivity) -> LeadActivity:
+    """Set `text`: a system event in the reader's words, or what was logged."""
+    is_event = activity.kind == LeadActivity.Kind.SYSTEM
+    activity.text = (
+        lead_event_text(activity.event, activity.event_data or {}) if is_event else activity.content
+    )
+    return activity
 
 
 def lead_history(*, lead: Lead, limit: int = 100) -> list[dict]:
