@@ -32,7 +32,7 @@ class OpportunityForm(forms.Form):
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def __init__(self, *args, pipelines, owners, customer=None, editing=False, **kwargs):
+    def __init__(self, *args, pipelines, owners, contacts=(), editing=False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("currency", company_currency())
         super().__init__(*args, **kwargs)
         self.pipelines = pipelines
@@ -41,9 +41,7 @@ class OpportunityForm(forms.Form):
             (s.pk, f"{p.label} · {s.label}") for p in pipelines for s in p.stages.all()
         ]
         self.fields["owner"].queryset = owners
-        self.contact_choices = (
-            list(Contact.objects.filter(customer=customer).order_by("name")) if customer else []
-        )
+        self.contact_choices = list(contacts)
         if editing:  # the pipeline is fixed and the stage moves through the board or the stage buttons
             for name in ("pipeline", "stage", "owner"):
                 del self.fields[name]
@@ -57,21 +55,16 @@ class OpportunityForm(forms.Form):
                 self.add_error("stage", _("Choose a stage of this pipeline."))
         return data
 
-    def service_data(self, *, stage_probability: int | None = None) -> dict:
-        """The fields for the service; an empty probability means the stage's (`stage_probability` when
-        editing, the new stage's when creating)."""
-        data = {k: v for k, v in self.cleaned_data.items() if k not in {"pipeline", "stage", "owner"}}
-        if data.get("probability") is None:
-            data.pop("probability", None)
-            if stage_probability is not None:
-                data["probability"] = stage_probability
-        return data
+    def service_data(self) -> dict:
+        """The fields for the service; an empty probability (None) means the stage's."""
+        return {k: v for k, v in self.cleaned_data.items() if k not in {"pipeline", "stage", "owner"}}
 
 
-def contacts_from_post(post, customer) -> list[tuple[Contact, str]]:
-    """The contact checkboxes and role selects of the opportunity form: `contact` ids and `role_<id>`."""
+def contacts_from_post(post, choices: list[Contact]) -> list[tuple[Contact, str]]:
+    """The contact checkboxes and role selects of the opportunity form (`contact` ids and `role_<id>`), among
+    the contacts the form offered."""
     ids = [int(v) for v in post.getlist("contact") if v.isdigit()]
-    found = {c.pk: c for c in Contact.objects.filter(customer=customer, pk__in=ids)}
+    found = {c.pk: c for c in choices}
     return [(found[i], post.get(f"role_{i}") or OpportunityContact.Role.OTHER) for i in ids if i in found]
 
 

@@ -14,12 +14,13 @@ from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.history import history_of
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
-from kehu.customers.models import Customer
+from kehu.customers.models import Contact, Customer
+from kehu.customers.selectors import contact_scope
 from kehu.sales.models import Opportunity, OpportunityContact, Pipeline, Stage, StageChange
 from kehu.sales.money import Rates, company_currency
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
-from kehu.users.selectors import unit_subtree_ids
+from kehu.users.selectors import unit_subtree_ids, units_visible
 
 SORTS = {
     "updated": ["-updated_at", "-id"],
@@ -57,7 +58,7 @@ def pipelines_for(*, actor: User) -> list[Pipeline]:
     if scope.is_system_admin:
         return pipelines
     units: set[int] = set()
-    for unit in OrgUnit.objects.filter(pk__in=scope.member_units | scope.read_units):
+    for unit in units_visible(actor=actor):
         units.update(unit.ancestor_ids)
     return [p for p in pipelines if _serves(p, units)]
 
@@ -204,6 +205,17 @@ def opportunities_of_customer(*, actor: User, customer: Customer, limit: int = 2
         .select_related("stage", "owner")
         .order_by("-updated_at", "-id")[:limit]
     )
+
+
+def contact_choices(
+    *, actor: User, customer: Customer, opportunity: Opportunity | None = None
+) -> list[Contact]:
+    """The contacts an opportunity form may offer: the customer's contacts the actor sees, and those already on
+    the opportunity (its owner sees them through it even without seeing the customer)."""
+    visible = Q(pk__in=contact_scope(actor).filter(customer=customer).values("pk"))
+    if opportunity is not None:
+        visible |= Q(pk__in=OpportunityContact.objects.filter(opportunity=opportunity).values("contact_id"))
+    return list(Contact.objects.filter(visible, customer=customer).order_by("name", "id"))
 
 
 def customer_has_open_opportunity(*, customer: Customer) -> bool:

@@ -199,11 +199,14 @@ def opportunity_update(
     version: int | None,
     contacts: list[tuple[Contact, str]] | None = None,
 ) -> Opportunity:
-    """Edit an opportunity's details. The stage moves only through `opportunity_move`."""
+    """Edit an opportunity's details; an emptied probability becomes the stage's again. The stage moves only
+    through `opportunity_move`."""
     opportunity = _lock(opportunity)
     if not scoping.can_edit(actor, opportunity):
         raise PermissionDenied()
     check_version(opportunity, version, fields=sorted(EDITABLE_FIELDS))
+    if "probability" in data and data["probability"] is None:  # emptied: the stage's probability again
+        data = {**data, "probability": opportunity.stage.probability}
     changed = assign_fields(opportunity, data, EDITABLE_FIELDS)
     if contacts is not None:
         _set_contacts(opportunity, contacts)

@@ -13,6 +13,13 @@ from kehu.sales.money import to_cents
 from kehu.sales.selectors.products import prices_for
 from kehu.users import scoping
 
+LARGEST = Decimal(10) ** 12  # a quantity or price beyond this is a typing slip, and would overflow the amount
+
+
+def _fits(value: Decimal, places: int) -> bool:
+    """A finite number within range and with no more decimal places than its column keeps."""
+    return value.is_finite() and abs(value) < LARGEST and value == value.quantize(Decimal(1).scaleb(-places))
+
 
 def line_amount(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
     """quantity × unit price less the discount, rounded half up to the cent once, at the end."""
@@ -41,6 +48,21 @@ def opportunity_lines_set(
         quantity = Decimal(line.get("quantity") or 0)
         discount = Decimal(line.get("discount") or 0)
         unit_price = line.get("unit_price")
+        unusable = {
+            name: value
+            for name, value, places in (
+                ("quantity", quantity, 3),
+                ("discount", discount, 2),
+                ("unit_price", unit_price, 2),
+            )
+            if value is not None and not _fits(Decimal(value), places)
+        }
+        if unusable:
+            for name in unusable:
+                errors[f"lines.{index}.{name}"] = _(
+                    "Enter a number with at most %(places)s decimal places."
+                ) % {"places": 3 if name == "quantity" else 2}
+            continue
         if quantity <= 0:
             errors[f"lines.{index}.quantity"] = _("Enter a quantity above zero.")
         if not Decimal(0) <= discount <= Decimal(100):

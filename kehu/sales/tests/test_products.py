@@ -163,6 +163,24 @@ def test_the_products_page_sets_lines_and_shows_them_on_the_opportunity(
         },
     )
     assert bad.status_code == 422 and deal.lines.count() == 0
+    assert "请输入数字。" in bad.content.decode()
+    for quantity, message in (
+        ("NaN", "请输入数字。"),
+        ("Infinity", "请输入数字。"),
+        ("0", "请输入大于零的数量。"),
+    ):
+        refused = client.post(
+            f"/opportunities/{deal.pk}/lines/",
+            {
+                "version": deal.version,
+                "product": [printer.pk],
+                "quantity": [quantity],
+                "unit_price": [""],
+                "discount": [""],
+            },
+        )
+        assert refused.status_code == 422 and message in refused.content.decode(), quantity
+    assert deal.lines.count() == 0
     saved = client.post(
         f"/opportunities/{deal.pk}/lines/",
         {
@@ -221,3 +239,46 @@ def test_pricing_many_lines_costs_no_more_queries_than_one(
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert deal.amount == Decimal("900.00")
+
+
+def test_the_service_refuses_numbers_its_columns_cannot_keep(org, catalogue, pipeline, make_customer):
+    printer, _ink = catalogue
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "x", "customer": make_customer(org.rep_a)}, pipeline=pipeline
+    )
+    for line, field in (
+        ({"quantity": Decimal("NaN")}, "quantity"),
+        ({"quantity": Decimal("1.2345")}, "quantity"),
+        ({"quantity": 1, "unit_price": Decimal("1e30")}, "unit_price"),
+        ({"quantity": 1, "discount": Decimal("sNaN")}, "discount"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            opportunity_lines_set(
+                actor=org.rep_a, opportunity=deal, lines=[{"product": printer, **line}], version=None
+            )
+        assert f"lines.0.{field}" in refused.value.fields, line
+    assert deal.lines.count() == 0
+
+
+def test_a_stale_products_form_shows_what_changed_instead_of_overwriting(
+    org, catalogue, pipeline, make_customer, login
+):
+    printer, ink = catalogue
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "x", "customer": make_customer(org.rep_a)}, pipeline=pipeline
+    )
+    opened = deal.version
+    opportunity_lines_set(
+        actor=org.rep_a, opportunity=deal, lines=[{"product": ink, "quantity": 3}], version=None
+    )
+    client = login(org.rep_a)
+    form = {
+        "version": opened,
+        "product": [printer.pk],
+        "quantity": ["1"],
+        "unit_price": [""],
+        "discount": [""],
+    }
+    stale = client.post(f"/opportunities/{deal.pk}/lines/", form)
+    assert stale.status_code == 422 and 'data-testid="stale-changes"' in stale.content.decode()
+    assert [line.product for line in deal.lines.all()] == [ink]

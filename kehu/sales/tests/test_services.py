@@ -348,3 +348,14 @@ def test_a_pool_rule_for_customers_without_a_deal_spares_those_with_an_open_oppo
 
     assert Customer.objects.get(pk=deal.customer_id).owner == org.rep_a
     assert Customer.objects.get(pk=lost_customer.pk).owner is None
+
+
+def test_an_emptied_probability_is_the_stages_again(org, deal, pipeline):
+    deal = services.opportunity_update(
+        actor=org.rep_a, opportunity=deal, data={"probability": 35}, version=None
+    )
+    assert deal.probability == 35
+    deal = services.opportunity_update(
+        actor=org.rep_a, opportunity=deal, data={"probability": None}, version=None
+    )
+    assert deal.probability == pipeline.qualify.probability == 10

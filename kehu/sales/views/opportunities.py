@@ -92,12 +92,12 @@ def board(request):
     )
 
 
-def _form(request, *, customer, data=None, editing=False, initial=None):
+def _form(request, *, contacts, data=None, editing=False, initial=None):
     return OpportunityForm(
         data,
         pipelines=selectors.pipelines_for(actor=request.user),
         owners=assignable_users(actor=request.user),
-        customer=customer,
+        contacts=contacts,
         editing=editing,
         initial=initial or {},
     )
@@ -112,13 +112,14 @@ def opportunity_create(request):
         found = customer_selectors.search(actor=request.user, q=q, limit=20)["customers"] if q else []
         return render(request, "sales/pick_customer.html", {"q": q, "found": found})
     customer = customer_selectors.customer_get_for(actor=request.user, customer_id=customer_id)
+    contacts = selectors.contact_choices(actor=request.user, customer=customer)
     form = _form(
         request,
-        customer=customer,
+        contacts=contacts,
         data=request.POST or None,
         initial={"name": customer.short_name or customer.name, "owner": request.user},
     )
-    chosen = contacts_from_post(request.POST, customer) if request.method == "POST" else []
+    chosen = contacts_from_post(request.POST, contacts) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
         pipeline = next(p for p in form.pipelines if p.pk == form.cleaned_data["pipeline"])
         stage = selectors.stage_of(pipeline, form.cleaned_data.get("stage"))
@@ -183,9 +184,10 @@ def opportunity_edit(request, opportunity_id: int):
     customer = opportunity.customer
     roles = selectors.contact_roles(opportunity=opportunity)
     initial = {name: getattr(opportunity, name) for name in services.EDITABLE_FIELDS}
-    form = _form(request, customer=customer, data=request.POST or None, editing=True, initial=initial)
+    contacts = selectors.contact_choices(actor=request.user, customer=customer, opportunity=opportunity)
+    form = _form(request, contacts=contacts, data=request.POST or None, editing=True, initial=initial)
     chosen = (
-        contacts_from_post(request.POST, customer)
+        contacts_from_post(request.POST, contacts)
         if request.method == "POST"
         else [(r.contact, r.role) for r in roles]
     )
@@ -202,7 +204,7 @@ def opportunity_edit(request, opportunity_id: int):
             services.opportunity_update(
                 actor=request.user,
                 opportunity=opportunity,
-                data=form.service_data(stage_probability=opportunity.stage.probability),
+                data=form.service_data(),
                 version=request.POST.get("version"),
                 contacts=chosen,
             )
@@ -225,7 +227,9 @@ def opportunity_move(request, opportunity_id: int):
     opportunity = selectors.opportunity_get_for(actor=request.user, opportunity_id=opportunity_id)
     stage = selectors.stage_of(opportunity.pipeline, request.POST.get("stage"))
     if stage is None:
-        return HttpResponse(_("Choose a stage of this pipeline."), status=422)
+        return HttpResponse(
+            _("Choose a stage of this pipeline."), status=422, content_type="text/plain; charset=utf-8"
+        )
     asked = services.stage_asks(opportunity, stage)
     form = MoveForm(request.POST if "confirm" in request.POST else None, stage=stage, asked=asked)
     error = ""
@@ -323,6 +327,9 @@ def _posted_lines(request) -> tuple[list[dict], list[dict]]:
                     line[name] = Decimal(row[name].replace(",", ""))
                 except InvalidOperation:
                     row["errors"][name] = [_("Enter a number.")]
+                    continue
+                if not line[name].is_finite():
+                    row["errors"][name] = [_("Enter a number.")]
         lines.append(line)
     return rows, lines
 
@@ -332,8 +339,9 @@ def opportunity_lines(request, opportunity_id: int):
     """The opportunity's products: each with quantity, unit price (the customer's price list when left empty)
     and discount; the opportunity's amount becomes their sum."""
     opportunity = selectors.opportunity_get_for(actor=request.user, opportunity_id=opportunity_id)
-    error = ""
+    error, stale, version = "", {}, opportunity.version
     if request.method == "POST":
+        version = request.POST.get("version")
         rows, lines = _posted_lines(request)
         if not any(row["errors"] for row in rows):
             try:
@@ -341,8 +349,11 @@ def opportunity_lines(request, opportunity_id: int):
                     actor=request.user,
                     opportunity=opportunity,
                     lines=lines,
-                    version=request.POST.get("version"),
+                    version=version,
                 )
+            except StaleEdit as exc:
+                # Show what changed meanwhile; saving again (on the current version) is then a choice made seeing it.
+                error, stale, version = str(exc.message), stale_context(exc), exc.current_version
             except ApplicationError as exc:
                 error = str(exc.message)
                 for key, message in exc.fields.items():
@@ -375,6 +386,8 @@ def opportunity_lines(request, opportunity_id: int):
             "rows": rows,
             "products": product_selectors.product_list(),
             "error": error,
+            "version": version,
+            **stale,
         },
         status=422 if error else 200,
     )

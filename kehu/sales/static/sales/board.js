@@ -57,7 +57,10 @@
   document.body.addEventListener("htmx:responseError", (event) => {
     const toast = document.getElementById("board-error");
     if (!toast) return;
-    toast.querySelector(".toast-body").textContent = event.detail.xhr.responseText || event.detail.xhr.statusText;
+    // The server's own words only when it sent a sentence (a refused move); never an error page or status text.
+    const xhr = event.detail.xhr;
+    const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+    toast.querySelector(".toast-body").textContent = plain && xhr.responseText ? xhr.responseText : toast.dataset.message;
     bootstrap.Toast.getOrCreateInstance(toast).show();
     document.body.dispatchEvent(new Event("opportunityMoved"));  // put the card back where the server has it
   });
