@@ -126,3 +126,28 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}"
+
+
+class NumberSequence(models.Model):
+    """How one kind of document is numbered (quotes, contracts, orders …). `pattern` may use {year}, {month},
+    {day} and {n}; {n:05} pads. The counter restarts each year or month when `reset` says so."""
+
+    class Reset(models.TextChoices):
+        NEVER = "never", _("Never")
+        YEARLY = "yearly", _("Every year")
+        MONTHLY = "monthly", _("Every month")
+
+    key = models.CharField(_("document"), max_length=40, primary_key=True)
+    pattern = models.CharField(
+        _("pattern"), max_length=60, help_text=_("For example QT{year}{month}-{n:04} gives QT202611-0001.")
+    )
+    reset = models.CharField(_("restart counter"), max_length=8, choices=Reset.choices, default=Reset.YEARLY)
+    period = models.CharField(max_length=8, blank=True, editable=False)
+    next_value = models.PositiveIntegerField(_("next number"), default=1)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,5 +1,6 @@
 """Sales records, one module per part of the sales process."""
 
+from kehu.sales.models.contracts import ApprovalStep, Contract, ContractApproval, ContractAttachment
 from kehu.sales.models.leads import (
     Lead,
     LeadActivity,
@@ -19,6 +20,8 @@ from kehu.sales.models.opportunities import (
     Stage,
     StageChange,
 )
+from kehu.sales.models.orders import Order, OrderLine
+from kehu.sales.models.payments import Invoice, PaymentInstalment, Receipt, ReceiptAllocation
 from kehu.sales.models.products import (
     OpportunityLine,
     PriceList,
@@ -26,12 +29,29 @@ from kehu.sales.models.products import (
     Product,
     ProductCategory,
 )
+from kehu.sales.models.quotes import Quote, QuoteLine
+from kehu.sales.models.targets import (
+    CommissionRule,
+    CommissionStatement,
+    CommissionTier,
+    Expense,
+    Quota,
+)
 
 __all__ = [
     "CURRENCIES",
     "REQUIRABLE_FIELDS",
+    "ApprovalStep",
     "BilingualName",
+    "CommissionRule",
+    "CommissionStatement",
+    "CommissionTier",
+    "Contract",
+    "ContractApproval",
+    "ContractAttachment",
     "ExchangeRate",
+    "Expense",
+    "Invoice",
     "Lead",
     "LeadActivity",
     "LeadAssignmentRule",
@@ -40,11 +60,19 @@ __all__ = [
     "Opportunity",
     "OpportunityContact",
     "OpportunityLine",
+    "Order",
+    "OrderLine",
+    "PaymentInstalment",
     "Pipeline",
     "PriceList",
     "PriceListItem",
     "Product",
     "ProductCategory",
+    "Quota",
+    "Quote",
+    "QuoteLine",
+    "Receipt",
+    "ReceiptAllocation",
     "Stage",
     "StageChange",
     "Territory",

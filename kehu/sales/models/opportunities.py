@@ -132,6 +132,12 @@ class Opportunity(SoftDeleteModel, VersionedModel, TimeStampedModel):
 
     Status = Stage.Outcome
 
+    class ForecastCategory(models.TextChoices):
+        PIPELINE = "pipeline", _("Pipeline")
+        BEST_CASE = "best_case", _("Best case")
+        COMMIT = "commit", _("Commit")
+        OMITTED = "omitted", _("Omitted")
+
     class Source(models.TextChoices):
         NONE = "", _("—")
         EXISTING = "existing", _("Existing customer")
@@ -162,6 +168,13 @@ class Opportunity(SoftDeleteModel, VersionedModel, TimeStampedModel):
         _("probability (%)"), default=0, validators=[MaxValueValidator(100)]
     )
     expected_close_on = models.DateField(_("expected close"), null=True, blank=True)
+    forecast_category = models.CharField(
+        _("forecast category"),
+        max_length=10,
+        choices=ForecastCategory.choices,
+        default=ForecastCategory.PIPELINE,
+        help_text=_("Commit: the rep is sure it closes this period. Best case: it could, if things go well."),
+    )
     source = models.CharField(
         pgettext_lazy("opportunity", "source"), max_length=16, choices=Source.choices, blank=True
     )

@@ -25,6 +25,7 @@ from kehu.sales.selectors import opportunities as selectors
 from kehu.sales.selectors import products as product_selectors
 from kehu.sales.services import opportunities as services
 from kehu.sales.services import products as product_services
+from kehu.sales.views.panels import opportunity_panels
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users
 
@@ -166,6 +167,7 @@ def opportunity_detail(request, opportunity_id: int):
         context["contact_roles"] = selectors.contact_roles(opportunity=opportunity)
         context["lines"] = product_selectors.opportunity_lines(opportunity=opportunity)
         context["owners"] = assignable_users(actor=request.user)
+        context["panels"] = opportunity_panels(request, opportunity)
     elif tab == "stages":
         context["stage_history"] = selectors.stage_history(opportunity=opportunity)
         context["time_in_stages"] = selectors.time_in_stages(opportunity=opportunity)

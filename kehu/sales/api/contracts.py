@@ -1,0 +1,5 @@
+"""/api/v1/ contracts."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""/api/v1/ expenses."""
+
+from ninja import Router
+
+router = Router()

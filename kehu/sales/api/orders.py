@@ -1,0 +1,5 @@
+"""/api/v1/ orders."""
+
+from ninja import Router
+
+router = Router()

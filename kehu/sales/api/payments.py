@@ -1,0 +1,5 @@
+"""/api/v1/ payments."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""/api/v1/ quotes."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""/api/v1/ targets."""
+
+from ninja import Router
+
+router = Router()

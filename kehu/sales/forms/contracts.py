@@ -1,0 +1,1 @@
+"""forms for contracts (being written)."""

@@ -1,0 +1,1 @@
+"""forms for expenses (being written)."""

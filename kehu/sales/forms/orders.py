@@ -1,0 +1,1 @@
+"""forms for orders (being written)."""

@@ -1,0 +1,1 @@
+"""forms for payments (being written)."""

@@ -1,0 +1,1 @@
+"""forms for quotes (being written)."""

@@ -1,0 +1,1 @@
+"""forms for targets (being written)."""

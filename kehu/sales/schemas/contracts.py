@@ -1,0 +1,1 @@
+"""schemas for contracts (being written)."""

@@ -1,0 +1,1 @@
+"""schemas for expenses (being written)."""

@@ -1,0 +1,1 @@
+"""schemas for orders (being written)."""

@@ -1,0 +1,1 @@
+"""schemas for payments (being written)."""

@@ -1,0 +1,1 @@
+"""schemas for quotes (being written)."""

@@ -1,0 +1,1 @@
+"""schemas for targets (being written)."""

@@ -1,0 +1,1 @@
+"""selectors for contracts (being written)."""

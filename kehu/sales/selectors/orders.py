@@ -1,0 +1,1 @@
+"""selectors for orders (being written)."""

@@ -1,0 +1,1 @@
+"""selectors for payments (being written)."""

@@ -1,0 +1,1 @@
+"""selectors for quotes (being written)."""

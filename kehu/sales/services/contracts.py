@@ -1,0 +1,1 @@
+"""services for contracts (being written)."""

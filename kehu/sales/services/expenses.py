@@ -1,0 +1,1 @@
+"""services for expenses (being written)."""

@@ -1,0 +1,1 @@
+"""services for orders (being written)."""

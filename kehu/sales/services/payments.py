@@ -1,0 +1,1 @@
+"""services for payments (being written)."""

@@ -1,0 +1,1 @@
+"""services for quotes (being written)."""

@@ -1,0 +1,1 @@
+"""services for targets (being written)."""
