@@ -79,3 +79,14 @@ def lead_event_text(event: str, data: dict) -> str:
         return str(template % params)
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+def _gather() -> None:
+    from kehu.sales.texts import contracts, expenses, orders, payments, quotes, targets
+
+    for part in (quotes, contracts, orders, payments, targets, expenses):
+        MESSAGES.update(part.MESSAGES)
+        EVENT_TEXTS.update(part.EVENT_TEXTS)
+
+
+_gather()

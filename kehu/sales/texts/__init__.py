@@ -1,0 +1,1 @@
+"""Texts per part of the sales process; `kehu.sales.notifications` gathers them."""
