@@ -26,5 +26,10 @@ class ApiClient:
         data = raw if raw is not None else json.dumps(body)
         return self.client.patch(API + path, data, content_type="application/json", headers=self.headers)
 
+    def put(self, path, body):
+        return self.client.put(
+            API + path, json.dumps(body), content_type="application/json", headers=self.headers
+        )
+
     def delete(self, path):
         return self.client.delete(API + path, headers=self.headers)

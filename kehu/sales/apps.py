@@ -14,6 +14,7 @@ class SalesConfig(AppConfig):
         from kehu.sales.selectors import opportunities as selectors
         from kehu.sales.services import leads as lead_services
         from kehu.sales.services import opportunities as services
+        from kehu.sales.services import orders as order_services
         from kehu.sales.views import opportunities as views
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
@@ -24,5 +25,7 @@ class SalesConfig(AppConfig):
         hooks.register("recycle.purge", services.opportunities_purge_expired)
         hooks.register("user.handover", lead_services.leads_hand_over)
         hooks.register("recycle.purge", lead_services.leads_purge_expired)
+        hooks.register("user.handover", order_services.orders_hand_over)
+        hooks.register("recycle.purge", order_services.orders_purge_expired)
         hooks.register("customer.tab", views.customer_tab_context)
         hooks.register("customer.has_open_deal", selectors.customer_has_open_opportunity)

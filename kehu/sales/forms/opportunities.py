@@ -22,6 +22,13 @@ class OpportunityForm(forms.Form):
         help_text=_("Leave empty to take the stage's."),
     )
     expected_close_on = forms.DateField(label=_("Expected close"), widget=DateInput(), required=False)
+    forecast_category = forms.ChoiceField(
+        label=_("Forecast category"),
+        choices=Opportunity.ForecastCategory.choices,
+        initial=Opportunity.ForecastCategory.PIPELINE,
+        required=False,
+        help_text=_("Commit: you are sure it closes this period. Best case: it could, if things go well."),
+    )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False)
     source = forms.ChoiceField(
         label=pgettext_lazy("opportunity", "Source"), choices=Opportunity.Source.choices, required=False
@@ -54,6 +61,9 @@ class OpportunityForm(forms.Form):
             if stage_id not in {s.pk for s in pipeline.stages.all()}:
                 self.add_error("stage", _("Choose a stage of this pipeline."))
         return data
+
+    def clean_forecast_category(self) -> str:
+        return self.cleaned_data.get("forecast_category") or Opportunity.ForecastCategory.PIPELINE
 
     def service_data(self) -> dict:
         """The fields for the service; an empty probability (None) means the stage's."""

@@ -94,6 +94,9 @@ class OpportunityFields(InputSchema):
     currency: Currency | None = None
     probability: Percent | None = Field(None, description="Default: the stage's.")
     expected_close_on: Day | None = None
+    forecast_category: choice(Opportunity.ForecastCategory) | None = Field(
+        None, description="pipeline, best_case, commit or omitted (default pipeline)."
+    )
     source: choice(Opportunity.Source) | None = None
     next_step: str | None = Field(None, max_length=255)
     competitors: str | None = Field(None, max_length=255)
@@ -174,6 +177,7 @@ class OpportunityOut(Schema):
     currency: str
     probability: int
     expected_close_on: datetime.date | None
+    forecast_category: str
     source: str
     next_step: str
     competitors: str

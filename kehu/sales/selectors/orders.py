@@ -1,1 +1,94 @@
-"""selectors for orders (being written)."""
+"""Reads for orders, always through the actor's data scope."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kehu.core.exceptions import NotFound, ValidationFailed
+from kehu.core.pagination import Page, keyset_page
+from kehu.core.records import record_id
+from kehu.sales.models import Contract, Opportunity, Order, OrderLine
+from kehu.users import scoping
+from kehu.users.models import User
+
+
+def order_scope(actor: User) -> QuerySet:
+    return Order.objects.filter(scoping.visible_q(actor, Order))
+
+
+@dataclass
+class OrderFilters:
+    status: str = ""
+    channel: str = ""
+    customer: int | None = None
+    contract: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> "OrderFilters":
+        status = (params.get("status") or "").strip()
+        if status and status not in Order.Status.values:
+            raise ValidationFailed(
+                fields={"status": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Order.Status.values)}}
+            )
+        channel = (params.get("channel") or "").strip()
+        if channel and channel not in Order.Channel.values:
+            raise ValidationFailed(
+                fields={
+                    "channel": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Order.Channel.values)}
+                }
+            )
+
+        def number(name):
+            raw = str(params.get(name) or "").strip()
+            if raw and not raw.isdigit():
+                raise ValidationFailed(fields={name: _("Enter a record id.")})
+            return int(raw) if raw else None
+
+        return cls(
+            status=status,
+            channel=channel,
+            customer=number("customer"),
+            contract=number("contract"),
+            q=(params.get("q") or "").strip()[:64],
+        )
+
+
+def order_list(*, actor: User, filters: OrderFilters, cursor: str | None = None, size: int = 25) -> Page:
+    qs = order_scope(actor).select_related("customer", "owner", "contract")
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.customer:
+        qs = qs.filter(customer_id=filters.customer)
+    if filters.contract:
+        qs = qs.filter(contract_id=filters.contract)
+    if filters.q:
+        qs = qs.filter(Q(number__startswith=filters.q) | Q(customer__name__contains=filters.q))
+    return keyset_page(qs, ordering=["-ordered_at", "-id"], cursor=cursor, size=min(max(size, 1), 200))
+
+
+def order_get_for(*, actor: User, order_id) -> Order:
+    order = (
+        order_scope(actor)
+        .select_related("customer", "contract", "opportunity", "owner", "org_unit", "created_by")
+        .filter(pk=record_id(order_id))
+        .first()
+    )
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def order_lines(*, order: Order) -> list[OrderLine]:
+    return list(order.lines.select_related("product"))
+
+
+def orders_of_contract(*, actor: User, contract: Contract) -> list[Order]:
+    return list(order_scope(actor).filter(contract=contract).order_by("-ordered_at", "-id"))
+
+
+def orders_of_opportunity(*, actor: User, opportunity: Opportunity) -> list[Order]:
+    return list(order_scope(actor).filter(opportunity=opportunity).order_by("-ordered_at", "-id"))

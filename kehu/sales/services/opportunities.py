@@ -33,6 +33,7 @@ OPPORTUNITY_FIELDS = {
     "currency",
     "probability",
     "expected_close_on",
+    "forecast_category",
     "source",
     "next_step",
     "competitors",

@@ -1,7 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from kehu.sales.views import orders as views  # noqa: F401
+from kehu.sales.views import orders as views
 
 app_name = "orders"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("from-contract/<int:contract_id>/", views.order_from_contract, name="from_contract"),
+    path("<int:order_id>/", views.order_detail, name="detail"),
+    path("<int:order_id>/lines/", views.order_lines, name="lines"),
+    path("<int:order_id>/status/", views.order_status, name="status"),
+    path("<int:order_id>/delete/", views.order_delete, name="delete"),
+]
