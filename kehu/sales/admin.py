@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.models import Customer
 from kehu.sales.models import (
     REQUIRABLE_FIELDS,
+    ApprovalStep,
+    CommissionRule,
+    CommissionTier,
     ExchangeRate,
     LeadAssignmentRule,
     LeadCaptureForm,
@@ -148,3 +151,25 @@ class PriceListAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active", "customer_level"]
     inlines = [PriceListItemInline]
+
+
+@admin.register(ApprovalStep)
+class ApprovalStepAdmin(admin.ModelAdmin):
+    """The contract approval chain: each contract needs every active step its amount reaches, in order."""
+
+    list_display = ["label", "min_amount", "approver", "approver_user", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    autocomplete_fields = ["approver_user"]
+
+
+class CommissionTierInline(admin.TabularInline):
+    model = CommissionTier
+    extra = 3
+
+
+@admin.register(CommissionRule)
+class CommissionRuleAdmin(admin.ModelAdmin):
+    list_display = ["label", "user", "role", "valid_from", "valid_until", "is_marginal"]
+    list_filter = ["role", "is_marginal"]
+    autocomplete_fields = ["user"]
+    inlines = [CommissionTierInline]
