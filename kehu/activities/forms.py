@@ -14,7 +14,13 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker reads and writes ISO dates whatever the page's language (zh-hans would otherwise
+    render 2026/11/24, which the picker shows as empty)."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs, format=format)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -7,6 +7,7 @@ in their AppConfig.ready(). Events in use:
 - ``customer.merged``: (actor, survivor, merged) — move records that point at the merged customer.
 - ``customer.event``: (actor, customer, event, data) — something happened that belongs on the timeline.
 - ``notify``: (recipient, kind, params, url) — tell a user something.
+- ``customers.kept``: (customer_ids) — the set of binned customers that must not be purged yet.
 - ``customer.has_open_deal``: (customer) — true when an upper domain has a deal in progress for the customer.
 - ``customer.tab``: (request, customer, tab) — context an upper domain adds to a customer page tab; an
   ``overview_panels`` list names templates shown on the overview.

@@ -728,8 +728,11 @@ def contact_restore(*, actor: User, contact: Contact) -> Contact:
 
 
 def customers_purge_expired(*, cutoff) -> int:
-    """`recycle.purge`: permanently delete customers and contacts binned before `cutoff` (audit history stays)."""
+    """`recycle.purge`: permanently delete customers and contacts binned before `cutoff` (audit history stays),
+    except customers an upper domain still needs (hook `customers.kept`: contracts, orders …)."""
     ids = list(Customer.all_objects.filter(deleted_at__lt=cutoff).values_list("pk", flat=True))
+    kept = set().union(*hooks.emit("customers.kept", customer_ids=ids))
+    ids = [pk for pk in ids if pk not in kept]
     with transaction.atomic():
         hooks.emit("customers.purging", customer_ids=ids)
         Contact.all_objects.filter(customer_id__in=ids).update(reports_to=None)

@@ -12,19 +12,31 @@ class SalesConfig(AppConfig):
         from kehu.core import hooks
         from kehu.sales import notifications
         from kehu.sales.selectors import opportunities as selectors
+        from kehu.sales.services import contracts as contract_services
+        from kehu.sales.services import expenses as expense_services
         from kehu.sales.services import leads as lead_services
         from kehu.sales.services import opportunities as services
         from kehu.sales.services import orders as order_services
+        from kehu.sales.services import quotes as quote_services
         from kehu.sales.views import opportunities as views
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
 
+        # Quotes go before opportunities: they protect the opportunities they were made from.
+        hooks.register("customer.merged", quote_services.quotes_move_to_survivor)
+        hooks.register("customers.purging", quote_services.quotes_purge_for_customers)
+        hooks.register("recycle.purge", quote_services.quotes_purge_expired)
         hooks.register("user.handover", services.opportunities_hand_over)
         hooks.register("customer.merged", services.opportunities_move_to_survivor)
         hooks.register("customers.purging", services.opportunities_purge_for_customers)
+        hooks.register("customers.kept", services.customers_kept_by_sales)
+        hooks.register("customer.merged", services.sales_records_move_to_survivor)
         hooks.register("recycle.purge", services.opportunities_purge_expired)
         hooks.register("user.handover", lead_services.leads_hand_over)
         hooks.register("recycle.purge", lead_services.leads_purge_expired)
+        hooks.register("user.handover", contract_services.contracts_hand_over)
+        hooks.register("recycle.purge", contract_services.contracts_purge_expired)
+        hooks.register("recycle.purge", expense_services.expenses_purge_expired)
         hooks.register("user.handover", order_services.orders_hand_over)
         hooks.register("recycle.purge", order_services.orders_purge_expired)
         hooks.register("customer.tab", views.customer_tab_context)

@@ -56,3 +56,47 @@ class Rates:
             self.missing.add(currency)
             return Decimal(0)
         return to_cents(amount * rate)
+
+
+def cny_in_words(amount: Decimal) -> str:
+    """The amount in capital numerals as written on Chinese invoices and contracts (大写金额):
+    12345.67 → 壹万贰仟叁佰肆拾伍元陆角柒分, 100 → 壹佰元整, 10.05 → 壹拾元零伍分, 0.5 → 伍角."""
+    digits, places = "零壹贰叁肆伍陆柒捌玖", ("", "拾", "佰", "仟")
+
+    def section(n: int) -> str:
+        """0 < n < 10,000; a 零 stands for any run of zeros between two digits."""
+        text, gap = "", False
+        for power in (3, 2, 1, 0):
+            digit = n // 10**power % 10
+            if digit == 0:
+                gap = bool(text)
+                continue
+            text += ("零" if gap else "") + digits[digit] + places[power]
+            gap = False
+        return text
+
+    def integer(n: int) -> str:
+        """n > 0: sections of four digits joined by 亿 and 万, with 零 where a lower section starts with zeros."""
+        for size, name in ((10**8, "亿"), (10**4, "万")):
+            if n >= size:
+                high, low = divmod(n, size)
+                text = integer(high) + name
+                if low:
+                    text += ("零" if low < size // 10 else "") + integer(low)
+                return text
+        return section(n)
+
+    cents = int(to_cents(Decimal(amount)).scaleb(2))
+    sign, cents = ("负" if cents < 0 else ""), abs(cents)
+    yuan, rest = divmod(cents, 100)
+    jiao, fen = divmod(rest, 10)
+    if not yuan and not rest:
+        return "零元整"
+    text = integer(yuan) + "元" if yuan else ""
+    if not rest:
+        return sign + text + "整"
+    if jiao:
+        text += digits[jiao] + "角"
+    if fen:
+        text += ("零" if yuan and not jiao else "") + digits[fen] + "分"
+    return sign + text

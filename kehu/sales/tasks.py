@@ -2,6 +2,7 @@ from django_tasks import task
 
 from kehu.sales.services import leads as lead_services
 from kehu.sales.services import opportunities as services
+from kehu.sales.services import quotes as quote_services
 
 
 @task()
@@ -12,3 +13,8 @@ def opportunities_flag_stale() -> int:
 @task()
 def leads_recycle_due() -> int:
     return lead_services.leads_recycle_due()
+
+
+@task()
+def quotes_expire_due() -> int:
+    return quote_services.quotes_expire_due()

@@ -348,13 +348,19 @@ def opportunities_move_to_survivor(*, actor: User, survivor: Customer, merged: C
 
 
 def opportunities_purge_for_customers(*, customer_ids: list[int]) -> None:
-    """`customers.purging`: a customer is about to be deleted for good; its opportunities go with it."""
+    """`customers.purging`: a customer is about to be deleted for good; its opportunities go with it (customers
+    with contracts, orders or expenses are kept: see `customers_kept_by_sales`)."""
     Opportunity.all_objects.filter(customer_id__in=customer_ids).delete()
 
 
 def opportunities_purge_expired(*, cutoff) -> int:
-    """`recycle.purge`: opportunities binned before `cutoff` (their stage history and contacts go with them)."""
-    return Opportunity.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
+    """`recycle.purge`: opportunities binned before `cutoff` (their stage history and contacts go with them). One
+    that a contract or an expense names stays: those records are kept for good."""
+    return (
+        Opportunity.all_objects.filter(deleted_at__lt=cutoff, contracts__isnull=True, expenses__isnull=True)
+        .exclude(quotes__contracts__isnull=False)
+        .delete()[0]
+    )
 
 
 def opportunities_flag_stale(*, now=None) -> int:
@@ -396,3 +402,28 @@ def _owner_and_managers(opportunity: Opportunity) -> list[User]:
     nearest = next((managers[unit] for unit in reversed(above) if unit in managers), [])
     recipients = [opportunity.owner] if opportunity.owner.is_active else []
     return recipients + [m for m in nearest if m.pk != opportunity.owner_id]
+
+
+def customers_kept_by_sales(*, customer_ids: list[int]) -> set[int]:
+    """`customers.kept`: binned customers that must not be purged because a contract, an order or an expense
+    names them — financial records are kept for good, and so is whom they were with."""
+    from kehu.sales.models import Contract, Expense, Order
+
+    kept: set[int] = set()
+    for model in (Contract, Order, Expense):
+        kept.update(model.all_objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
+    return kept
+
+
+def sales_records_move_to_survivor(*, actor, survivor: Customer, merged: Customer) -> dict:
+    """`customer.merged`: the merged customer's contracts, orders and expenses belong to the survivor now."""
+    from kehu.sales.models import Contract, Expense, Order
+
+    moved = {}
+    for model in (Contract, Order, Expense):
+        records = list(model.all_objects.select_for_update().filter(customer=merged))
+        for record in records:
+            record.customer = survivor
+            save_audited(record, actor=actor, reason="merged", bump_version=False)
+        moved[model._meta.model_name + "s"] = len(records)
+    return moved

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from kehu.activities.models import TimelineEntry
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
@@ -335,3 +336,40 @@ def test_a_departing_reps_orders_go_to_the_successor(org, make_customer, product
     user_deactivate(actor=org.admin, user=org.rep_a, successor=org.rep_a2)
     order.refresh_from_db()
     assert order.owner == org.rep_a2
+
+
+def test_purging_the_recycle_bin_keeps_customers_and_deals_that_financial_records_name(
+    org, make_customer, pipeline
+):
+    """A binned customer with a contract, and a binned opportunity a contract was made from, outlive the
+    retention period; a binned customer without any goes."""
+    from kehu.core.services import recycle_bin_purge
+    from kehu.customers.models import Customer
+    from kehu.customers.services import customer_delete
+    from kehu.sales.models import Opportunity
+    from kehu.sales.services.opportunities import opportunity_delete
+
+    kept = make_customer(org.rep_a)
+    gone = make_customer(org.rep_a)
+    deal = opportunity_create(actor=org.rep_a, data={"name": "合同项目", "customer": kept}, pipeline=pipeline)
+    _contract(org, kept, opportunity=deal)
+    opportunity_delete(actor=org.rep_a, opportunity=deal)
+    customer_delete(actor=org.admin, customer=kept)
+    customer_delete(actor=org.admin, customer=gone)
+    recycle_bin_purge(now=timezone.now() + datetime.timedelta(days=365))
+    assert Customer.all_objects.filter(pk=kept.pk).exists()
+    assert Opportunity.all_objects.filter(pk=deal.pk).exists()
+    assert not Customer.all_objects.filter(pk=gone.pk).exists()
+
+
+def test_merging_customers_moves_their_contracts_and_orders(org, make_customer):
+    from kehu.customers.services import customer_merge
+
+    survivor = make_customer(org.rep_a, name="合并后客户")
+    merged = make_customer(org.rep_a, name="被合并客户")
+    contract = _contract(org, merged)
+    order = services.order_create(actor=org.rep_a, customer=merged, data={}, lines=[])
+    customer_merge(actor=org.admin, survivor=survivor, merged=merged)
+    contract.refresh_from_db()
+    order.refresh_from_db()
+    assert (contract.customer, order.customer) == (survivor, survivor)

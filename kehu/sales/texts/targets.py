@@ -1,6 +1,8 @@
 """Notification and customer-timeline texts for targets (rendered in the reader's language)."""
 
-from django.utils.translation import gettext_lazy as _  # noqa: F401
+from django.utils.translation import gettext_lazy as _
 
-MESSAGES: dict = {}
+MESSAGES: dict = {
+    "commission_confirmed": _("%(by)s confirmed your commission statement for %(month)s: %(commission)s."),
+}
 EVENT_TEXTS: dict = {}
