@@ -2,6 +2,7 @@ from django_tasks import task
 
 from kehu.sales.services import leads as lead_services
 from kehu.sales.services import opportunities as services
+from kehu.sales.services import payments as payment_services
 from kehu.sales.services import quotes as quote_services
 
 
@@ -18,3 +19,8 @@ def leads_recycle_due() -> int:
 @task()
 def quotes_expire_due() -> int:
     return quote_services.quotes_expire_due()
+
+
+@task()
+def instalments_notify_overdue() -> int:
+    return payment_services.instalments_notify_overdue()
