@@ -21,13 +21,16 @@ from kehu.core.text import normalise_email, normalise_name, normalise_phone
 from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_create, customer_create, customer_release, customer_share
 from kehu.demo import data
+from kehu.demo.deals import deals_for
 from kehu.demo.leads import leads_for
 from kehu.demo.products import products_for
 from kehu.sales.models import (
+    Contract,
     ExchangeRate,
     Lead,
     Opportunity,
     OpportunityContact,
+    Order,
     Pipeline,
     Stage,
     StageChange,
@@ -477,6 +480,8 @@ def demo_seed(*, progress=None) -> SeedResult:
         say("products")
         leads_for(rng, org=org, uniques=uniques, now=now)
         say("leads")
+        deals_for(rng, org=org, today=timezone.localdate(now))
+        say("quotes, contracts, payments")
         _backdate(rng, created=created, pooled_ids={c.pk for c in pooled}, now=now)
     return SeedResult(created=True, counts=demo_counts())
 
@@ -622,4 +627,6 @@ def demo_counts() -> dict[str, int]:
         "open_tasks": Task.objects.filter(status="open").count(),
         "opportunities": Opportunity.objects.count(),
         "leads": Lead.objects.count(),
+        "contracts": Contract.objects.count(),
+        "orders": Order.objects.count(),
     }

@@ -218,6 +218,8 @@ class Opportunity(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["-updated_at", "-id"], name="opp_updated"),
             models.Index(fields=["customer", "status"], name="opp_customer"),
             models.Index(fields=["status", "expected_close_on"], name="opp_status_close"),
+            # Won and lost by close month (forecast, commissions, reviews).
+            models.Index(fields=["status", "closed_at"], name="opp_status_closed"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="opportunity_name_not_empty"),

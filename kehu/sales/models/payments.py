@@ -81,7 +81,10 @@ class Receipt(TimeStampedModel):
         verbose_name = _("receipt")
         verbose_name_plural = _("receipts")
         ordering = ["-received_on", "-id"]
-        indexes = [models.Index(fields=["contract", "received_on"], name="receipt_contract")]
+        indexes = [
+            models.Index(fields=["contract", "received_on"], name="receipt_contract"),
+            models.Index(fields=["received_on"], name="receipt_day"),  # money received per month
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.received_on} {self.amount}"
