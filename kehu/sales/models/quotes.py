@@ -118,7 +118,7 @@ class QuoteLine(models.Model):
     quantity = models.DecimalField(
         _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(0)]
     )
-    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    unit = models.CharField(pgettext_lazy("of measure", "unit"), max_length=16, blank=True)
     unit_price = models.DecimalField(_("unit price"), **Money)
     discount = models.DecimalField(_("discount (%)"), default=0, **Percent)
     tax_rate = models.DecimalField(_("tax rate (%)"), default=0, **Percent)

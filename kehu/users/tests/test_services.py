@@ -54,7 +54,8 @@ def test_handover_moves_customers_and_open_tasks_and_freezes_the_user(org, depar
 
     moved = user_deactivate(actor=org.unit_admin, user=org.rep_a, successor=org.rep_a2)
 
-    assert moved == {"customers": 2, "tasks": 1, "opportunities": 0, "leads": 0}
+    assert moved["customers"] == 2 and moved["tasks"] == 1
+    assert not {k: v for k, v in moved.items() if k not in ("customers", "tasks") and v}
     for customer in customers:
         customer.refresh_from_db()
         assert customer.owner == org.rep_a2
