@@ -48,6 +48,8 @@ def test_a_due_task_reminder_becomes_a_notification(database_worker, org):
     assert notice.params["task"] == "回访星辰"
     assert job_statuses() == {
         "task_reminders_send": ["SUCCESSFUL"],
+        "instalments_notify_overdue": ["SUCCESSFUL"],
+        "quotes_expire_due": ["SUCCESSFUL"],
         "pool_recycle_due": ["SUCCESSFUL"],
         "opportunities_flag_stale": ["SUCCESSFUL"],
         "leads_recycle_due": ["SUCCESSFUL"],
@@ -97,6 +99,8 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(data
 
     assert {name: len(runs) for name, runs in job_statuses().items()} == {
         "task_reminders_send": 1,
+        "instalments_notify_overdue": 1,
+        "quotes_expire_due": 1,
         "pool_recycle_due": 1,
         "opportunities_flag_stale": 1,
         "leads_recycle_due": 1,

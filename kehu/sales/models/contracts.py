@@ -38,7 +38,12 @@ class Contract(SoftDeleteModel, VersionedModel, TimeStampedModel):
         related_name="contracts",
     )
     quote = models.ForeignKey(
-        Quote, verbose_name=_("quote"), null=True, blank=True, on_delete=models.PROTECT, related_name="contracts"
+        Quote,
+        verbose_name=_("quote"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
     )
     amount = models.DecimalField(_("amount"), **Money)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="CNY")

@@ -48,7 +48,12 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
         related_name="orders",
     )
     contract = models.ForeignKey(
-        Contract, verbose_name=_("contract"), null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        Contract,
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
     opportunity = models.ForeignKey(
         Opportunity,

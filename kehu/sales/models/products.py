@@ -54,7 +54,9 @@ class Product(BilingualName, TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="products",
     )
-    unit = models.CharField(pgettext_lazy("of measure", "unit"), max_length=16, default="个", help_text=_("台, 套, 个, hour …"))
+    unit = models.CharField(
+        pgettext_lazy("of measure", "unit"), max_length=16, default="个", help_text=_("台, 套, 个, hour …")
+    )
     list_price = models.DecimalField(_("list price"), default=0, **Money)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="CNY")
     cost = models.DecimalField(_("cost"), default=0, **Money)

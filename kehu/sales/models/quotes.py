@@ -56,7 +56,12 @@ class Quote(SoftDeleteModel, VersionedModel, TimeStampedModel):
     )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="CNY")
     price_list = models.ForeignKey(
-        PriceList, verbose_name=_("price list"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        PriceList,
+        verbose_name=_("price list"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     issued_on = models.DateField(_("date"))
     valid_until = models.DateField(_("valid until"))

@@ -36,7 +36,9 @@ class Quota(TimeStampedModel):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="+"
+    )
     period = models.CharField(_("period"), max_length=8, choices=Period.choices, default=Period.MONTH)
     starts_on = models.DateField(_("from"), help_text=_("The first day of the month or quarter."))
     measure = models.CharField(_("measure"), max_length=8, choices=Measure.choices, default=Measure.WON)
@@ -98,16 +100,15 @@ class CommissionRule(BilingualName, TimeStampedModel):
         ordering = ["-valid_from", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(user__isnull=False) | ~models.Q(role=""), name="commission_rule_for_someone"
+                condition=models.Q(user__isnull=False) | ~models.Q(role=""),
+                name="commission_rule_for_someone",
             ),
         ]
 
 
 class CommissionTier(models.Model):
     rule = models.ForeignKey(CommissionRule, on_delete=models.CASCADE, related_name="tiers")
-    from_attainment = models.DecimalField(
-        _("from attainment (%)"), max_digits=7, decimal_places=2, default=0
-    )
+    from_attainment = models.DecimalField(_("from attainment (%)"), max_digits=7, decimal_places=2, default=0)
     rate = models.DecimalField(_("rate (%)"), **Percent)
 
     class Meta:
@@ -131,12 +132,18 @@ class CommissionStatement(TimeStampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("rep"), on_delete=models.PROTECT, related_name="+"
     )
-    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+"
+    )
     month = models.DateField(_("month"))
-    rule = models.ForeignKey(CommissionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rule = models.ForeignKey(
+        CommissionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     base = models.DecimalField(_("payments received"), **Money)
     quota = models.DecimalField(_("quota"), null=True, blank=True, **Money)
-    attainment = models.DecimalField(_("attainment (%)"), max_digits=9, decimal_places=2, null=True, blank=True)
+    attainment = models.DecimalField(
+        _("attainment (%)"), max_digits=9, decimal_places=2, null=True, blank=True
+    )
     commission = models.DecimalField(_("commission"), **Money)
     lines = models.JSONField(_("lines"), default=list)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -179,7 +186,9 @@ class Expense(SoftDeleteModel, VersionedModel, TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("spent by"), on_delete=models.PROTECT, related_name="+"
     )
-    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+"
+    )
     customer = models.ForeignKey(
         Customer,
         verbose_name=_("customer"),

@@ -30,7 +30,9 @@ class OrderFilters:
         status = (params.get("status") or "").strip()
         if status and status not in Order.Status.values:
             raise ValidationFailed(
-                fields={"status": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Order.Status.values)}}
+                fields={
+                    "status": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Order.Status.values)}
+                }
             )
         channel = (params.get("channel") or "").strip()
         if channel and channel not in Order.Channel.values:

@@ -411,7 +411,9 @@ def customers_kept_by_sales(*, customer_ids: list[int]) -> set[int]:
 
     kept: set[int] = set()
     for model in (Contract, Order, Expense):
-        kept.update(model.all_objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
+        kept.update(
+            model.all_objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
+        )
     return kept
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kehu.activities.models import Notification, Task, TimelineEntry
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -393,7 +393,8 @@ def test_the_happy_path_to_active_with_tasks_and_notifications(org, customer, st
         "contract_step_approved",
         "contract_approved",
     ]
-    reasons = [row["reason"] for row in selectors.contract_history(contract=contract)]
+    with translation.override("en"):
+        reasons = [str(row["reason"]) for row in selectors.contract_history(contract=contract)]
     assert reasons[:3] == ["approved", "an approval step was approved", "submitted for approval"]
 
 
@@ -658,7 +659,7 @@ def test_from_the_won_opportunity_page_to_an_active_contract(org, won, steps, lo
     detail = manager.get(f"/contracts/{contract.pk}/").content.decode()
     assert Contract.objects.get(pk=contract.pk).status == Status.ACTIVE
     assert "同意签约" in detail and "合同.pdf" in detail
-    assert "Nothing is waiting for your approval." in manager.get("/contracts/approvals/").content.decode()
+    assert "没有待您审批的事项。" in manager.get("/contracts/approvals/").content.decode()
 
 
 def test_the_approvals_page_query_budget(

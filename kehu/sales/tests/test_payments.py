@@ -139,7 +139,7 @@ def test_a_paid_instalment_cannot_be_removed_from_the_plan(org, make_contract):
     pay(org.rep_a, contract, "70000.00")  # pays the first and 10,000 of the second
     with pytest.raises(ValidationFailed) as refused:
         plan(org.rep_a, contract, ("2026-01-31", "100000.00"))
-    assert "cannot be removed" in str(refused.value.message)
+    assert "不能删除" in str(refused.value.message)  # "… cannot be removed."
     assert contract.instalments.count() == 2
 
 
@@ -364,7 +364,7 @@ def test_invoices_may_run_ahead_of_receipts_but_not_above_the_contract(org, make
             amount=D("1.00"),
             issued_on=day("2026-01-20"),
         )
-    assert "already recorded" in duplicate.value.fields["number"]
+    assert "已登记" in duplicate.value.fields["number"]  # "… already recorded."
     with pytest.raises(ValidationFailed) as above:
         services.invoice_record(
             actor=org.rep_a,
@@ -755,7 +755,7 @@ def test_editing_the_plan_through_the_card(org, make_contract, login):
         D("33333.34"),
     ]
     wrong = client.post(f"/receivables/contracts/{contract.pk}/plan/", {**form, "form-2-amount": "1.00"})
-    assert wrong.status_code == 422 and "difference" in wrong.content.decode()
+    assert wrong.status_code == 422 and "相差" in wrong.content.decode()  # "a difference of …"
 
 
 def test_the_contract_panel_offers_the_card(org, make_contract, rf):

@@ -262,7 +262,7 @@ def test_recomputing_gives_identical_figures_and_a_confirmed_statement_is_kept(o
     receipt(march_receipts[0], datetime.date(2026, 3, 30), "1000")
     with pytest.raises(Conflict) as refused:
         services.commission_statement_compute(actor=org.east_manager, user=org.rep_a, month=MARCH)
-    assert "confirmed" in str(refused.value.message)
+    assert "已确认" in str(refused.value.message)  # "… is confirmed …"
     kept = CommissionStatement.objects.get(pk=first.pk)
     assert (kept.status, kept.base, kept.confirmed_by) == ("confirmed", D("120000.00"), org.east_manager)
     run = services.commission_statements_compute_month(actor=org.east_manager, month=MARCH)
@@ -696,7 +696,7 @@ def test_the_csv_export_has_a_header_one_row_per_receipt_and_the_total(org, marc
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     contract, receipts = march_receipts
     customer = contract.customer.name
-    assert len(rows[0]) == 8 and rows[0][-1].endswith("(CNY)")
+    assert len(rows[0]) == 8 and rows[0][-1].endswith("CNY）")
     assert rows[1:] == [
         [str(receipts[0].pk), "2026-03-05", contract.number, customer, "70000.00", "CNY", "1", "70000.00"],
         [str(receipts[1].pk), "2026-03-20", contract.number, customer, "50000.00", "CNY", "1", "50000.00"],

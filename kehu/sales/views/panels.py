@@ -6,7 +6,9 @@ from kehu.sales.views import contracts, expenses, orders, payments, quotes
 
 
 def opportunity_panels(request, opportunity) -> list[dict]:
-    found = (module.opportunity_panel(request, opportunity) for module in (quotes, contracts, orders, expenses))
+    found = (
+        module.opportunity_panel(request, opportunity) for module in (quotes, contracts, orders, expenses)
+    )
     return [panel for panel in found if panel]
 
 
