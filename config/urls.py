@@ -19,6 +19,7 @@ urlpatterns = [
     path("receivables/", include("kehu.sales.urls.payments")),
     path("", include("kehu.sales.urls.targets")),
     path("", include("kehu.sales.urls.expenses")),
+    path("recycle-bin/sales/", include("kehu.sales.urls.recycle")),
     path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

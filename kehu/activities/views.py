@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.activities import selectors, services
 from kehu.activities.forms import TaskForm, TimelineEntryForm
+from kehu.core import hooks
 from kehu.core.exceptions import ApplicationError
 from kehu.core.web import apply_error, flash_error, perform, render_page
 from kehu.customers import selectors as customer_selectors
@@ -35,6 +36,7 @@ def dashboard(request):
             "recent": customer_selectors.recently_viewed(actor=actor),
             "released": customer_selectors.pool_recently_released(actor=actor),
             "notifications": selectors.notification_list(actor=actor, unread_only=True, limit=5),
+            "panels": [panel for panels in hooks.emit("dashboard.panels", request=request) for panel in panels],
         },
     )
 
@@ -207,6 +209,7 @@ def recycle_bin(request):
             "entries": selectors.deleted_entries(actor=actor).order_by("-deleted_at")[:200],
             "tasks": selectors.deleted_tasks(actor=actor).order_by("-deleted_at")[:200],
             "days": settings.KEHU["RECYCLE_BIN_DAYS"],
+            "sections": [section for found in hooks.emit("recycle.sections", actor=actor) for section in found],
         },
     )
 

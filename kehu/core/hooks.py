@@ -7,6 +7,9 @@ in their AppConfig.ready(). Events in use:
 - ``customer.merged``: (actor, survivor, merged) — move records that point at the merged customer.
 - ``customer.event``: (actor, customer, event, data) — something happened that belongs on the timeline.
 - ``notify``: (recipient, kind, params, url) — tell a user something.
+- ``recycle.sections``: (actor) — a list of {"title", "items": [{"label", "detail", "deleted_at", "deleted_by",
+  "restore_url"}]} an upper domain adds to the recycle bin page.
+- ``dashboard.panels``: (request) — a list of {"template", "data"} cards an upper domain adds to the dashboard.
 - ``customers.kept``: (customer_ids) — the set of binned customers that must not be purged yet.
 - ``customer.has_open_deal``: (customer) — true when an upper domain has a deal in progress for the customer.
 - ``customer.tab``: (request, customer, tab) — context an upper domain adds to a customer page tab; an

@@ -19,6 +19,7 @@ class SalesConfig(AppConfig):
         from kehu.sales.services import orders as order_services
         from kehu.sales.services import quotes as quote_services
         from kehu.sales.views import opportunities as views
+        from kehu.sales.views import recycle
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
 
@@ -40,4 +41,6 @@ class SalesConfig(AppConfig):
         hooks.register("user.handover", order_services.orders_hand_over)
         hooks.register("recycle.purge", order_services.orders_purge_expired)
         hooks.register("customer.tab", views.customer_tab_context)
+        hooks.register("recycle.sections", recycle.recycle_sections)
+        hooks.register("dashboard.panels", recycle.dashboard_panels)
         hooks.register("customer.has_open_deal", selectors.customer_has_open_opportunity)

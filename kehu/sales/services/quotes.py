@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from kehu.core.records import assign_fields, check_version, move_to_recycle_bin, save_audited, validate
+from kehu.core.records import (
+    assign_fields,
+    check_version,
+    move_to_recycle_bin,
+    restore_from_recycle_bin,
+    save_audited,
+    validate,
+)
 from kehu.core.sequences import next_number
 from kehu.customers.models import Contact
 from kehu.sales.models import Opportunity, OpportunityContact, Product, Quote, QuoteLine, Stage
@@ -456,6 +463,16 @@ def quote_delete(*, actor, quote: Quote) -> None:
     if quote.status != Quote.Status.DRAFT:
         raise Conflict(_("Only a draft quote can be deleted."))
     move_to_recycle_bin(quote, actor=actor)
+
+
+@transaction.atomic
+def quote_restore(*, actor, quote: Quote) -> Quote:
+    """Back from the recycle bin (system admins, like every restore of a sales record)."""
+    if not scoping.is_system_admin(actor):
+        raise PermissionDenied()
+    quote = Quote.all_objects.select_for_update().get(pk=quote.pk)
+    restore_from_recycle_bin(quote, actor=actor)
+    return quote
 
 
 # --- scheduled work and hooks -------------------------------------------------------------------------------------

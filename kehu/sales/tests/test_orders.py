@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kehu.activities.models import TimelineEntry
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
-from kehu.sales.models import Contract, Order, PriceList, Product, Quote, QuoteLine
+from kehu.sales.models import Contract, Opportunity, Order, PriceList, Product, Quote, QuoteLine
 from kehu.sales.selectors import orders as selectors
 from kehu.sales.services import orders as services
 from kehu.sales.services.opportunities import opportunity_create
@@ -374,3 +374,39 @@ def test_merging_customers_moves_their_contracts_and_orders(org, make_customer):
     contract.refresh_from_db()
     order.refresh_from_db()
     assert (contract.customer, order.customer) == (survivor, survivor)
+
+
+def test_the_recycle_bin_lists_binned_sales_records_and_an_admin_restores_them(
+    org, make_customer, login, pipeline
+):
+    customer = make_customer(org.rep_a)
+    order = services.order_create(actor=org.rep_a, customer=customer, data={}, lines=[])
+    services.order_delete(actor=org.rep_a, order=order)
+    deal = opportunity_create(
+        actor=org.rep_a, data={"name": "待恢复商机", "customer": customer}, pipeline=pipeline
+    )
+    from kehu.sales.services.opportunities import opportunity_delete
+
+    opportunity_delete(actor=org.rep_a, opportunity=deal)
+    page = login(org.admin).get("/recycle-bin/").content.decode()
+    assert order.number in page and "待恢复商机" in page
+    assert login(org.rep_a).post(f"/recycle-bin/sales/order/{order.pk}/restore/").status_code == 404
+    assert Order.objects.filter(pk=order.pk).count() == 0
+    response = login(org.admin).post(f"/recycle-bin/sales/order/{order.pk}/restore/")
+    assert response.status_code == 302 and Order.objects.filter(pk=order.pk).exists()
+    login(org.admin).post(f"/recycle-bin/sales/opportunity/{deal.pk}/restore/")
+    assert Opportunity.objects.filter(pk=deal.pk).exists()
+    assert login(org.admin).post("/recycle-bin/sales/nonsense/1/restore/").status_code == 404
+
+
+def test_the_dashboard_shows_flagged_deals_to_their_owner_and_manager_only(
+    org, make_customer, login, pipeline
+):
+    customer = make_customer(org.rep_a)
+    deal = opportunity_create(
+        actor=org.rep_a, data={"name": "久未跟进商机", "customer": customer}, pipeline=pipeline
+    )
+    Opportunity.objects.filter(pk=deal.pk).update(stale_notified_at=timezone.now())
+    assert "久未跟进商机" in login(org.rep_a).get("/").content.decode()
+    assert "久未跟进商机" in login(org.east_manager).get("/").content.decode()
+    assert "久未跟进商机" not in login(org.rep_b).get("/").content.decode()
