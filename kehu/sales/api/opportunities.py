@@ -1,5 +1,6 @@
 """/api/v1/ pipelines, opportunities, stage moves and the board: parse → one service or selector → respond."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -13,14 +14,21 @@ from kehu.sales.schemas.opportunities import (
     MoveIn,
     OpportunityDetailOut,
     OpportunityIn,
+    OpportunityLineOut,
+    OpportunityLinesIn,
     OpportunityPage,
     OpportunityPatch,
     OpportunityQuery,
     PipelineOut,
+    PriceOut,
+    ProductOut,
+    ProductQuery,
     StageChangeOut,
 )
 from kehu.sales.selectors import opportunities as selectors
+from kehu.sales.selectors import products as product_selectors
 from kehu.sales.services import opportunities as services
+from kehu.sales.services import products as product_services
 from kehu.users.selectors import assignable_users
 
 router = Router()
@@ -187,3 +195,62 @@ def opportunity_stage_history(request, opportunity_id: Id):
     """Every stage change, oldest first, with who, when and the time spent in the stage left."""
     opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
     return selectors.stage_history(opportunity=opportunity)
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/lines",
+    response={200: list[OpportunityLineOut], **ERRORS},
+    tags=["opportunities"],
+)
+def opportunity_lines(request, opportunity_id: Id):
+    """The opportunity's products, in order."""
+    opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
+    return product_selectors.opportunity_lines(opportunity=opportunity)
+
+
+@router.put(
+    "/opportunities/{opportunity_id}/lines",
+    response={200: list[OpportunityLineOut], **CONFLICT_ERRORS},
+    tags=["opportunities"],
+)
+def opportunity_lines_set(request, opportunity_id: Id, payload: OpportunityLinesIn):
+    """Replace the products of an open opportunity; its amount becomes their sum."""
+    opportunity = selectors.opportunity_get_for(actor=request.auth, opportunity_id=opportunity_id)
+    lines = []
+    for index, line in enumerate(payload.lines):
+        data = line.dict(exclude={"product_id"})
+        data["product"] = referenced(
+            lambda line=line: product_selectors.product_get(product_id=line.product_id),
+            field=f"lines.{index}.product_id",
+        )
+        lines.append(data)
+    product_services.opportunity_lines_set(
+        actor=request.auth, opportunity=opportunity, lines=lines, version=payload.version
+    )
+    return product_selectors.opportunity_lines(opportunity=opportunity)
+
+
+# --- the catalogue ------------------------------------------------------------------------------------------------
+
+
+@router.get("/products", response={200: list[ProductOut], **ERRORS}, tags=["products"])
+def product_list(request, params: Query[ProductQuery]):
+    """The active products (the catalogue is the whole company's)."""
+    return list(product_selectors.product_list(q=params.q or "", category=params.category)[:500])
+
+
+@router.get("/products/{product_id}/price", response={200: PriceOut, **ERRORS}, tags=["products"])
+def product_price(request, product_id: Id, customer_id: Id):
+    """What the customer pays for the product today under their price list."""
+    product = product_selectors.product_get(product_id=product_id)
+    customer = referenced(
+        lambda: customer_get_for(actor=request.auth, customer_id=customer_id), field="customer_id"
+    )
+    price = product_selectors.price_for(customer=customer, product=product, on=timezone.localdate())
+    return {
+        "product_id": product.pk,
+        "unit_price": price.unit_price,
+        "currency": price.currency,
+        "list_price": price.list_price,
+        "price_list_id": price.price_list.pk if price.price_list else None,
+    }

@@ -270,3 +270,71 @@ class BoardOut(Schema):
     @staticmethod
     def resolve_missing_rates(obj) -> list[str]:
         return sorted(obj.missing_rates)
+
+
+# --- products and an opportunity's product lines ------------------------------------------------------------------
+
+
+class ProductQuery(QuerySchema):
+    q: str | None = Field(None, max_length=64, description="SKU or name contains.")
+    category: Id | None = Field(None, description="A category and its subcategories.")
+
+
+class ProductOut(Schema):
+    id: int
+    sku: str
+    name: str = Field(description="In your language.")
+    name_zh: str
+    name_en: str
+    category_id: int | None
+    unit: str
+    list_price: Decimal
+    currency: str
+    tax_rate: Decimal
+
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return obj.label
+
+    @staticmethod
+    def resolve_name_zh(obj) -> str:
+        return obj.name
+
+
+class PriceOut(Schema):
+    product_id: int
+    unit_price: Decimal
+    currency: str
+    list_price: Decimal
+    price_list_id: int | None
+
+
+class OpportunityLineIn(InputSchema):
+    product_id: Id
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
+    unit_price: Amount | None = Field(None, description="Default: the customer's price-list price.")
+    discount: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] = Decimal(0)
+
+
+class OpportunityLinesIn(InputSchema):
+    lines: list[OpportunityLineIn] = Field(max_length=500)
+    version: Version | None = Field(None, description="Refuse if the opportunity changed since.")
+
+
+class OpportunityLineOut(Schema):
+    id: int
+    product_id: int
+    sku: str
+    product: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Decimal
+    amount: Decimal
+
+    @staticmethod
+    def resolve_sku(obj) -> str:
+        return obj.product.sku
+
+    @staticmethod
+    def resolve_product(obj) -> str:
+        return obj.product.label

@@ -282,3 +282,38 @@ def test_a_stale_products_form_shows_what_changed_instead_of_overwriting(
     stale = client.post(f"/opportunities/{deal.pk}/lines/", form)
     assert stale.status_code == 422 and 'data-testid="stale-changes"' in stale.content.decode()
     assert [line.product for line in deal.lines.all()] == [ink]
+
+
+def test_the_api_lists_the_catalogue_prices_for_a_customer_and_sets_an_opportunitys_lines(
+    org, catalogue, make_customer, pipeline
+):
+    from tests.api_client import ApiClient
+
+    printer, ink = catalogue
+    customer = make_customer(org.rep_a, level="a")
+    PriceList.objects.create(name="A级", customer_level="a", discount=Decimal("10"))
+    deal = opportunity_services.opportunity_create(
+        actor=org.rep_a, data={"name": "打印机", "customer": customer}, pipeline=pipeline
+    )
+    api = ApiClient(org.rep_a)
+    assert [p["sku"] for p in api.get("/products", {"q": "INK"}).json()] == ["INK-1"]
+    price = api.get(f"/products/{printer.pk}/price", {"customer_id": customer.pk}).json()
+    assert Decimal(price["unit_price"]) == Decimal("10800.00")
+    response = api.put(
+        f"/opportunities/{deal.pk}/lines",
+        {
+            "lines": [
+                {"product_id": printer.pk, "quantity": "2"},
+                {"product_id": ink.pk, "quantity": "3", "unit_price": "30", "discount": "50"},
+            ]
+        },
+    )
+    assert response.status_code == 200, response.content
+    assert [Decimal(line["amount"]) for line in response.json()] == [Decimal("21600.00"), Decimal("45.00")]
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("21645.00")
+    assert [line["sku"] for line in api.get(f"/opportunities/{deal.pk}/lines").json()] == ["P-100", "INK-1"]
+    other = ApiClient(org.rep_b)
+    assert other.get(f"/opportunities/{deal.pk}/lines").status_code == 404
+    assert other.put(f"/opportunities/{deal.pk}/lines", {"lines": []}).status_code == 404
+    assert other.get(f"/products/{printer.pk}/price", {"customer_id": customer.pk}).status_code == 422
