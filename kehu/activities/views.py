@@ -36,7 +36,9 @@ def dashboard(request):
             "recent": customer_selectors.recently_viewed(actor=actor),
             "released": customer_selectors.pool_recently_released(actor=actor),
             "notifications": selectors.notification_list(actor=actor, unread_only=True, limit=5),
-            "panels": [panel for panels in hooks.emit("dashboard.panels", request=request) for panel in panels],
+            "panels": [
+                panel for panels in hooks.emit("dashboard.panels", request=request) for panel in panels
+            ],
         },
     )
 
@@ -209,7 +211,9 @@ def recycle_bin(request):
             "entries": selectors.deleted_entries(actor=actor).order_by("-deleted_at")[:200],
             "tasks": selectors.deleted_tasks(actor=actor).order_by("-deleted_at")[:200],
             "days": settings.KEHU["RECYCLE_BIN_DAYS"],
-            "sections": [section for found in hooks.emit("recycle.sections", actor=actor) for section in found],
+            "sections": [
+                section for found in hooks.emit("recycle.sections", actor=actor) for section in found
+            ],
         },
     )
 
