@@ -6,6 +6,7 @@ SCHEDULE = [
     ("sales.leads_recycle_due", "kehu.sales.tasks.leads_recycle_due", 3600),
     ("sales.opportunities_flag_stale", "kehu.sales.tasks.opportunities_flag_stale", 6 * 3600),
     ("sales.instalments_notify_overdue", "kehu.sales.tasks.instalments_notify_overdue", 24 * 3600),
+    ("sales.rollups_rebuild", "kehu.sales.tasks.rollups_rebuild", 24 * 3600),
     ("sales.quotes_expire_due", "kehu.sales.tasks.quotes_expire_due", 24 * 3600),
     ("integrations.imports_resume_stalled", "kehu.integrations.tasks.imports_resume_stalled", 300),
     ("core.recycle_bin_purge", "kehu.core.tasks.recycle_bin_purge", 6 * 3600),

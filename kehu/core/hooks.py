@@ -10,6 +10,7 @@ in their AppConfig.ready(). Events in use:
 - ``recycle.sections``: (actor) — a list of {"title", "items": [{"label", "detail", "deleted_at", "deleted_by",
   "restore_url"}]} an upper domain adds to the recycle bin page.
 - ``dashboard.panels``: (request) — a list of {"template", "data"} cards an upper domain adds to the dashboard.
+- ``customer.binned``: (customer, binned) — a customer went into the recycle bin (or came back, binned=False).
 - ``customers.kept``: (customer_ids) — the set of binned customers that must not be purged yet.
 - ``customer.has_open_deal``: (customer) — true when an upper domain has a deal in progress for the customer.
 - ``customer.tab``: (request, customer, tab) — context an upper domain adds to a customer page tab; an

@@ -335,6 +335,7 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
     if not scoping.can_edit(actor, customer):
         raise PermissionDenied()
     move_to_recycle_bin(customer, actor=actor)
+    hooks.emit("customer.binned", customer=customer, binned=True)
 
 
 @transaction.atomic
@@ -356,6 +357,7 @@ def customer_restore(*, actor: User, customer: Customer) -> Customer:
     customer.deleted_by = None
     customer.merged_into = None
     save_audited(customer, actor=actor, reason="restored")
+    hooks.emit("customer.binned", customer=customer, binned=False)
     return customer
 
 
@@ -559,6 +561,7 @@ def customer_merge(*, actor: User, survivor: Customer, merged: Customer) -> Cust
     merged.deleted_at = timezone.now()
     merged.deleted_by = actor
     save_audited(merged, actor=actor, reason="merged")
+    hooks.emit("customer.binned", customer=merged, binned=True)
     if merged_phone and survivor.phone != merged_phone and not survivor.phone2:
         survivor.phone2 = merged_phone
     customer_derive(survivor)

@@ -35,6 +35,7 @@ from kehu.sales.models import (
     Stage,
     StageChange,
 )
+from kehu.sales.rollups import rollups_rebuild
 from kehu.sales.services.opportunities import opportunity_create, opportunity_move, pipeline_create
 from kehu.users.models import Membership, OrgUnit, Role, User
 from kehu.users.services import membership_set, org_unit_create, user_create
@@ -483,6 +484,7 @@ def demo_seed(*, progress=None) -> SeedResult:
         deals_for(rng, org=org, today=timezone.localdate(now))
         say("quotes, contracts, payments")
         _backdate(rng, created=created, pooled_ids={c.pk for c in pooled}, now=now)
+        rollups_rebuild()  # the backdating above wrote closing dates with .update()
     return SeedResult(created=True, counts=demo_counts())
 
 

@@ -10,7 +10,7 @@ class SalesConfig(AppConfig):
     def ready(self):
         from kehu.activities.notifications import register_texts
         from kehu.core import hooks
-        from kehu.sales import notifications
+        from kehu.sales import notifications, rollups
         from kehu.sales.selectors import opportunities as selectors
         from kehu.sales.services import contracts as contract_services
         from kehu.sales.services import expenses as expense_services
@@ -22,6 +22,8 @@ class SalesConfig(AppConfig):
         from kehu.sales.views import recycle
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
+        rollups.connect()
+        hooks.register("customer.binned", rollups.customer_binned)
 
         # Quotes go before opportunities: they protect the opportunities they were made from.
         hooks.register("customer.merged", quote_services.quotes_move_to_survivor)

@@ -24,3 +24,10 @@ def quotes_expire_due() -> int:
 @task()
 def instalments_notify_overdue() -> int:
     return payment_services.instalments_notify_overdue()
+
+
+@task()
+def rollups_rebuild() -> dict:
+    from kehu.sales.rollups import rollups_rebuild as rebuild
+
+    return rebuild()

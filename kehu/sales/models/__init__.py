@@ -30,6 +30,7 @@ from kehu.sales.models.products import (
     ProductCategory,
 )
 from kehu.sales.models.quotes import Quote, QuoteLine
+from kehu.sales.models.rollups import CashRollup, OpportunityRollup
 from kehu.sales.models.targets import (
     CommissionRule,
     CommissionStatement,
@@ -43,6 +44,7 @@ __all__ = [
     "REQUIRABLE_FIELDS",
     "ApprovalStep",
     "BilingualName",
+    "CashRollup",
     "CommissionRule",
     "CommissionStatement",
     "CommissionTier",
@@ -60,6 +62,7 @@ __all__ = [
     "Opportunity",
     "OpportunityContact",
     "OpportunityLine",
+    "OpportunityRollup",
     "Order",
     "OrderLine",
     "PaymentInstalment",

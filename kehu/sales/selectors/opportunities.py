@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
 from kehu.customers.models import Contact, Customer
 from kehu.customers.selectors import contact_scope
-from kehu.sales.models import Opportunity, OpportunityContact, Pipeline, Stage, StageChange
+from kehu.sales.models import Opportunity, OpportunityContact, OpportunityRollup, Pipeline, Stage, StageChange
 from kehu.sales.money import Rates, company_currency
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
@@ -293,33 +294,70 @@ class Board:
         return sum((c.weighted for c in self.columns if not c.stage.is_closed), Decimal(0))
 
 
+def _month_end(first: datetime.date) -> datetime.date:
+    return (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _board_totals(actor: User, filters: OpportunityFilters, qs: QuerySet) -> list[dict]:
+    """Count, amount and weighted amount per stage, currency and close month ("on": the month's last day,
+    whose exchange rate converts the group; None without a close date, converted at today's rate).
+
+    With the board's own filters (owner, unit, close month) they come from the running totals
+    (models.rollups), a few rows per rep and month at any volume; a search or a customer narrows the
+    opportunities enough to add them up directly."""
+    if filters.q or filters.customer or filters.stage or filters.status:
+        rows = (
+            qs.annotate(month=TruncMonth("expected_close_on"))
+            .values("stage_id", "currency", "month")
+            .annotate(n=Count("id"), total=Sum("amount"), w=Sum(F("amount") * F("probability")))
+            .order_by()
+        )
+        return [{**row, "on": _month_end(row["month"]) if row["month"] else None} for row in rows]
+    totals = OpportunityRollup.objects.filter(
+        scoping.visible_q(actor, OpportunityRollup), pipeline_id=filters.pipeline
+    )
+    if filters.owner == "me":
+        totals = totals.filter(owner_id=actor.pk)
+    elif filters.owner:
+        totals = totals.filter(owner_id=int(filters.owner))
+    if filters.unit:
+        subtree = unit_subtree_ids(unit_id=filters.unit)
+        totals = totals.filter(org_unit_id__in=subtree or [])
+    month = _month(filters.close_month)
+    if month:
+        totals = totals.filter(close_month=month[0])
+    rows = (
+        totals.values("stage_id", "currency", "close_month")
+        .annotate(n=Sum("count"), cents=Sum("amount_cents"), weighted=Sum("weighted_cents"))
+        .order_by()
+    )
+    return [
+        {
+            "stage_id": row["stage_id"],
+            "currency": row["currency"],
+            "on": _month_end(row["close_month"]) if row["close_month"] else None,
+            "n": row["n"] or 0,
+            "total": Decimal(row["cents"] or 0) / 100,
+            "w": Decimal(row["weighted"] or 0) / 100,
+        }
+        for row in rows
+    ]
+
+
 def board(*, actor: User, pipeline: Pipeline, filters: OpportunityFilters, cards: int = BOARD_CARDS) -> Board:
     """One column per stage with its totals (count, amount and weighted amount in the company currency) and
-    its first `cards` opportunities by expected close date. Totals come from one grouped query; amounts are
-    converted with the rate valid on each group's close month (or today when it has no close date)."""
+    its first `cards` opportunities by expected close date. Amounts in another currency are converted with the
+    rate valid at the end of their close month (today's when they have none)."""
     filters.pipeline = pipeline.pk
     qs = _filtered(actor, filters)
     stages = list(pipeline.stages.all())
     columns = {stage.pk: Column(stage=stage) for stage in stages}
     rates = Rates.load()
-    weighted = Sum(F("amount") * F("probability"))
-    # Amounts in the company currency need no rate: one group per stage. Others are converted with the rate
-    # valid on their expected close date (today's when they have none), so they are grouped by that date.
-    home = (
-        qs.filter(currency=rates.home)
-        .values("stage_id")
-        .annotate(n=Count("id"), total=Sum("amount"), w=weighted)
-    )
-    foreign = (
-        qs.exclude(currency=rates.home)
-        .values("stage_id", "currency", "expected_close_on")
-        .annotate(n=Count("id"), total=Sum("amount"), w=weighted)
-    )
-    for row in [*home.order_by(), *foreign.order_by()]:
+    for row in _board_totals(actor, filters, qs):
         column = columns.get(row["stage_id"])
         if column is None:
             continue
-        currency, on = row.get("currency", rates.home), row.get("expected_close_on")
+        currency, on = row["currency"], row["on"]
         column.count += row["n"]
         column.amount += rates.convert(row["total"] or Decimal(0), currency, on)
         column.weighted += rates.convert((row["w"] or Decimal(0)) / 100, currency, on)

@@ -7,8 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DateField, F, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Trunc
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -16,17 +15,16 @@ from django.utils.translation import gettext as _
 from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.records import record_id
 from kehu.sales.models import (
+    CashRollup,
     CommissionRule,
     CommissionStatement,
     CommissionTier,
     Contract,
     Opportunity,
-    PaymentInstalment,
+    OpportunityRollup,
     Quota,
-    Receipt,
 )
 from kehu.sales.money import Rates, company_currency, to_cents
-from kehu.sales.selectors.opportunities import opportunity_scope
 from kehu.users import scoping
 from kehu.users.models import Membership, OrgUnit, Role, User
 from kehu.users.selectors import unit_subtree_ids
@@ -275,52 +273,46 @@ def forecast(
     rates = Rates.load()
     cells: dict[tuple[int, datetime.date], Figures] = defaultdict(Figures)
     wanted = set(months)
-    qs = opportunity_scope(actor).filter(_subtree_filter(unit, "org_unit_id"))
-
+    # The running totals (models.rollups) hold every live opportunity by owner, unit, status, forecast
+    # category, currency and month: a handful of rows per rep and month, whatever the number of deals.
+    totals = OpportunityRollup.objects.filter(
+        scoping.visible_q(actor, OpportunityRollup), _subtree_filter(unit, "org_unit_id")
+    )
     won = (
-        qs.filter(status=Opportunity.Status.WON, closed_at__gte=_aware(first), closed_at__lt=_aware(after))
-        .annotate(m=Trunc("closed_at", "month", output_field=DateField()))
-        .values(key, "m", "currency")
-        .annotate(total=Sum("amount"))
+        totals.filter(status=Opportunity.Status.WON, closed_month__gte=first, closed_month__lt=after)
+        .values(key, "closed_month", "currency")
+        .annotate(total=Sum("amount_cents"))
         .order_by()
     )
     for row in won:
-        month = row["m"]
+        month = row["closed_month"]
         if month in wanted:
             cells[(row[key], month)].won += rates.convert(
-                row["total"] or ZERO, row["currency"], month_end(month)
+                Decimal(row["total"] or 0) / HUNDRED, row["currency"], month_end(month)
             )
 
-    counted = ~Q(forecast_category=Opportunity.ForecastCategory.OMITTED)
+    category = Opportunity.ForecastCategory
+    counted = ~Q(forecast_category=category.OMITTED)
     open_groups = (
-        qs.filter(status=Opportunity.Status.OPEN, expected_close_on__gte=first, expected_close_on__lt=after)
-        .annotate(m=Trunc("expected_close_on", "month", output_field=DateField()))
-        .values(key, "m", "currency")
+        totals.filter(status=Opportunity.Status.OPEN, close_month__gte=first, close_month__lt=after)
+        .values(key, "close_month", "currency")
         .annotate(
-            commit=Sum("amount", filter=Q(forecast_category=Opportunity.ForecastCategory.COMMIT)),
-            best=Sum(
-                "amount",
-                filter=Q(
-                    forecast_category__in=[
-                        Opportunity.ForecastCategory.COMMIT,
-                        Opportunity.ForecastCategory.BEST_CASE,
-                    ]
-                ),
-            ),
-            pipeline=Sum("amount", filter=counted),
-            weighted=Sum(F("amount") * F("probability"), filter=counted),
+            commit=Sum("amount_cents", filter=Q(forecast_category=category.COMMIT)),
+            best=Sum("amount_cents", filter=Q(forecast_category__in=[category.COMMIT, category.BEST_CASE])),
+            pipeline=Sum("amount_cents", filter=counted),
+            weighted=Sum("weighted_cents", filter=counted),
         )
         .order_by()
     )
     for row in open_groups:
-        month = row["m"]
+        month = row["close_month"]
         if month not in wanted:
             continue
         cell, on, currency = cells[(row[key], month)], month_end(month), row["currency"]
-        cell.commit += rates.convert(row["commit"] or ZERO, currency, on)
-        cell.best_case += rates.convert(row["best"] or ZERO, currency, on)
-        cell.pipeline += rates.convert(row["pipeline"] or ZERO, currency, on)
-        cell.weighted += rates.convert((row["weighted"] or ZERO) / HUNDRED, currency, on)
+        cell.commit += rates.convert(Decimal(row["commit"] or 0) / HUNDRED, currency, on)
+        cell.best_case += rates.convert(Decimal(row["best"] or 0) / HUNDRED, currency, on)
+        cell.pipeline += rates.convert(Decimal(row["pipeline"] or 0) / HUNDRED, currency, on)
+        cell.weighted += rates.convert(Decimal(row["weighted"] or 0) / (HUNDRED * HUNDRED), currency, on)
 
     _add_won_quotas(actor, cells, months=months, group=group, unit=unit)
 
@@ -429,56 +421,28 @@ def cash_forecast(*, actor: User, months: list[datetime.date], unit: OrgUnit | N
     first, after = months[0], month_after(months[-1])
     rates = Rates.load()
     by_month = {m: CashMonth(month=m) for m in months}
-    in_unit = _subtree_filter(unit, "contract__org_unit_id")
-    instalments = PaymentInstalment.objects.filter(
-        scoping.visible_q(actor, PaymentInstalment),
-        in_unit,
-        is_settled=False,
-        contract__deleted_at__isnull=True,
-        contract__status__in=CASH_CONTRACT_STATUSES,
+    # Outstanding and received money by month from the running totals (models.rollups), not from the
+    # instalments and receipts themselves: the same few rows per rep and month at any volume.
+    totals = CashRollup.objects.filter(
+        scoping.visible_q(actor, CashRollup),
+        _subtree_filter(unit, "org_unit_id"),
+        contract_status__in=CASH_CONTRACT_STATUSES,
     )
-    outstanding = Sum(F("amount") - F("received"))
-    due = (
-        instalments.filter(due_on__gte=first, due_on__lt=after)
-        .annotate(m=Trunc("due_on", "month", output_field=DateField()))
-        .values("m", "contract__currency")
-        .annotate(total=outstanding)
-        .order_by()
+    rows = (
+        totals.filter(month__lt=after)
+        .values("month", "currency")
+        .annotate(due=Sum("due_cents"), received=Sum("received_cents"))
     )
-    for row in due:
-        if row["m"] in by_month:
-            by_month[row["m"]].expected += rates.convert(
-                row["total"] or ZERO, row["contract__currency"], month_end(row["m"])
-            )
     overdue = ZERO
     today = timezone.localdate()
-    late = (
-        instalments.filter(due_on__lt=first)
-        .values("contract__currency")
-        .annotate(total=outstanding)
-        .order_by()
-    )
-    for row in late:
-        overdue += rates.convert(row["total"] or ZERO, row["contract__currency"], today)
-    receipts = (
-        Receipt.objects.filter(
-            scoping.visible_q(actor, Receipt),
-            in_unit,
-            voided_at__isnull=True,
-            contract__deleted_at__isnull=True,
-            received_on__gte=first,
-            received_on__lt=after,
-        )
-        .annotate(m=Trunc("received_on", "month", output_field=DateField()))
-        .values("m", "contract__currency")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in receipts:
-        if row["m"] in by_month:
-            by_month[row["m"]].received += rates.convert(
-                row["total"] or ZERO, row["contract__currency"], month_end(row["m"])
-            )
+    for row in rows.order_by():
+        month, currency = row["month"], row["currency"]
+        if month in by_month:
+            on = month_end(month)
+            by_month[month].expected += rates.convert(Decimal(row["due"] or 0) / HUNDRED, currency, on)
+            by_month[month].received += rates.convert(Decimal(row["received"] or 0) / HUNDRED, currency, on)
+        elif month < first:
+            overdue += rates.convert(Decimal(row["due"] or 0) / HUNDRED, currency, today)
     quotas = quota_scope(actor).filter(
         _subtree_filter(unit, "org_unit_id"),
         period=Quota.Period.MONTH,

@@ -232,7 +232,7 @@ def order_create_from_contract(*, actor: User, contract: Contract) -> Order:
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
 
 
 def _check_edit(actor: User, order: Order) -> None:

@@ -109,11 +109,10 @@ def rep_a2_sees_nothing(org, contract) -> bool:
 
 
 def fetched(response) -> tuple[int, bytes]:
-    """(status, body) of a response that may stream a file, closing the file."""
+    """(status, body) of a response that may stream a file. Reading it to the end closes it (the test client
+    does, keeping the database connection); closing it again would close the connection on PostgreSQL."""
     if response.streaming:
-        body = b"".join(response.streaming_content)
-        response.close()
-        return response.status_code, body
+        return response.status_code, b"".join(response.streaming_content)
     return response.status_code, response.content
 
 

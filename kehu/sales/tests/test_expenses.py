@@ -345,7 +345,6 @@ def test_log_an_expense_from_the_deal_page_with_a_receipt(org, deal, login):
 
     download = client.get(f"/expenses/{expense.pk}/receipt/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
-    download.close()
 
 
 def test_a_bad_form_answers_422_with_the_field_error(org, login):
@@ -422,7 +421,6 @@ def test_another_rep_gets_404_on_the_detail_the_receipt_and_the_edit_page(org, l
     manager = login(org.east_manager)
     download = manager.get(f"/expenses/{expense.pk}/receipt/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
-    download.close()
 
 
 def test_the_owner_edits_a_submitted_expense(org, login):
