@@ -218,6 +218,12 @@ KEHU = {
     "IMPORT_MAX_BYTES": env_int("KEHU_IMPORT_MAX_MB", 500) * 1024 * 1024,
     "PAGE_SIZE": 25,
     "CURRENCY": env_str("KEHU_CURRENCY", "CNY").upper(),  # the company currency that totals are shown in
+    # The letterhead of quotes and other documents sent to customers (the company name is the top org unit's).
+    "COMPANY_ADDRESS": env_str("KEHU_COMPANY_ADDRESS", ""),
+    "COMPANY_PHONE": env_str("KEHU_COMPANY_PHONE", ""),
+    "COMPANY_EMAIL": env_str("KEHU_COMPANY_EMAIL", ""),
+    "COMPANY_BANK": env_str("KEHU_COMPANY_BANK", ""),
+    "COMPANY_TAX_ID": env_str("KEHU_COMPANY_TAX_ID", ""),
 }
 
 SITE_NAME = _("Kehu CRM")

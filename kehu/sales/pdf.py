@@ -131,7 +131,7 @@ def _company() -> dict:
     from kehu.users.models import OrgUnit
 
     root = OrgUnit.objects.filter(parent__isnull=True).order_by("path", "id").first()
-    kehu = getattr(settings, "KEHU", {})
+    kehu = settings.KEHU
     return {
         "name": root.name if root is not None else str(getattr(settings, "SITE_NAME", "")),
         "address": kehu.get("COMPANY_ADDRESS", ""),

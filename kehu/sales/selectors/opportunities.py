@@ -29,7 +29,7 @@ SORTS = {
     "-amount": ["-amount", "-id"],
     "created": ["-created_at", "-id"],
 }
-BOARD_CARDS = 50  # cards shown per column; the column totals count every opportunity
+BOARD_CARDS = 20  # cards shown per column (then "N more" opens the list); the column totals count every one
 
 
 def _month(raw: str) -> tuple[datetime.date, datetime.date] | None:
