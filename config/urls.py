@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("kehu.sales.urls.targets")),
     path("", include("kehu.sales.urls.expenses")),
     path("recycle-bin/sales/", include("kehu.sales.urls.recycle")),
+    path("territories/", include("kehu.sales.urls.territories")),
     path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

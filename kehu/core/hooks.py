@@ -11,6 +11,7 @@ in their AppConfig.ready(). Events in use:
   "restore_url"}]} an upper domain adds to the recycle bin page.
 - ``dashboard.panels``: (request) — a list of {"template", "data"} cards an upper domain adds to the dashboard.
 - ``customer.binned``: (customer, binned) — a customer went into the recycle bin (or came back, binned=False).
+- ``customer.pool_actions``: (request) — buttons {"label", "url", "icon"} an upper domain adds to the pool page.
 - ``customers.kept``: (customer_ids) — the set of binned customers that must not be purged yet.
 - ``customer.has_open_deal``: (customer) — true when an upper domain has a deal in progress for the customer.
 - ``customer.tab``: (request, customer, tab) — context an upper domain adds to a customer page tab; an

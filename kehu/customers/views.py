@@ -316,6 +316,7 @@ def pool(request):
             "q": request.GET.get("q", ""),
             "query": query.urlencode(),
             "can_assign": scoping.is_manager(request.user),
+            "actions": [a for found in hooks.emit("customer.pool_actions", request=request) for a in found],
         },
         partial="rows",
     )

@@ -19,7 +19,7 @@ class SalesConfig(AppConfig):
         from kehu.sales.services import orders as order_services
         from kehu.sales.services import quotes as quote_services
         from kehu.sales.views import opportunities as views
-        from kehu.sales.views import recycle
+        from kehu.sales.views import recycle, territories
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
         rollups.connect()
@@ -45,4 +45,5 @@ class SalesConfig(AppConfig):
         hooks.register("customer.tab", views.customer_tab_context)
         hooks.register("recycle.sections", recycle.recycle_sections)
         hooks.register("dashboard.panels", recycle.dashboard_panels)
+        hooks.register("customer.pool_actions", territories.pool_actions)
         hooks.register("customer.has_open_deal", selectors.customer_has_open_opportunity)

@@ -2,11 +2,11 @@
 selector → respond."""
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from kehu.core.exceptions import ValidationFailed
 from kehu.core.models import Region
-from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
+from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, InputSchema, referenced
 from kehu.customers.selectors import customer_get_for
 from kehu.sales.schemas.leads import (
     LeadActivityIn,
@@ -29,7 +29,8 @@ from kehu.sales.schemas.leads import (
 from kehu.sales.selectors import leads as selectors
 from kehu.sales.selectors.opportunities import pipeline_get_for
 from kehu.sales.services import leads as services
-from kehu.users.selectors import assignable_users
+from kehu.sales.services import territories as territory_services
+from kehu.users.selectors import assignable_users, units_visible
 
 router = Router()
 
@@ -216,3 +217,37 @@ def lead_convert(request, lead_id: Id, payload: LeadConvertIn):
         customer_data=payload.customer.model_dump(exclude_none=True) if payload.customer else None,
         opportunity=opportunity,
     )
+
+
+# --- territories assign pool customers ----------------------------------------------------------------------------
+
+
+class TerritoryAssignIn(InputSchema):
+    unit_id: Id = Field(description="Hand out the pool customers of this unit's subtree (a unit you manage).")
+
+
+class TerritoryAssignedOut(Schema):
+    customer_id: int
+    owner_id: int
+    territory: str
+
+
+class TerritoryRunOut(Schema):
+    assigned: list[TerritoryAssignedOut]
+    unmatched_customer_ids: list[int] = Field(description="Pool customers no territory (with reps) covers.")
+
+
+@router.post("/territories/assign-pool", response={200: TerritoryRunOut, **ERRORS}, tags=["customers"])
+def customers_assign_by_territory(request, payload: TerritoryAssignIn):
+    """Give each pool customer of the subtree (with a province or city) to the next rep of the territory that
+    covers it, in turn; up to 500 per call, oldest in the pool first."""
+    unit = referenced(
+        lambda: units_visible(actor=request.auth).filter(pk=payload.unit_id).first(), field="unit_id"
+    )
+    run = territory_services.customers_assign_by_territory(actor=request.auth, unit=unit)
+    return {
+        "assigned": [
+            {"customer_id": c.pk, "owner_id": o.pk, "territory": t.name} for c, o, t in run.assigned
+        ],
+        "unmatched_customer_ids": [c.pk for c in run.unmatched],
+    }

@@ -175,7 +175,7 @@ def _notify(recipient: User | None, kind: str, params: dict, lead: Lead) -> None
 # --- territories and assignment rules -----------------------------------------------------------------------------
 
 
-def _next_in_turn(users: list[User], last_id: int | None) -> User | None:
+def next_in_turn(users: list[User], last_id: int | None) -> User | None:
     """Round-robin: the first user after `last_id` in id order, wrapping around."""
     if not users:
         return None
@@ -212,7 +212,7 @@ def assignment_by_rules(lead: Lead) -> tuple[User | None, OrgUnit | None, str]:
             if rule.team is None:
                 continue
             locked = LeadAssignmentRule.objects.select_for_update().get(pk=rule.pk)
-            owner = _next_in_turn(_team_reps(rule.team), locked.last_assigned_id)
+            owner = next_in_turn(_team_reps(rule.team), locked.last_assigned_id)
             if owner is None:
                 continue
             LeadAssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=owner)
@@ -224,7 +224,7 @@ def assignment_by_rules(lead: Lead) -> tuple[User | None, OrgUnit | None, str]:
             if territory is None:
                 continue
             locked = Territory.objects.select_for_update().get(pk=territory.pk)
-            owner = _next_in_turn(list(territory.reps.filter(is_active=True)), locked.last_assigned_id)
+            owner = next_in_turn(list(territory.reps.filter(is_active=True)), locked.last_assigned_id)
             if owner is None:
                 continue
             Territory.objects.filter(pk=territory.pk).update(last_assigned=owner)

@@ -1,5 +1,3 @@
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -25,6 +23,7 @@ from kehu.sales.selectors import opportunities as selectors
 from kehu.sales.selectors import products as product_selectors
 from kehu.sales.services import opportunities as services
 from kehu.sales.services import products as product_services
+from kehu.sales.views.lines import place_errors, posted_lines
 from kehu.sales.views.panels import opportunity_panels
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users
@@ -303,39 +302,6 @@ def opportunity_delete(request, opportunity_id: int):
 EXTRA_LINE_ROWS = 3
 
 
-def _posted_lines(request) -> tuple[list[dict], list[dict]]:
-    """The product rows of the lines form: (rows to show again, lines for the service). Empty rows are skipped."""
-    rows, lines = [], []
-    products = {str(p.pk): p for p in product_selectors.product_list()}
-    columns = zip(
-        request.POST.getlist("product"),
-        request.POST.getlist("quantity"),
-        request.POST.getlist("unit_price"),
-        request.POST.getlist("discount"),
-        strict=False,
-    )
-    for product_id, quantity, unit_price, discount in columns:
-        row = {"product_id": int(product_id) if product_id.isdigit() else None, "quantity": quantity.strip()}
-        row.update(unit_price=unit_price.strip(), discount=discount.strip(), amount=None, errors={})
-        if not product_id and not row["quantity"]:
-            continue
-        rows.append(row)
-        line = {"product": products.get(product_id)}
-        if line["product"] is None:
-            row["errors"]["product"] = [_("Choose a product.")]
-        for name in ("quantity", "unit_price", "discount"):
-            if row[name]:
-                try:
-                    line[name] = Decimal(row[name].replace(",", ""))
-                except InvalidOperation:
-                    row["errors"][name] = [_("Enter a number.")]
-                    continue
-                if not line[name].is_finite():
-                    row["errors"][name] = [_("Enter a number.")]
-        lines.append(line)
-    return rows, lines
-
-
 @login_required
 def opportunity_lines(request, opportunity_id: int):
     """The opportunity's products: each with quantity, unit price (the customer's price list when left empty)
@@ -344,7 +310,10 @@ def opportunity_lines(request, opportunity_id: int):
     error, stale, version = "", {}, opportunity.version
     if request.method == "POST":
         version = request.POST.get("version")
-        rows, lines = _posted_lines(request)
+        products = {p.pk: p for p in product_selectors.product_list()}
+        rows, lines = posted_lines(
+            request.POST, products=products, numbers=("quantity", "unit_price", "discount")
+        )
         if not any(row["errors"] for row in rows):
             try:
                 product_services.opportunity_lines_set(
@@ -358,10 +327,7 @@ def opportunity_lines(request, opportunity_id: int):
                 error, stale, version = str(exc.message), stale_context(exc), exc.current_version
             except ApplicationError as exc:
                 error = str(exc.message)
-                for key, message in exc.fields.items():
-                    parts = key.split(".")
-                    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
-                        rows[int(parts[1])]["errors"][parts[2]] = [message]
+                place_errors(rows, exc)
             else:
                 messages.success(request, _("Products saved."))
                 return redirect("sales:detail", opportunity_id=opportunity.pk)

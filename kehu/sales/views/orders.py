@@ -1,7 +1,5 @@
 """Pages for orders: the list, one order with its lines and status actions, creating one from a contract."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -16,6 +14,7 @@ from kehu.sales.selectors import orders as selectors
 from kehu.sales.selectors import products as product_selectors
 from kehu.sales.services import orders as services
 from kehu.sales.services.orders import TRANSITIONS
+from kehu.sales.views.lines import place_errors, posted_lines
 from kehu.users import scoping
 
 EXTRA_LINE_ROWS = 3
@@ -127,36 +126,6 @@ def order_delete(request, order_id: int):
     return redirect("orders:list")
 
 
-def _posted_lines(request) -> tuple[list[dict], list[dict]]:
-    """Rows to show again and lines for the service; a row with neither product, item nor quantity is skipped."""
-    products = {str(p.pk): p for p in product_selectors.product_list()}
-    rows, lines = [], []
-    post = request.POST
-    for values in zip(
-        post.getlist("product"), post.getlist("title"), *map(post.getlist, LINE_COLUMNS), strict=False
-    ):
-        product_id, title, *numbers = (v.strip() for v in values)
-        row = {"product_id": int(product_id) if product_id.isdigit() else None, "title": title, "errors": {}}
-        row.update(zip(LINE_COLUMNS, numbers, strict=True))
-        if not product_id and not title and not row["quantity"]:
-            continue
-        rows.append(row)
-        line = {"product": products.get(product_id), "title": title}
-        if product_id and line["product"] is None:
-            row["errors"]["product"] = [_("Choose a product.")]
-        for name in LINE_COLUMNS:
-            if not row[name]:
-                continue
-            try:
-                line[name] = Decimal(row[name].replace(",", ""))
-            except InvalidOperation:
-                line[name] = None
-            if line[name] is None or not line[name].is_finite():
-                row["errors"][name] = [_("Enter a number.")]
-        lines.append(line)
-    return rows, lines
-
-
 @login_required
 def order_lines(request, order_id: int):
     """A draft order's lines: a catalogue product or a free item, quantity, unit price (the customer's price
@@ -165,7 +134,8 @@ def order_lines(request, order_id: int):
     error, stale, version = "", {}, order.version
     if request.method == "POST":
         version = request.POST.get("version")
-        rows, lines = _posted_lines(request)
+        products = {p.pk: p for p in product_selectors.product_list()}
+        rows, lines = posted_lines(request.POST, products=products, numbers=LINE_COLUMNS, item="title")
         if any(row["errors"] for row in rows):
             error = _("Please correct the errors below.")
         else:
@@ -175,10 +145,7 @@ def order_lines(request, order_id: int):
                 error, stale, version = str(exc.message), stale_context(exc), exc.current_version
             except ApplicationError as exc:
                 error = str(exc.message)
-                for key, message in exc.fields.items():
-                    parts = key.split(".")
-                    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
-                        rows[int(parts[1])]["errors"][parts[2]] = [message]
+                place_errors(rows, exc)
             else:
                 messages.success(request, _("Order lines saved."))
                 return redirect("orders:detail", order_id=order.pk)

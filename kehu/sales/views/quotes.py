@@ -1,8 +1,6 @@
 """Pages for quotes: the list, a quote with its revisions and the actions its status allows, the header and
 lines forms, the PDF download, and the quotes card on the opportunity page."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -29,6 +27,7 @@ from kehu.sales.selectors import opportunities as opportunity_selectors
 from kehu.sales.selectors import products as product_selectors
 from kehu.sales.selectors import quotes as selectors
 from kehu.sales.services import quotes as services
+from kehu.sales.views.lines import place_errors, posted_lines
 from kehu.users import scoping
 
 STATUS_COLORS = {
@@ -141,41 +140,6 @@ def quote_edit(request, quote_id: int):
     return render(request, "sales/quotes/form.html", context, status=422 if form.is_bound else 200)
 
 
-def _posted_lines(request, products: dict) -> tuple[list[dict], list[dict]]:
-    """The rows of the lines form: (rows to show again, lines for the service). Empty rows are skipped."""
-    rows, lines = [], []
-    columns = zip(
-        request.POST.getlist("product"),
-        request.POST.getlist("quantity"),
-        request.POST.getlist("unit_price"),
-        request.POST.getlist("discount"),
-        request.POST.getlist("tax_rate"),
-        strict=False,
-    )
-    for product_id, *numbers in columns:
-        row = {"product_id": int(product_id) if product_id.isdigit() else None, "amount": None, "errors": {}}
-        row.update(
-            zip(("quantity", "unit_price", "discount", "tax_rate"), (n.strip() for n in numbers), strict=True)
-        )
-        if not product_id and not row["quantity"]:
-            continue
-        rows.append(row)
-        line = {"product_id": row["product_id"]}
-        if row["product_id"] not in products:
-            row["errors"]["product"] = [_("Choose a product.")]
-        for name in ("quantity", "unit_price", "discount", "tax_rate"):
-            if row[name]:
-                try:
-                    line[name] = Decimal(row[name].replace(",", ""))
-                except InvalidOperation:
-                    row["errors"][name] = [_("Enter a number.")]
-                    continue
-                if not line[name].is_finite():
-                    row["errors"][name] = [_("Enter a number.")]
-        lines.append(line)
-    return rows, lines
-
-
 @login_required
 def quote_lines(request, quote_id: int):
     """A draft's products: quantity, unit price (the quote's price list when left empty), discount and tax rate
@@ -188,7 +152,13 @@ def quote_lines(request, quote_id: int):
     error, stale, version = "", {}, quote.version
     if request.method == "POST":
         version = request.POST.get("version")
-        rows, lines = _posted_lines(request, products)
+        rows, lines = posted_lines(
+            request.POST, products=products, numbers=("quantity", "unit_price", "discount", "tax_rate")
+        )
+        lines = [
+            {**{k: v for k, v in line.items() if k != "product"}, "product_id": row["product_id"]}
+            for row, line in zip(rows, lines, strict=True)
+        ]
         if not any(row["errors"] for row in rows):
             try:
                 services.quote_lines_set(actor=request.user, quote=quote, lines=lines, version=version)
@@ -196,11 +166,7 @@ def quote_lines(request, quote_id: int):
                 error, stale, version = str(exc.message), stale_context(exc), exc.current_version
             except ApplicationError as exc:
                 error = str(exc.message)
-                for key, message in exc.fields.items():
-                    parts = key.split(".")
-                    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
-                        name = "product" if parts[2] == "product_id" else parts[2]
-                        rows[int(parts[1])]["errors"][name] = [message]
+                place_errors(rows, exc)
             else:
                 messages.success(request, _("Products saved."))
                 return _detail(quote)
