@@ -198,10 +198,12 @@ def notifications(request):
 
 @login_required
 def recycle_bin(request):
-    """Deleted customers, contacts, timeline entries and tasks, restorable by system admins until purged."""
+    """Deleted customers, contacts, timeline entries and tasks, and the sections upper domains add (hook
+    `recycle.sections`), restorable by system admins until purged."""
     if not scoping.is_system_admin(request.user):
         return render(request, "403.html", status=403)
     actor = request.user
+    sections = [section for found in hooks.emit("recycle.sections", actor=actor) for section in found]
     return render(
         request,
         "activities/recycle_bin.html",
@@ -211,9 +213,8 @@ def recycle_bin(request):
             "entries": selectors.deleted_entries(actor=actor).order_by("-deleted_at")[:200],
             "tasks": selectors.deleted_tasks(actor=actor).order_by("-deleted_at")[:200],
             "days": settings.KEHU["RECYCLE_BIN_DAYS"],
-            "sections": [
-                section for found in hooks.emit("recycle.sections", actor=actor) for section in found
-            ],
+            "sections": sections,
+            "empty_sections": [section["title"] for section in sections if not section["items"]],
         },
     )
 

@@ -65,7 +65,8 @@ LABELS = {
         "bank": "开户行及账号",
         "tax_id": "税号",
         "page": "第 {page} 页 / 共 {pages} 页",
-        "prices_note": "单价不含税；金额 = 数量 × 单价 × (1 − 折扣)。",
+        # ASCII minus: the built-in STSong-Light font has no U+2212.
+        "prices_note": "单价不含税；金额 = 数量 × 单价 × (1 - 折扣)。",
     },
     "en": {
         "title": "QUOTATION",
@@ -100,7 +101,7 @@ LABELS = {
         "bank": "Bank account",
         "tax_id": "Tax ID",
         "page": "Page {page} of {pages}",
-        "prices_note": "Unit prices exclude tax; amount = quantity × unit price × (1 − discount).",
+        "prices_note": "Unit prices exclude tax; amount = quantity × unit price × (1 - discount).",
     },
 }
 
