@@ -1,13 +1,15 @@
 """A rep never sees another team's customer by any path: pages, search, export, bulk actions and the API.
 
 One table lists every endpoint that takes a record id or lists records. The hidden customer (and its contact,
-timeline entry, attachment and task) belongs to rep_a in team A. rep_b (another team of the same region) and
+timeline entry, attachment, task, opportunity, lead, quote, contract with its payment plan, receipt and invoice,
+order, expense and rep_a's commission statement) belongs to rep_a in team A. rep_b (another team of the same region) and
 rep_c (another region) try every path: paths with an id must answer 404, lists/search/exports must not mention
 any of the hidden record's details, and bulk actions must leave it untouched. The owner (rep_a) is the control:
 the same paths work for them, so the table exercises real routes.
 """
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,9 +19,14 @@ from django.utils import timezone
 from kehu.activities import services as activity_services
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
-from kehu.sales.models import Lead, Opportunity
+from kehu.sales.models import Contract, Expense, Invoice, Lead, Opportunity, Order, Product, Quote, Receipt
+from kehu.sales.services.expenses import expense_create
 from kehu.sales.services.leads import lead_create
 from kehu.sales.services.opportunities import opportunity_create
+from kehu.sales.services.orders import order_create
+from kehu.sales.services.payments import invoice_record, payment_plan_set, receipt_record
+from kehu.sales.services.quotes import quote_create
+from kehu.sales.services.targets import commission_statement_compute
 from kehu.users.services import api_token_create
 
 SECRET = {
@@ -32,6 +39,10 @@ SECRET = {
     "opportunity": "秘密商机项目",
     "lead": "秘密线索人",
     "lead_company": "隐秘线索公司",
+    "quote": "秘密报价单",
+    "contract": "秘密合同",
+    "order": "秘密订单备注",
+    "expense": "秘密招待费用",
 }
 MARKERS = [*SECRET.values(), "xinghe.example"]
 
@@ -68,7 +79,58 @@ def hidden(org, pipeline):
         actor=org.rep_a,
         data={"name": SECRET["lead"], "company": SECRET["lead_company"], "phone": "13655554444"},
     )
+    product = Product.objects.create(sku="SECRET-1", name="秘密产品", list_price=Decimal("100"))
+    quote = quote_create(actor=org.rep_a, opportunity=opportunity, data={"title": SECRET["quote"]})
+    contract = Contract.objects.create(
+        number="HT-SECRET-1",
+        title=SECRET["contract"],
+        status=Contract.Status.ACTIVE,
+        amount=Decimal("1000"),
+        customer=customer,
+        owner=org.rep_a,
+        org_unit=org.team_a,
+    )
+    today = timezone.localdate()
+    (instalment,) = payment_plan_set(
+        actor=org.rep_a, contract=contract, instalments=[{"due_on": today, "amount": Decimal("1000")}]
+    )
+    receipt = receipt_record(actor=org.rep_a, contract=contract, received_on=today, amount=Decimal("400"))
+    invoice = invoice_record(
+        actor=org.rep_a,
+        contract=contract,
+        number="SECRET0001",
+        kind="special",
+        amount=Decimal("400"),
+        issued_on=today,
+    )
+    order = order_create(
+        actor=org.rep_a,
+        customer=customer,
+        data={"notes": SECRET["order"]},
+        lines=[{"product": product, "quantity": Decimal("1")}],
+    )
+    expense = expense_create(
+        actor=org.rep_a,
+        data={
+            "customer": customer,
+            "spent_on": today,
+            "category": "meals",
+            "amount": Decimal("88"),
+            "description": SECRET["expense"],
+        },
+    )
+    statement = commission_statement_compute(
+        actor=org.east_manager, user=org.rep_a, month=today.replace(day=1)
+    )
     return {
+        "quote": quote.pk,
+        "contract": contract.pk,
+        "instalment": instalment.pk,
+        "receipt": receipt.pk,
+        "invoice": invoice.pk,
+        "order": order.pk,
+        "expense": expense.pk,
+        "statement": statement.pk,
         "lead": lead.pk,
         "customer": customer.pk,
         "other": other.pk,
@@ -175,6 +237,51 @@ BY_ID = [
     ("api", "get", "/api/v1/leads/{lead}/activities", None),
     ("api", "post", "/api/v1/leads/{lead}/activities", {"kind": "call", "content": "x"}),
     ("api", "post", "/api/v1/leads/{lead}/convert", {}),
+    ("web", "get", "/quotes/{quote}/", None),
+    ("web", "get", "/quotes/{quote}/pdf/", None),
+    ("web", "get", "/quotes/{quote}/edit/", None),
+    ("web", "get", "/quotes/{quote}/lines/", None),
+    ("web", "post", "/quotes/{quote}/send/", {}),
+    ("web", "post", "/quotes/{quote}/delete/", {}),
+    ("api", "get", "/api/v1/quotes/{quote}", None),
+    ("api", "get", "/api/v1/quotes/{quote}/pdf", None),
+    ("api", "patch", "/api/v1/quotes/{quote}", {"version": 1, "title": "改"}),
+    ("api", "post", "/api/v1/quotes/{quote}/send", {}),
+    ("api", "delete", "/api/v1/quotes/{quote}", None),
+    ("api", "post", "/api/v1/quotes", {"opportunity_id": "{opportunity}"}),
+    ("web", "get", "/contracts/{contract}/", None),
+    ("web", "get", "/contracts/{contract}/edit/", None),
+    ("web", "post", "/contracts/{contract}/terminate/", {"reason": "x"}),
+    ("web", "get", "/receivables/contracts/{contract}/", None),
+    (
+        "web",
+        "post",
+        "/receivables/contracts/{contract}/receipts/",
+        {"received_on": "2026-01-01", "amount": "1"},
+    ),
+    ("api", "get", "/api/v1/contracts/{contract}", None),
+    ("api", "get", "/api/v1/contracts/{contract}/approvals", None),
+    ("api", "get", "/api/v1/contracts/{contract}/plan", None),
+    ("api", "get", "/api/v1/contracts/{contract}/receipts", None),
+    ("api", "get", "/api/v1/contracts/{contract}/invoices", None),
+    ("api", "post", "/api/v1/contracts/{contract}/terminate", {"reason": "x"}),
+    ("api", "post", "/api/v1/receipts/{receipt}/void", {"reason": "x"}),
+    ("api", "post", "/api/v1/invoices/{invoice}/void", {"reason": "x"}),
+    ("api", "post", "/api/v1/orders", {"contract_id": "{contract}"}),
+    ("web", "get", "/orders/{order}/", None),
+    ("web", "get", "/orders/{order}/lines/", None),
+    ("web", "post", "/orders/{order}/status/", {"status": "confirmed"}),
+    ("api", "get", "/api/v1/orders/{order}", None),
+    ("api", "post", "/api/v1/orders/{order}/status", {"status": "confirmed"}),
+    ("api", "delete", "/api/v1/orders/{order}", None),
+    ("web", "get", "/expenses/{expense}/", None),
+    ("web", "get", "/expenses/{expense}/edit/", None),
+    ("web", "post", "/expenses/{expense}/approve/", {}),
+    ("api", "get", "/api/v1/expenses/{expense}", None),
+    ("api", "delete", "/api/v1/expenses/{expense}", None),
+    ("web", "get", "/commissions/{statement}/", None),
+    ("web", "get", "/commissions/{statement}/export.csv", None),
+    ("api", "get", "/api/v1/commissions/{statement}", None),
 ]
 
 LISTS = [
@@ -215,6 +322,24 @@ LISTS = [
     ("api", "get", "/api/v1/leads", None),
     ("api", "get", "/api/v1/leads?q=4444", None),
     ("api", "get", "/api/v1/leads/pool", None),
+    ("web", "get", "/quotes/", None),
+    ("api", "get", "/api/v1/quotes", None),
+    ("web", "get", "/contracts/", None),
+    ("web", "get", "/contracts/approvals/?status=all", None),
+    ("api", "get", "/api/v1/contracts", None),
+    ("web", "get", "/orders/", None),
+    ("api", "get", "/api/v1/orders", None),
+    ("web", "get", "/receivables/", None),
+    ("web", "get", "/receivables/overdue/", None),
+    ("api", "get", "/api/v1/receivables/aging", None),
+    ("api", "get", "/api/v1/receivables/overdue", None),
+    ("web", "get", "/expenses/", None),
+    ("api", "get", "/api/v1/expenses", None),
+    ("web", "get", "/commissions/", None),
+    ("api", "get", "/api/v1/commissions", None),
+    ("web", "get", "/forecast/", None),
+    ("web", "get", "/review/", None),
+    ("web", "get", "/reports/funnel/", None),
 ]
 
 BULK_CHANGES = [
@@ -303,6 +428,17 @@ def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, call, outsider):
         1,
     )
     assert list(lead.activities.values_list("event", flat=True)) == ["created"]
+    quote = Quote.all_objects.get(pk=hidden["quote"])
+    assert (quote.status, quote.title, quote.deleted_at) == ("draft", SECRET["quote"], None)
+    assert Contract.all_objects.get(pk=hidden["contract"]).status == "active"
+    assert Receipt.objects.get(pk=hidden["receipt"]).voided_at is None
+    assert Invoice.objects.get(pk=hidden["invoice"]).voided_at is None
+    assert Receipt.objects.filter(contract_id=hidden["contract"]).count() == 1
+    order = Order.all_objects.get(pk=hidden["order"])
+    assert (order.status, order.deleted_at) == ("draft", None)
+    assert Order.all_objects.filter(contract_id=hidden["contract"]).count() == 0
+    expense = Expense.all_objects.get(pk=hidden["expense"])
+    assert (expense.status, expense.deleted_at) == ("submitted", None)
 
 
 @pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])
