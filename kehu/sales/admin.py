@@ -19,6 +19,7 @@ from kehu.sales.models import (
     PriceListItem,
     Product,
     ProductCategory,
+    Shop,
     Stage,
     Territory,
 )
@@ -173,3 +174,12 @@ class CommissionRuleAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_marginal"]
     autocomplete_fields = ["user"]
     inlines = [CommissionTierInline]
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    """Online shops: their orders and the buyers they bring belong to the owning unit."""
+
+    list_display = ["name", "platform", "external_id", "org_unit", "is_active"]
+    list_filter = ["platform", "is_active"]
+    search_fields = ["name", "external_id"]

@@ -31,6 +31,7 @@ from kehu.sales.models.products import (
 )
 from kehu.sales.models.quotes import Quote, QuoteLine
 from kehu.sales.models.rollups import CashRollup, OpportunityRollup
+from kehu.sales.models.shops import BuyerIdentity, BuyerLinkSuggestion, Shop
 from kehu.sales.models.targets import (
     CommissionRule,
     CommissionStatement,
@@ -44,6 +45,8 @@ __all__ = [
     "REQUIRABLE_FIELDS",
     "ApprovalStep",
     "BilingualName",
+    "BuyerIdentity",
+    "BuyerLinkSuggestion",
     "CashRollup",
     "CommissionRule",
     "CommissionStatement",
@@ -76,6 +79,7 @@ __all__ = [
     "QuoteLine",
     "Receipt",
     "ReceiptAllocation",
+    "Shop",
     "Stage",
     "StageChange",
     "Territory",

@@ -77,6 +77,29 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     delivery_address = models.CharField(_("delivery address"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Marketplace orders: where they came from and what the platform's export said.
+    shop = models.ForeignKey(
+        "sales.Shop",
+        verbose_name=_("shop"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    buyer_nick = models.CharField(_("buyer nick"), max_length=100, blank=True)
+    platform_status = models.CharField(_("status on the platform"), max_length=40, blank=True)
+    receiver_name = models.CharField(_("receiver"), max_length=100, blank=True)
+    receiver_phone = models.CharField(_("receiver phone"), max_length=40, blank=True)
+    receiver_masked = models.BooleanField(_("receiver masked by the platform"), default=False)
+    logistics_company = models.CharField(_("logistics company"), max_length=60, blank=True)
+    logistics_no = models.CharField(_("tracking number"), max_length=100, blank=True)
+    buyer_message = models.TextField(_("buyer's message"), blank=True)
+    exported_at = models.DateTimeField(
+        _("as exported at"),
+        null=True,
+        blank=True,
+        help_text=_("A later export updates the order; an older one does not."),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -113,6 +136,7 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["owner", "-ordered_at"], name="order_owner"),
             models.Index(fields=["org_unit", "-ordered_at"], name="order_unit"),
             models.Index(fields=["-ordered_at", "-id"], name="order_recent"),
+            models.Index(fields=["shop", "-ordered_at"], name="order_shop"),
         ]
 
     def __str__(self) -> str:
@@ -142,6 +166,10 @@ class OrderLine(models.Model):
     tax_rate = models.DecimalField(_("tax rate (%)"), default=0, **Percent)
     amount = models.DecimalField(_("amount"), **Money)
     refunded_amount = models.DecimalField(_("refunded"), default=0, **Money)
+    sub_order_no = models.CharField(_("sub-order number"), max_length=64, blank=True)
+    item_id = models.CharField(_("platform item id"), max_length=64, blank=True)
+    attributes = models.CharField(_("attributes"), max_length=255, blank=True)
+    platform_status = models.CharField(_("status on the platform"), max_length=40, blank=True)
 
     class Meta:
         ordering = ["order", "position", "id"]
