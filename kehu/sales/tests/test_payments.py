@@ -770,3 +770,31 @@ def test_the_contract_panel_offers_the_card(org, make_contract, rf):
     assert panel["data"]["summary"].planned == D("100000.00") and panel["data"]["can_edit"]
     request.user = org.analyst
     assert not contract_panel(request, contract)["data"]["can_edit"]
+
+
+def test_voiding_a_receipt_and_an_invoice_on_the_card(org, make_contract, login):
+    """The card's void buttons keep the records, marked void with the reason; a reason is required; another
+    team's rep gets 404."""
+    contract = make_contract(amount="1000.00")
+    plan(org.rep_a, contract, ("2026-01-31", "1000.00"))
+    receipt = pay(org.rep_a, contract, "400.00")
+    invoice = services.invoice_record(
+        actor=org.rep_a,
+        contract=contract,
+        number="INV-CARD-1",
+        kind="special",
+        amount=D("400"),
+        issued_on=day("2026-01-20"),
+    )
+    client = login(org.rep_a)
+    base = f"/receivables/contracts/{contract.pk}"
+    refused = client.post(f"{base}/receipts/{receipt.pk}/void/", {"reason": ""})
+    assert refused.status_code == 302 and Receipt.objects.get(pk=receipt.pk).voided_at is None
+    assert login(org.rep_b).post(f"{base}/receipts/{receipt.pk}/void/", {"reason": "x"}).status_code == 404
+    client = login(org.rep_a)
+    assert client.post(f"{base}/receipts/{receipt.pk}/void/", {"reason": "重复登记"}).status_code == 302
+    assert client.post(f"{base}/invoices/{invoice.pk}/void/", {"reason": "开错抬头"}).status_code == 302
+    receipt.refresh_from_db()
+    invoice.refresh_from_db()
+    assert (receipt.void_reason, invoice.void_reason) == ("重复登记", "开错抬头")
+    assert amounts(contract) == [(1, D("1000.00"), D("0.00"), False)]

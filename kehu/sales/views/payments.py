@@ -230,24 +230,37 @@ def receipt_create(request, contract_id: int):
     return redirect(_back(request, contract))
 
 
-@login_required
-@require_POST
-def receipt_void(request, contract_id: int, receipt_id: int):
+def _void(request, contract_id: int, record_id: int, *, records: str, service, keyword: str, done: str):
+    """Void a receipt or an invoice of the contract (the record stays, marked void, with the reason)."""
     contract = _contract(request, contract_id)
-    receipt = contract.receipts.filter(pk=receipt_id).first()
-    if receipt is None:
+    record = getattr(contract, records).filter(pk=record_id).first()
+    if record is None:
         raise Http404
     form = VoidForm(request.POST)
     if not form.is_valid():
         _form_failed(request, form)
         return redirect(_back(request, contract))
     try:
-        services.receipt_void(actor=request.user, receipt=receipt, reason=form.cleaned_data["reason"])
+        service(actor=request.user, reason=form.cleaned_data["reason"], **{keyword: record})
     except ApplicationError as exc:
         _service_failed(request, exc)
     else:
-        messages.success(request, _("Receipt voided."))
+        messages.success(request, done)
     return redirect(_back(request, contract))
+
+
+@login_required
+@require_POST
+def receipt_void(request, contract_id: int, receipt_id: int):
+    return _void(
+        request,
+        contract_id,
+        receipt_id,
+        records="receipts",
+        service=services.receipt_void,
+        keyword="receipt",
+        done=_("Receipt voided."),
+    )
 
 
 @login_required
@@ -270,18 +283,12 @@ def invoice_create(request, contract_id: int):
 @login_required
 @require_POST
 def invoice_void(request, contract_id: int, invoice_id: int):
-    contract = _contract(request, contract_id)
-    invoice = contract.invoices.filter(pk=invoice_id).first()
-    if invoice is None:
-        raise Http404
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        _form_failed(request, form)
-        return redirect(_back(request, contract))
-    try:
-        services.invoice_void(actor=request.user, invoice=invoice, reason=form.cleaned_data["reason"])
-    except ApplicationError as exc:
-        _service_failed(request, exc)
-    else:
-        messages.success(request, _("Invoice voided."))
-    return redirect(_back(request, contract))
+    return _void(
+        request,
+        contract_id,
+        invoice_id,
+        records="invoices",
+        service=services.invoice_void,
+        keyword="invoice",
+        done=_("Invoice voided."),
+    )
