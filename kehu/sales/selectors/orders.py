@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import NotFound, ValidationFailed
+from kehu.core.history import history_of
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
 from kehu.sales.models import Contract, Opportunity, Order, OrderLine
@@ -94,3 +95,8 @@ def orders_of_contract(*, actor: User, contract: Contract) -> list[Order]:
 
 def orders_of_opportunity(*, actor: User, opportunity: Opportunity) -> list[Order]:
     return list(order_scope(actor).filter(opportunity=opportunity).order_by("-ordered_at", "-id"))
+
+
+def order_history(*, order: Order, limit: int = 20) -> list[dict]:
+    """Each audited change with who, when, why and every field's old → new value."""
+    return history_of(order, limit=limit)

@@ -563,3 +563,8 @@ def funnel(
         unit_id=unit_id,
         owner_id=owner_id,
     )
+
+
+def followup_days_in_use() -> list[int]:
+    """The follow-up spans of the active pipelines, for the page's explanation of "overdue"."""
+    return sorted(set(Pipeline.objects.filter(is_active=True).values_list("followup_days", flat=True)))

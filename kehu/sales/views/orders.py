@@ -74,7 +74,7 @@ def order_detail(request, order_id: int):
         "next_statuses": [(s, label) for s, label in Order.Status.choices if s in TRANSITIONS[order.status]]
         if can_edit
         else [],
-        "history": order.history.select_related("history_user").order_by("-history_date")[:20],
+        "history": selectors.order_history(order=order),
     }
     return render_page(request, "sales/orders/detail.html", context)
 

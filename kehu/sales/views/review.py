@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import ApplicationError, ValidationFailed
 from kehu.core.web import flash_error
-from kehu.sales.models import Pipeline
 from kehu.sales.selectors import review as selectors
 from kehu.sales.selectors.opportunities import pipelines_for
 from kehu.users.selectors import assignable_users, units_visible
@@ -29,7 +28,7 @@ def weekly_review(request):
         "sales/review/week.html",
         {
             "report": report,
-            "followup_days": sorted({p.followup_days for p in Pipeline.objects.filter(is_active=True)}),
+            "followup_days": selectors.followup_days_in_use(),
         },
     )
 
