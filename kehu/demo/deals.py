@@ -20,6 +20,7 @@ from kehu.sales.services import expenses as expense_services
 from kehu.sales.services import orders as order_services
 from kehu.sales.services import payments as payment_services
 from kehu.sales.services import quotes as quote_services
+from kehu.sales.services.payments import add_months
 from kehu.sales.services.targets import quota_set
 from kehu.users.models import Role, User
 
@@ -34,11 +35,6 @@ EXPENSE_TEXTS = [
     ("samples", "演示样机运费", "150.00"),
     ("events", "行业展会展位分摊", "3200.00"),
 ]
-
-
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    index = day.year * 12 + day.month - 1 + months
-    return day.replace(year=index // 12, month=index % 12 + 1, day=1)
 
 
 def _approve_all(contract) -> None:
@@ -158,7 +154,7 @@ def _targets(rng: random.Random, *, org, today) -> None:
         manager = org.manager_of_region[region]
         for rep in reps:
             for shift in range(-2, 3):
-                starts = _add_months(month, shift)
+                starts = add_months(month, shift)
                 target = Decimal(rng.choice([150000, 200000, 300000]))
                 quota_set(actor=manager, user=rep, starts_on=starts, measure=Quota.Measure.WON, amount=target)
                 quota_set(
@@ -172,7 +168,7 @@ def _targets(rng: random.Random, *, org, today) -> None:
         name="销售提成（阶梯）",
         name_en="Sales commission (tiered)",
         role=Role.SALES_REP,
-        valid_from=_add_months(month, -12),
+        valid_from=add_months(month, -12),
     )
     for threshold, rate in ((0, 3), (80, 5), (100, 8)):
         CommissionTier.objects.create(rule=rule, from_attainment=Decimal(threshold), rate=Decimal(rate))

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import ValidationFailed
+from kehu.integrations.importers import header_key
 from kehu.integrations.tabular import Table, open_table
 from kehu.sales.models import Order
 
@@ -225,12 +226,6 @@ _DATE_FORMATS = (
 
 class CellError(ValueError):
     """A value that cannot be used, with the reason in the reader's language."""
-
-
-def header_key(text: str) -> str:
-    """A header as written, minus BOM, (non-breaking) spaces and full-width parentheses differences."""
-    text = unicodedata.normalize("NFKC", text).replace("\ufeff", "")
-    return re.sub(r"\s+", "", text)
 
 
 def order_number(text: str, *, kind: Kind | None = None) -> str:

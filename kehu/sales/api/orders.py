@@ -53,11 +53,8 @@ def order_create(request, payload: OrderIn):
             lambda: contract_selectors.contract_get_for(actor=actor, contract_id=payload.contract_id),
             field="contract_id",
         )
-        order = services.order_create_from_contract(actor=actor, contract=contract)
-        if payload.lines is not None:
-            order = services.order_lines_set(
-                actor=actor, order=order, lines=_lines(payload.lines), version=None
-            )
+        lines = _lines(payload.lines) if payload.lines is not None else None
+        order = services.order_create_from_contract(actor=actor, contract=contract, lines=lines)
     else:
         if payload.customer_id is None:
             raise ValidationFailed(fields={"customer_id": _("Name the customer or the contract.")})

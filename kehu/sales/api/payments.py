@@ -37,16 +37,6 @@ def _plan(contract) -> dict:
     }
 
 
-def _receipt(receipt_id: int):
-    from kehu.sales.models import Receipt
-
-    return (
-        Receipt.objects.select_related("recorded_by", "voided_by")
-        .prefetch_related("allocations__instalment")
-        .get(pk=receipt_id)
-    )
-
-
 @router.get("/contracts/{contract_id}/plan", response={200: PlanOut, **ERRORS})
 def plan_get(request, contract_id: Id):
     """The payment plan with each instalment's received and outstanding amounts, and the contract's summary."""
@@ -93,7 +83,7 @@ def receipt_create(request, contract_id: Id, payload: ReceiptIn):
         note=payload.note,
         allocations=allocations,
     )
-    return Status(201, _receipt(receipt.pk))
+    return Status(201, selectors.receipt_get_for(actor=request.auth, receipt_id=receipt.pk))
 
 
 @router.post("/receipts/{receipt_id}/void", response={200: ReceiptOut, **ERRORS})
@@ -101,7 +91,7 @@ def receipt_void(request, receipt_id: Id, payload: VoidIn):
     """Void a receipt: it stays listed, its money is taken back from the instalments it paid."""
     receipt = selectors.receipt_get_for(actor=request.auth, receipt_id=receipt_id)
     services.receipt_void(actor=request.auth, receipt=receipt, reason=payload.reason)
-    return _receipt(receipt.pk)
+    return selectors.receipt_get_for(actor=request.auth, receipt_id=receipt.pk)
 
 
 @router.get("/contracts/{contract_id}/invoices", response={200: InvoicePage, **ERRORS})

@@ -14,6 +14,7 @@ from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
 from kehu.core.search import search_filter
 from kehu.customers.models import Customer
+from kehu.customers.selectors import customer_scope
 from kehu.sales.models import Lead, LeadActivity, LeadCaptureForm, Territory
 from kehu.sales.notifications import lead_event_text
 from kehu.users import scoping
@@ -287,3 +288,19 @@ def lead_conversion_report(
         "converted": converted,
         "rate": round(100 * converted / total, 1) if total else 0.0,
     }
+
+
+# --- territories hand out the pool ------------------------------------------------------------------------------
+
+
+def pool_customers_for_territories(*, actor: User, unit: OrgUnit, limit: int = 500):
+    """The pool customers of `unit`'s subtree the actor may assign, oldest in the pool first."""
+    scope = scoping.scope_for(actor)
+    qs = customer_scope(actor).filter(owner__isnull=True, org_unit__path__startswith=unit.path)
+    if not scope.is_system_admin:
+        qs = qs.filter(org_unit_id__in=scope.assign_units)
+    return (
+        qs.filter(Q(province__isnull=False) | Q(city__isnull=False))
+        .select_related("province", "city")
+        .order_by("pooled_at", "id")[:limit]
+    )

@@ -205,6 +205,17 @@ def opportunity_get_for(*, actor: User, opportunity_id) -> Opportunity:
     return opportunity
 
 
+def stale_opportunities(*, actor: User, limit: int = 10) -> list[Opportunity]:
+    """Open opportunities the scheduler flagged for want of follow-up, longest flagged first (the actor's own;
+    a manager's whole subtree)."""
+    return list(
+        opportunity_scope(actor)
+        .filter(status=Stage.Outcome.OPEN, stale_notified_at__isnull=False)
+        .select_related("customer", "owner")
+        .order_by("stale_notified_at", "id")[:limit]
+    )
+
+
 def opportunities_of_customer(*, actor: User, customer: Customer, limit: int = 20) -> list[Opportunity]:
     return list(
         opportunity_scope(actor)

@@ -15,7 +15,11 @@ from kehu.users.models import User
 
 
 def order_scope(actor: User) -> QuerySet:
-    return Order.objects.filter(scoping.visible_q(actor, Order))
+    """Orders the actor sees; those of customers in the recycle bin are hidden with them (an anonymous
+    marketplace order has no customer)."""
+    return Order.objects.filter(
+        scoping.visible_q(actor, Order), Q(customer__isnull=True) | Q(customer__deleted_at__isnull=True)
+    )
 
 
 @dataclass
@@ -59,7 +63,7 @@ class OrderFilters:
 
 
 def order_list(*, actor: User, filters: OrderFilters, cursor: str | None = None, size: int = 25) -> Page:
-    qs = order_scope(actor).select_related("customer", "owner", "contract")
+    qs = order_scope(actor).select_related("customer", "owner", "contract", "org_unit")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.channel:

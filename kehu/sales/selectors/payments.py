@@ -16,6 +16,7 @@ from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
 from kehu.sales.models import Contract, Invoice, PaymentInstalment, Receipt
 from kehu.sales.money import Rates, company_currency, to_cents
+from kehu.sales.selectors import contracts as contracts_selectors
 from kehu.users import scoping
 from kehu.users.models import User
 from kehu.users.selectors import unit_subtree_ids
@@ -38,39 +39,35 @@ def _sum_when(condition: Q, value=OUTSTANDING):
 # --- scope --------------------------------------------------------------------------------------------------------
 
 
-def contract_scope(actor: User) -> QuerySet:
-    return Contract.objects.filter(scoping.visible_q(actor, Contract))
+# The contracts the actor sees, and one of them by id: the contracts domain decides (customers in the recycle
+# bin hide their contracts, and with them their payments).
+contract_scope = contracts_selectors.contract_scope
+contract_get_for = contracts_selectors.contract_get_for
 
-
-def contract_get_for(*, actor: User, contract_id) -> Contract:
-    contract = (
-        contract_scope(actor)
-        .select_related("customer", "owner", "org_unit")
-        .filter(pk=record_id(contract_id))
-        .first()
-    )
-    if contract is None:
-        raise NotFound()
-    return contract
+LIVE_CONTRACT = Q(contract__deleted_at__isnull=True, contract__customer__deleted_at__isnull=True)
 
 
 def instalment_scope(actor: User) -> QuerySet:
-    """Instalments of the contracts the actor sees (not those of contracts in the recycle bin)."""
-    return PaymentInstalment.objects.filter(
-        scoping.visible_q(actor, PaymentInstalment), contract__deleted_at__isnull=True
-    )
+    """Instalments of the contracts the actor sees (not those of contracts or customers in the recycle bin)."""
+    return PaymentInstalment.objects.filter(scoping.visible_q(actor, PaymentInstalment), LIVE_CONTRACT)
 
 
 def receipt_scope(actor: User) -> QuerySet:
-    return Receipt.objects.filter(scoping.visible_q(actor, Receipt), contract__deleted_at__isnull=True)
+    return Receipt.objects.filter(scoping.visible_q(actor, Receipt), LIVE_CONTRACT)
 
 
 def invoice_scope(actor: User) -> QuerySet:
-    return Invoice.objects.filter(scoping.visible_q(actor, Invoice), contract__deleted_at__isnull=True)
+    return Invoice.objects.filter(scoping.visible_q(actor, Invoice), LIVE_CONTRACT)
 
 
 def receipt_get_for(*, actor: User, receipt_id) -> Receipt:
-    receipt = receipt_scope(actor).select_related("contract").filter(pk=record_id(receipt_id)).first()
+    receipt = (
+        receipt_scope(actor)
+        .select_related("contract", "recorded_by", "voided_by")
+        .prefetch_related("allocations__instalment")
+        .filter(pk=record_id(receipt_id))
+        .first()
+    )
     if receipt is None:
         raise NotFound()
     return receipt

@@ -56,7 +56,7 @@ def quote_scope(actor: User) -> QuerySet:
 
 def quote_list(*, actor: User, filters: QuoteFilters, cursor: str | None = None, size: int = 25) -> Page:
     """Newest first; a number or a customer's name to search."""
-    qs = quote_scope(actor).select_related("customer", "opportunity", "created_by")
+    qs = quote_scope(actor).select_related("customer", "opportunity", "created_by", "decided_by")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.opportunity:

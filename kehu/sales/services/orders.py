@@ -19,9 +19,8 @@ from kehu.core.records import (
 from kehu.core.sequences import next_number
 from kehu.customers.models import Customer
 from kehu.sales.models import Contract, Order, OrderLine, Product
-from kehu.sales.money import to_cents
 from kehu.sales.selectors.products import prices_for
-from kehu.sales.services.products import _fits, line_amount
+from kehu.sales.services.products import _fits, line_amount, line_tax
 from kehu.users import scoping
 from kehu.users.models import User
 from kehu.users.services import primary_unit_of
@@ -123,9 +122,7 @@ def _priced_lines(*, customer: Customer | None, currency: str, lines: list[dict]
 def order_totals(order: Order, lines: list[OrderLine]) -> None:
     """goods = Σ line amounts; tax = Σ each line's tax to the cent; total = goods + tax + shipping − discount."""
     order.goods_amount = sum((line.amount for line in lines), Decimal(0))
-    order.tax_amount = sum(
-        (to_cents(line.amount * line.tax_rate / Decimal(100)) for line in lines), Decimal(0)
-    )
+    order.tax_amount = sum((line_tax(line.amount, line.tax_rate) for line in lines), Decimal(0))
     total = order.goods_amount + order.tax_amount + order.shipping_amount - order.discount_amount
     if total < 0:
         raise ValidationFailed(fields={"discount_amount": _("The discount is larger than the order.")})
@@ -205,8 +202,9 @@ def _contract_lines(contract: Contract) -> list[dict]:
 
 
 @transaction.atomic
-def order_create_from_contract(*, actor: User, contract: Contract) -> Order:
-    """An order for an active contract, with the lines the contract sold (edit them before confirming)."""
+def order_create_from_contract(*, actor: User, contract: Contract, lines: list[dict] | None = None) -> Order:
+    """An order for an active contract, with `lines` or else the lines the contract sold (edit them before
+    confirming)."""
     if not scoping.can_edit(actor, contract):
         raise PermissionDenied(_("You may not create orders for this contract."))
     if contract.status != Contract.Status.ACTIVE:
@@ -223,7 +221,8 @@ def order_create_from_contract(*, actor: User, contract: Contract) -> Order:
         org_unit=contract.org_unit,
         created_by=actor,
     )
-    made = _priced_lines(customer=contract.customer, currency=order.currency, lines=_contract_lines(contract))
+    wanted = _contract_lines(contract) if lines is None else lines
+    made = _priced_lines(customer=contract.customer, currency=order.currency, lines=wanted)
     order_totals(order, made)
     save_audited(order, actor=actor, reason="created", bump_version=False)
     _write_lines(order, made)

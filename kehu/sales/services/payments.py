@@ -75,7 +75,7 @@ def _settle(instalment: PaymentInstalment) -> None:
 # --- the plan -----------------------------------------------------------------------------------------------------
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
+def add_months(day: datetime.date, months: int) -> datetime.date:
     """The same day `months` later, or the month's last day when it is shorter (31 Jan + 1 → 28/29 Feb)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
@@ -105,7 +105,7 @@ def payment_plan_split(
     last = total - each * (parts - 1)
     return [
         {
-            "due_on": _add_months(first_due_on, index * every_months),
+            "due_on": add_months(first_due_on, index * every_months),
             "amount": last if index == parts - 1 else each,
             "note": "",
         }

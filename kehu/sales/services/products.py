@@ -26,6 +26,11 @@ def line_amount(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> De
     return to_cents(quantity * unit_price * (Decimal(100) - discount) / Decimal(100))
 
 
+def line_tax(amount: Decimal, tax_rate: Decimal) -> Decimal:
+    """The tax on a line's amount, rounded half up to the cent."""
+    return to_cents(amount * tax_rate / Decimal(100))
+
+
 @transaction.atomic
 def opportunity_lines_set(
     *, actor, opportunity: Opportunity, lines: list[dict], version: int | None

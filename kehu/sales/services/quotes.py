@@ -24,11 +24,11 @@ from kehu.core.records import (
     validate,
 )
 from kehu.core.sequences import next_number
-from kehu.customers.models import Contact
 from kehu.sales.models import Opportunity, OpportunityContact, Product, Quote, QuoteLine, Stage
-from kehu.sales.money import to_cents
+from kehu.sales.selectors.opportunities import contact_choices
 from kehu.sales.selectors.products import price_list_for, prices_for
-from kehu.sales.services.products import _fits, line_amount
+from kehu.sales.selectors.quotes import quote_is_newest
+from kehu.sales.services.products import _fits, line_amount, line_tax
 from kehu.users import scoping
 
 VALID_DAYS = 30
@@ -37,11 +37,6 @@ QUOTE_FIELDS = {"title", "contact", "language", "issued_on", "valid_until", "ter
 
 
 # --- arithmetic ---------------------------------------------------------------------------------------------------
-
-
-def line_tax(amount: Decimal, tax_rate: Decimal) -> Decimal:
-    """The tax on a line's amount, rounded half up to the cent."""
-    return to_cents(amount * tax_rate / Decimal(100))
 
 
 def _price(line: QuoteLine) -> QuoteLine:
@@ -88,8 +83,7 @@ def _check_edit(actor, quote: Quote) -> None:
 
 
 def _check_newest(quote: Quote) -> None:
-    newest = Quote.objects.filter(number=quote.number).aggregate(n=Max("revision"))["n"]
-    if newest is not None and quote.revision < newest:
+    if not quote_is_newest(quote=quote):
         raise ValidationFailed(
             _("Revision %(revision)s is no longer the newest: work on the newest revision of %(number)s.")
             % {"revision": quote.revision, "number": quote.number}
@@ -117,12 +111,12 @@ def default_language(actor) -> str:
     return Quote.Language.EN if language.startswith("en") else Quote.Language.ZH
 
 
-def _check_header(quote: Quote) -> None:
+def _check_header(quote: Quote, *, actor) -> None:
     errors = {}
-    if (
-        quote.contact_id
-        and not Contact.objects.filter(pk=quote.contact_id, customer_id=quote.customer_id).exists()
-    ):
+    if quote.contact_id and quote.contact_id not in {
+        c.pk for c in contact_choices(actor=actor, customer=quote.customer, opportunity=quote.opportunity)
+    }:
+        # Only contacts the author may see (or already on the deal): the PDF prints their name and phone.
         errors["contact"] = _("Choose a contact of this customer.")
     if quote.issued_on and quote.valid_until and quote.valid_until < quote.issued_on:
         errors["valid_until"] = _("The quote cannot expire before its date.")
@@ -172,7 +166,7 @@ def quote_create(*, actor, opportunity: Opportunity, data: dict | None = None) -
     if data.get("issued_on") and not data.get("valid_until"):
         data["valid_until"] = issued_on + datetime.timedelta(days=VALID_DAYS)
     assign_fields(quote, {k: v for k, v in data.items() if v is not None}, QUOTE_FIELDS)
-    _check_header(quote)
+    _check_header(quote, actor=actor)
     quote.number = next_number("quote")
     lines = [
         _price(
@@ -206,7 +200,7 @@ def quote_update(*, actor, quote: Quote, data: dict, version: int | None) -> Quo
     changed = assign_fields(quote, data, QUOTE_FIELDS)
     if not changed:
         return quote
-    _check_header(quote)
+    _check_header(quote, actor=actor)
     save_audited(quote, actor=actor)
     return quote
 

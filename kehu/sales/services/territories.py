@@ -4,14 +4,12 @@ territory that covers each one's place and industry, in turn (the same turn lead
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 
 from kehu.core.exceptions import PermissionDenied
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customer_scope
 from kehu.customers.services import customer_assign
 from kehu.sales.models import Territory
-from kehu.sales.selectors.leads import territory_for
+from kehu.sales.selectors.leads import pool_customers_for_territories, territory_for
 from kehu.sales.services.leads import next_in_turn
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
@@ -26,15 +24,6 @@ class TerritoryRun:
     unmatched: list[Customer] = field(default_factory=list)  # no territory covers them, or it has no rep
 
 
-def pool_customers_for_territories(*, actor: User, unit: OrgUnit, limit: int = MAX_PER_RUN):
-    """The pool customers of `unit`'s subtree the actor may assign, oldest in the pool first."""
-    scope = scoping.scope_for(actor)
-    qs = customer_scope(actor).filter(owner__isnull=True, org_unit__path__startswith=unit.path)
-    if not scope.is_system_admin:
-        qs = qs.filter(org_unit_id__in=scope.assign_units)
-    return qs.filter(Q(province__isnull=False) | Q(city__isnull=False)).order_by("pooled_at", "id")[:limit]
-
-
 @transaction.atomic
 def customers_assign_by_territory(*, actor: User, unit: OrgUnit, limit: int = MAX_PER_RUN) -> TerritoryRun:
     """Give each pool customer of the subtree to the next rep of its territory (each move audited, on the
@@ -43,19 +32,24 @@ def customers_assign_by_territory(*, actor: User, unit: OrgUnit, limit: int = MA
         raise PermissionDenied()
     run = TerritoryRun()
     turns: dict[int, int | None] = {}
+    # Customers of the same place and industry share a territory, and a territory its reps: each is looked up
+    # once per run, not once per customer.
+    territories: dict[tuple, Territory | None] = {}
+    reps_of: dict[int, list[User]] = {}
     for customer in pool_customers_for_territories(actor=actor, unit=unit, limit=limit):
-        territory = territory_for(
-            unit=unit, province_id=customer.province_id, city_id=customer.city_id, industry=customer.industry
-        )
-        reps = (
-            [
+        place = (customer.province_id, customer.city_id, customer.industry)
+        if place not in territories:
+            territories[place] = territory_for(
+                unit=unit, province_id=place[0], city_id=place[1], industry=place[2]
+            )
+        territory = territories[place]
+        if territory is not None and territory.pk not in reps_of:
+            reps_of[territory.pk] = [
                 rep
                 for rep in territory.reps.filter(is_active=True).order_by("id")
                 if scoping.can_assign_in(actor, getattr(primary_unit_of(rep), "pk", None))
             ]
-            if territory is not None
-            else []
-        )
+        reps = reps_of[territory.pk] if territory is not None else []
         if not reps:
             run.unmatched.append(customer)
             continue

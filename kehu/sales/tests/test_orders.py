@@ -410,3 +410,41 @@ def test_the_dashboard_shows_flagged_deals_to_their_owner_and_manager_only(
     assert "久未跟进商机" in login(org.rep_a).get("/").content.decode()
     assert "久未跟进商机" in login(org.east_manager).get("/").content.decode()
     assert "久未跟进商机" not in login(org.rep_b).get("/").content.decode()
+
+
+def test_the_api_list_costs_the_same_queries_for_many_orders(
+    org, make_customer, products, django_assert_max_num_queries
+):
+    printer, _service = products
+    customer = make_customer(org.rep_a)
+    for _n in range(10):
+        services.order_create(
+            actor=org.rep_a,
+            customer=customer,
+            data={},
+            lines=[{"product": printer, "quantity": Decimal("1")}],
+        )
+    api = ApiClient(org.rep_a)
+    with django_assert_max_num_queries(8):
+        items = api.get("/orders").json()["items"]
+    assert len(items) == 10 and items[0]["org_unit"]["name"] == org.team_a.name
+
+
+def test_a_refused_line_leaves_no_order_behind_when_ordering_from_a_contract(org, make_customer, products):
+    customer = make_customer(org.rep_a)
+    contract = _contract(org, customer)
+    response = ApiClient(org.rep_a).post(
+        "/orders", {"contract_id": contract.pk, "lines": [{"title": "免费样品", "quantity": "1"}]}
+    )
+    assert response.status_code == 422
+    assert not Order.all_objects.exists()
+
+
+def test_orders_of_a_binned_customer_are_hidden_with_it(org, make_customer, products, login):
+    from kehu.customers.services import customer_delete
+
+    customer = make_customer(org.rep_a)
+    order = services.order_create(actor=org.rep_a, customer=customer, data={}, lines=[])
+    customer_delete(actor=org.rep_a, customer=customer)
+    assert login(org.rep_a).get(f"/orders/{order.pk}/").status_code == 404
+    assert ApiClient(org.rep_a).get("/orders").json()["items"] == []

@@ -798,3 +798,38 @@ def test_voiding_a_receipt_and_an_invoice_on_the_card(org, make_contract, login)
     invoice.refresh_from_db()
     assert (receipt.void_reason, invoice.void_reason) == ("重复登记", "开错抬头")
     assert amounts(contract) == [(1, D("1000.00"), D("0.00"), False)]
+
+
+def test_a_binned_customer_hides_its_contracts_payments_everywhere(org, make_contract, login):
+    """The customer goes to the recycle bin: its contract's payment card, plan and receipts answer 404 on the
+    pages and the API, no receipt can be recorded, and the aging leaves the money out."""
+    from kehu.customers.services import customer_delete
+
+    contract = make_contract(amount="1000.00")
+    plan(org.rep_a, contract, ("2026-01-31", "1000.00"))
+    receipt = pay(org.rep_a, contract, "100.00")
+    customer_delete(actor=org.rep_a, customer=contract.customer)
+    client = login(org.rep_a)
+    assert client.get(f"/receivables/contracts/{contract.pk}/").status_code == 404
+    posted = client.post(
+        f"/receivables/contracts/{contract.pk}/receipts/",
+        {"received_on": "2026-01-20", "amount": "5.00", "method": "bank"},
+    )
+    assert posted.status_code == 404 and Receipt.objects.filter(contract=contract).count() == 1
+    api = ApiClient(org.rep_a)
+    for path in (f"/contracts/{contract.pk}/plan", f"/contracts/{contract.pk}/receipts"):
+        assert api.get(path).status_code == 404
+    assert api.post(f"/receipts/{receipt.pk}/void", {"reason": "x"}).status_code == 404
+    assert selectors.receivables_aging(actor=org.rep_a, group="customer", on=ON).rows == []
+
+
+def test_a_receipt_is_voided_only_under_its_own_contract(org, make_contract, login):
+    mine = make_contract(owner=org.rep_b, amount="1000.00")
+    theirs = make_contract(amount="1000.00")
+    plan(org.rep_a, theirs, ("2026-01-31", "1000.00"))
+    receipt = pay(org.rep_a, theirs, "100.00")
+    response = login(org.rep_b).post(
+        f"/receivables/contracts/{mine.pk}/receipts/{receipt.pk}/void/", {"reason": "x"}
+    )
+    assert response.status_code == 404
+    assert Receipt.objects.get(pk=receipt.pk).voided_at is None

@@ -802,3 +802,22 @@ def test_an_amount_beyond_what_the_books_hold_is_refused(org, deal, catalogue):
             version=None,
         )
     assert "lines.0.quantity" in refused.value.fields
+
+
+def test_a_quote_cannot_name_a_contact_its_author_may_not_see(org, pipeline, make_customer):
+    """rep_b works a deal on rep_a's customer: rep_a's contact (hidden from rep_b) is refused on rep_b's quote,
+    so the PDF never prints a hidden person's name and phone."""
+    customer = make_customer(org.rep_a, name="共享客户有限公司")
+    hidden = contact_create(
+        actor=org.rep_a, customer=customer, data={"name": "隐藏联系人", "mobile": "13900001111"}
+    )
+    deal = opportunity_services.opportunity_create(
+        actor=org.east_manager,
+        data={"name": "陈的商机", "customer": customer},
+        pipeline=pipeline,
+        owner=org.rep_b,
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        services.quote_create(actor=org.rep_b, opportunity=deal, data={"contact": hidden})
+    assert "contact" in caught.value.fields
+    assert not Quote.objects.filter(opportunity=deal).exists()

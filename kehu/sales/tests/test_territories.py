@@ -68,3 +68,13 @@ def test_the_api_reports_what_went_where(org, make_customer, zhejiang):
         ApiClient(org.rep_a).post("/territories/assign-pool", {"unit_id": org.team_a.pk}).status_code == 403
     )
     assert ApiClient(org.rep_c).post("/territories/assign-pool", {"unit_id": org.east.pk}).status_code == 422
+
+
+def test_naming_a_unit_the_manager_may_not_hand_out_answers_404_and_changes_nothing(
+    org, make_customer, zhejiang, login
+):
+    customer = pooled(org, make_customer, "杭州客户", province="330000")
+    manager = login(org.east_manager)
+    assert manager.post("/territories/assign/", {"unit": org.north.pk}).status_code == 404
+    assert manager.get(f"/territories/assign/?unit={org.north.pk}").status_code == 404
+    assert Customer.objects.get(pk=customer.pk).owner_id is None

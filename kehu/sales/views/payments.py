@@ -230,11 +230,11 @@ def receipt_create(request, contract_id: int):
     return redirect(_back(request, contract))
 
 
-def _void(request, contract_id: int, record_id: int, *, records: str, service, keyword: str, done: str):
+def _void(request, contract_id: int, record_id: int, *, get_for, service, keyword: str, done: str):
     """Void a receipt or an invoice of the contract (the record stays, marked void, with the reason)."""
     contract = _contract(request, contract_id)
-    record = getattr(contract, records).filter(pk=record_id).first()
-    if record is None:
+    record = get_for(actor=request.user, **{f"{keyword}_id": record_id})
+    if record.contract_id != contract.pk:
         raise Http404
     form = VoidForm(request.POST)
     if not form.is_valid():
@@ -256,7 +256,7 @@ def receipt_void(request, contract_id: int, receipt_id: int):
         request,
         contract_id,
         receipt_id,
-        records="receipts",
+        get_for=selectors.receipt_get_for,
         service=services.receipt_void,
         keyword="receipt",
         done=_("Receipt voided."),
@@ -287,7 +287,7 @@ def invoice_void(request, contract_id: int, invoice_id: int):
         request,
         contract_id,
         invoice_id,
-        records="invoices",
+        get_for=selectors.invoice_get_for,
         service=services.invoice_void,
         keyword="invoice",
         done=_("Invoice voided."),

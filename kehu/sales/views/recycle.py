@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ApplicationError
 from kehu.core.web import flash_error
-from kehu.sales.models import Contract, Expense, Lead, Opportunity, Order, Quote, Stage
+from kehu.sales.models import Contract, Expense, Lead, Opportunity, Order, Quote
 from kehu.sales.selectors.contracts import pending_approval_count
-from kehu.sales.selectors.opportunities import opportunity_scope
+from kehu.sales.selectors.opportunities import stale_opportunities
 from kehu.sales.services import contracts, expenses, leads, opportunities, orders, quotes
 from kehu.users import scoping
 
@@ -21,7 +21,7 @@ SHOWN = 200  # per kind; the oldest go first when the bin is purged
 
 # kind → (model, restore service, its keyword, the record's name, a detail line)
 KINDS = {
-    "lead": (Lead, leads.lead_restore, "lead", lambda r: r.name, lambda r: r.company),
+    "lead": (Lead, leads.lead_restore, "lead", str, lambda r: r.company),
     "opportunity": (
         Opportunity,
         opportunities.opportunity_restore,
@@ -105,12 +105,7 @@ def dashboard_panels(*, request) -> list[dict]:
     """`dashboard.panels`: open opportunities flagged for want of follow-up (the rep's own; a manager's whole
     subtree), and the contract approvals waiting for the user."""
     actor = request.user
-    stale = list(
-        opportunity_scope(actor)
-        .filter(status=Stage.Outcome.OPEN, stale_notified_at__isnull=False)
-        .select_related("customer", "owner")
-        .order_by("stale_notified_at", "id")[:10]
-    )
+    stale = stale_opportunities(actor=actor)
     waiting = pending_approval_count(actor=actor)
     if not stale and not waiting:
         return []

@@ -174,7 +174,7 @@ def _quarters(today: datetime.date) -> list[dict]:
         starts.append(following)
     return [
         {
-            "label": f"{start.year} Q{(start.month - 1) // 3 + 1}",
+            "label": _("%(year)s Q%(quarter)s") % {"year": start.year, "quarter": (start.month - 1) // 3 + 1},
             "from": f"{start:%Y-%m}",
             "current": start == this,
         }

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from django.utils.translation import ngettext
 
 from kehu.core.exceptions import ApplicationError
 from kehu.core.web import flash_error
+from kehu.sales.selectors import leads as selectors
 from kehu.sales.services import territories as services
 from kehu.users import scoping
 from kehu.users.models import OrgUnit
@@ -32,9 +34,10 @@ def assign(request):
     units = _units(request.user)
     if not units:
         return render(request, "403.html", status=403)
-    chosen = next(
-        (u for u in units if str(u.pk) == request.POST.get("unit", request.GET.get("unit"))), units[0]
-    )
+    asked = request.POST.get("unit", request.GET.get("unit"))
+    chosen = next((u for u in units if str(u.pk) == asked), None) if asked else units[0]
+    if chosen is None:  # a unit the actor may not hand out: as if it did not exist
+        raise Http404
     if request.method == "POST":
         try:
             run = services.customers_assign_by_territory(actor=request.user, unit=chosen)
@@ -51,7 +54,7 @@ def assign(request):
                 % {"count": len(run.assigned), "left": len(run.unmatched)},
             )
         return redirect(f"{reverse('territories:assign')}?unit={chosen.pk}")
-    waiting = services.pool_customers_for_territories(actor=request.user, unit=chosen)
+    waiting = selectors.pool_customers_for_territories(actor=request.user, unit=chosen)
     return render(
         request,
         "sales/territories/assign.html",
