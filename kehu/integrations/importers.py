@@ -33,8 +33,21 @@ class Importer:
     label: object
     columns: Callable[[], list[Column]]
     prepare: Callable  # (job, actor) -> a context passed to every row
-    import_row: Callable  # (context, values: dict[str, str], row_number) -> CREATED | UPDATED | UNCHANGED
+    import_row: (
+        Callable | None
+    )  # (context, values: dict[str, str], row_number) -> CREATED | UPDATED | UNCHANGED
     options_form: type  # a form class taking `actor=`, whose options() is stored on the job
+    # Importers that take a whole batch at once (set-based, for files of millions of rows) give these instead
+    # of `import_row`: open_rows(job, path) -> (estimated rows, iterator of (row number, cells)), and
+    # run_batch(context, rows) -> an outcome with `counts` and `rejected` (row, column, reason, cells).
+    run_batch: Callable | None = None
+    open_rows: Callable | None = None
+    batch_rows: int = 200
+    on_upload: Callable | None = None  # (job, table) -> None: check the file, add options; before any mapping
+
+    @property
+    def needs_mapping(self) -> bool:
+        return bool(self.columns())
 
 
 _registry: dict[str, Importer] = {}

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import ValidationFailed
 from kehu.integrations.importers import header_key
-from kehu.integrations.tabular import Table, open_table
+from kehu.integrations.tabular import Table, clean_cell, open_table
 from kehu.sales.models import Order
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -245,10 +245,16 @@ def order_number(text: str, *, kind: Kind | None = None) -> str:
     raise CellError(_("“%(value)s” is not an order number.") % {"value": value})
 
 
+_PLAIN_MONEY = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
+
+
 def money(text: str) -> Decimal | None:
-    value = (
-        text.strip().replace("元", "").replace("¥", "").replace("￥", "").replace(",", "").replace(" ", "")
-    )
+    value = text.strip()
+    if not value:
+        return None
+    if _PLAIN_MONEY.match(value):  # the usual case, checked in one step
+        return Decimal(value)
+    value = value.replace("元", "").replace("¥", "").replace("￥", "").replace(",", "").replace(" ", "")
     if not value:
         return None
     try:
@@ -268,6 +274,11 @@ def moment(text: str) -> datetime.datetime | None:
     value = text.strip()
     if not value:
         return None
+    if len(value) in (10, 19) and value[4] == "-":  # yyyy-MM-dd[ HH:mm:ss], parsed in C
+        try:
+            return datetime.datetime.fromisoformat(value).replace(tzinfo=BEIJING)
+        except ValueError:
+            pass
     for pattern in _DATE_FORMATS:
         try:
             return datetime.datetime.strptime(value, pattern).replace(tzinfo=BEIJING)
@@ -356,43 +367,55 @@ class Export:
     positions: dict[str, int]  # canonical name → column index
     headers: dict[str, str]  # canonical name → the header as written
 
+    def __post_init__(self):
+        self._plan = [(name, index, self._cleaner(name)) for name, index in self.positions.items()]
+        self._watched = {n for n in self.positions if n in PHONES or n in ("receiver_name", "buyer_nick")}
+
     def rows(self) -> Iterator[Parsed]:
-        for number, cells in self.table.rows():
+        for number, cells in self.table.raw_rows():
             yield self.parse(number, cells)
 
     def parse(self, number: int, cells: list[str]) -> Parsed:
+        """Clean the known columns of one row as the file has it (spreadsheet armour included)."""
         parsed = Parsed(row_number=number, raw=cells)
-        for name, index in self.positions.items():
-            text = cells[index] if index < len(cells) else ""
+        values = parsed.values
+        width = len(cells)
+        for name, index, cleaner in self._plan:
+            text = cells[index] if index < width else ""
+            if text and (text[0] in _ARMOUR or text[-1] in _ARMOUR):
+                text = clean_cell(text)
             try:
-                parsed.values[name] = self._clean(name, text)
+                values[name] = cleaner(text)
             except CellError as exc:
                 parsed.errors.append((self.headers[name], str(exc)))
                 continue
-            if (name in PHONES or name in ("receiver_name", "buyer_nick")) and is_masked(text):
+            if name in self._watched and "*" in text:
                 parsed.masked.add(name)
         return parsed
 
-    def _clean(self, name: str, text: str):
+    def _cleaner(self, name: str):
+        if name == "sub_order_no":
+            return lambda text: order_number(text, kind=self.kind) if text.strip() else ""
         if name in NUMBERS:
-            if name == "sub_order_no" and not text.strip():
-                return ""
-            return order_number(text, kind=self.kind)
+            return lambda text: order_number(text, kind=self.kind)
         if name in MONEY:
-            return money(text)
+            return money
         if name in MOMENTS:
-            return moment(text)
+            return moment
         if name in PHONES:
-            return phone(text)
+            return phone
         if name == "status":
-            return status(text) if text.strip() else ""
+            return lambda text: status(text) if text.strip() else ""
         if name == "quantity":
-            return quantity(text)
+            return quantity
         if name == "buyer_nick":
-            return nick(text)
+            return nick
         if name == "receiver_address":
-            return address(text)
-        return text.strip()
+            return address
+        return str.strip
+
+
+_ARMOUR = frozenset("='\t \u3000\r\n")
 
 
 def recognise(headers: list[str]) -> tuple[Kind, dict[str, int], dict[str, str]] | None:
@@ -410,16 +433,20 @@ def recognise(headers: list[str]) -> tuple[Kind, dict[str, int], dict[str, str]]
     return None
 
 
-def read_export(path: str) -> Export:
-    """Open a marketplace export (CSV in any of its encodings, or XLSX) and recognise it by its headers."""
-    table = open_table(path)
-    found = recognise(table.headers)
+def recognise_or_refuse(headers: list[str]) -> tuple[Kind, dict[str, int], dict[str, str]]:
+    found = recognise(headers)
     if found is None:
         raise ValidationFailed(
             _(
                 "This file is not a Taobao/Tmall, JD or Pinduoduo order export we know: its headers are %(headers)s."
             )
-            % {"headers": "、".join(table.headers[:12])}
+            % {"headers": "、".join(headers[:12])}
         )
-    kind, positions, headers = found
+    return found
+
+
+def read_export(path: str) -> Export:
+    """Open a marketplace export (CSV in any of its encodings, or XLSX) and recognise it by its headers."""
+    table = open_table(path)
+    kind, positions, headers = recognise_or_refuse(table.headers)
     return Export(kind=kind, table=table, positions=positions, headers=headers)

@@ -93,6 +93,7 @@ class ImportRejection(models.Model):
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rejections")
     row_number = models.PositiveIntegerField(_("row"))
+    column = models.CharField(_("column"), max_length=100, blank=True)
     message = models.TextField(_("reason"))
     values = models.JSONField(default=list)
 

@@ -107,6 +107,12 @@ def import_upload(*, actor: User, kind: str, upload, filename: str = "") -> Impo
     job.file_format, job.encoding, job.delimiter = table.file_format, table.encoding, table.delimiter
     job.headers = table.headers
     job.mapping = importers.guess_mapping(importer.columns(), table.headers)
+    if importer.on_upload is not None:
+        try:
+            importer.on_upload(job, table)
+        except ValidationFailed:
+            job.file.delete(save=False)
+            raise
     job.save()
     return job
 
@@ -140,7 +146,7 @@ def import_start(
         raise ValidationFailed(_("This import has already been started."))
     importer = importers.get(job.kind)
     job.mapping = importers.check_mapping(importer.columns(), job.headers, mapping)
-    job.options = options
+    job.options = {**job.options, **options}  # what the upload found in the file, and what the person chose
     job.dry_run = dry_run
     importer.prepare(job, actor)  # refuse options the actor may not use now, not in the worker later
     job.status = Status.QUEUED
@@ -209,18 +215,22 @@ def import_run(*, job_id: int, progress=None) -> ImportJob:
     language = job.created_by.language or settings.LANGUAGE_CODE
     try:
         with translation.override(language), local_path(job) as path:
-            table = open_table(path)
+            if importer.open_rows is not None:
+                total, rows = importer.open_rows(job, path)
+            else:
+                table = open_table(path)
+                total, rows = None, table.rows()
             if job.total_rows is None:
-                job.total_rows = table.count_rows()
+                job.total_rows = total if total is not None else table.count_rows()
                 ImportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows)
             context = importer.prepare(job, job.created_by)
             labels = {c.key: str(c.label) for c in importer.columns()}
             batch: list[tuple[int, list[str]]] = []
-            for index, row in enumerate(table.rows(), start=1):
+            for index, row in enumerate(rows, start=1):
                 if index <= job.processed_rows:
                     continue
                 batch.append(row)
-                if len(batch) >= BATCH_ROWS:
+                if len(batch) >= importer.batch_rows:
                     _run_batch(job, runner, importer, context, labels, batch)
                     batch = []
                     if progress is not None:
@@ -260,7 +270,16 @@ def _run_batch(job, runner, importer, context, labels, batch) -> None:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                for number, cells in batch:
+                if importer.run_batch is not None:
+                    result = importer.run_batch(context, batch)
+                    outcomes.update(result.counts)
+                    rejections.extend(
+                        ImportRejection(
+                            job=job, row_number=row, column=column[:100], message=reason, values=cells
+                        )
+                        for row, column, reason, cells in result.rejected
+                    )
+                for number, cells in batch if importer.run_batch is None else ():
                     values = importers.row_values(job.mapping, cells)
                     try:
                         with transaction.atomic():
@@ -271,6 +290,7 @@ def _run_batch(job, runner, importer, context, labels, batch) -> None:
                             ImportRejection(
                                 job=job,
                                 row_number=number,
+                                column=", ".join(labels.get(k.split(".")[-1], "") for k in exc.fields)[:100],
                                 message=importers.describe_error(exc, labels),
                                 values=cells,
                             )
@@ -296,8 +316,9 @@ def _run_batch(job, runner, importer, context, labels, batch) -> None:
 
 
 def _finish(job: ImportJob, runner, status: str, *, error: str = "") -> None:
+    extra = {"total_rows": F("processed_rows")} if status == Status.DONE else {}
     finished = ImportJob.objects.filter(pk=job.pk, runner=runner, status=Status.RUNNING).update(
-        status=status, error=error, finished_at=timezone.now(), heartbeat_at=timezone.now()
+        status=status, error=error, finished_at=timezone.now(), heartbeat_at=timezone.now(), **extra
     )
     if finished and status == Status.DONE:
         job.refresh_from_db()
@@ -332,7 +353,7 @@ def imports_resume_stalled(*, now=None) -> int:
 def rejections_csv(*, job: ImportJob):
     """The rejected rows as the file had them, with the reason in a first column: fix them and import again."""
     rows = (
-        [rejection.row_number, rejection.message, *rejection.values]
+        [job.filename, rejection.row_number, rejection.column, rejection.message, *rejection.values]
         for rejection in job.rejections.order_by("row_number").iterator(chunk_size=2000)
     )
-    return csv_lines([_("Row"), _("Reason"), *job.headers], rows)
+    return csv_lines([_("File"), _("Row"), _("Column"), _("Reason"), *job.headers], rows)

@@ -83,6 +83,28 @@ class Table:
     def count_rows(self) -> int:
         return sum(1 for _row in self.rows())
 
+    def raw_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Like `rows()`, but CSV cells come as the file has them (uncleaned): for readers that clean only
+        the columns they use. XLSX values are turned into text."""
+        if self.file_format == "xlsx":
+            yield from self.rows()
+            return
+        source = _csv_rows(self)
+        next(source, None)  # the header row
+        for number, cells in source:
+            if cells and (len(cells) > 1 or cells[0].strip()):
+                yield number, cells
+
+    def estimate_rows(self) -> int:
+        """About how many data rows: line breaks for CSV (a quoted cell may hold more), every row for XLSX."""
+        if self.file_format == "xlsx":
+            return self.count_rows()
+        lines = 0
+        with open(self.path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                lines += chunk.count(b"\n")
+        return max(lines - 1, 0)
+
 
 def _detect_encoding(sample: bytes) -> str:
     if sample.startswith(codecs.BOM_UTF8):

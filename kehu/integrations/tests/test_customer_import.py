@@ -173,9 +173,11 @@ def test_bad_rows_are_reported_one_by_one_and_good_rows_still_land(setup, tmp_pa
     report = "".join(services.rejections_csv(job=job))
     assert report.startswith("\ufeff")
     lines = list(csv.reader(report.lstrip("\ufeff").splitlines()))
-    assert lines[0][2:] == HEADERS
-    assert [line[0] for line in lines[1:]] == ["2", "3", "4", "5"]
-    assert lines[2][2:][2] == "not-an-email"  # the row as it was, to fix and import again
+    assert lines[0][4:] == HEADERS
+    assert [line[1] for line in lines[1:]] == ["2", "3", "4", "5"]
+    assert {line[0] for line in lines[1:]} == {job.filename}
+    assert lines[2][2] in ("E-mail", "邮箱")  # the column at fault
+    assert lines[2][4:][2] == "not-an-email"  # the row as it was, to fix and import again
 
 
 def test_a_test_run_reports_what_would_happen_and_writes_nothing(setup, tmp_path, make_customer):

@@ -31,7 +31,7 @@ from kehu.sales.models.products import (
 )
 from kehu.sales.models.quotes import Quote, QuoteLine
 from kehu.sales.models.rollups import CashRollup, OpportunityRollup
-from kehu.sales.models.shops import BuyerIdentity, BuyerLinkSuggestion, Shop
+from kehu.sales.models.shops import BuyerIdentity, BuyerLinkSuggestion, BuyerStats, Shop
 from kehu.sales.models.targets import (
     CommissionRule,
     CommissionStatement,
@@ -47,6 +47,7 @@ __all__ = [
     "BilingualName",
     "BuyerIdentity",
     "BuyerLinkSuggestion",
+    "BuyerStats",
     "CashRollup",
     "CommissionRule",
     "CommissionStatement",

@@ -100,6 +100,9 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
         blank=True,
         help_text=_("A later export updates the order; an older one does not."),
     )
+    # A digest of the export's cells for this order: the same row imported again is recognised unread.
+    import_digest = models.CharField(max_length=32, blank=True, editable=False)
+    close_reason = models.CharField(_("close reason"), max_length=60, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -120,7 +123,7 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
         related_name="+",
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "import_digest"])
 
     SCOPE = ScopeSpec(owner="owner", unit="org_unit")
 

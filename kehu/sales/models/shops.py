@@ -4,6 +4,8 @@ A shop belongs to an org unit; its orders and the buyers they bring are that uni
 platform by a nick in one shop: `BuyerIdentity` ties (platform, shop, nick) to one individual Customer, so one
 person with two nicks or two shops can be one customer without losing where each order came from."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +70,10 @@ class BuyerIdentity(TimeStampedModel):
     )
     first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
     last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+    # The buyer's own receiver, from the first order that showed it unmasked: the evidence for linking nicks
+    # (same mobile and same name) and for telling gift orders (another receiver) apart.
+    receiver_name = models.CharField(_("receiver"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True)
 
     SCOPE = ScopeSpec(via="customer")
 
@@ -75,10 +81,49 @@ class BuyerIdentity(TimeStampedModel):
         verbose_name = _("buyer identity")
         verbose_name_plural = _("buyer identities")
         constraints = [models.UniqueConstraint(fields=["shop", "nick"], name="buyer_identity_once_per_shop")]
-        indexes = [models.Index(fields=["customer"], name="buyer_identity_customer")]
+        indexes = [
+            models.Index(fields=["customer"], name="buyer_identity_customer"),
+            models.Index(fields=["mobile"], condition=~models.Q(mobile=""), name="buyer_identity_mobile"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.shop_id}:{self.nick}"
+
+
+class BuyerStats(models.Model):
+    """A buyer's purchase figures, kept up to date by every order import from the changed orders alone
+    (`kehu.sales.buyer_stats`). Purchases are completed orders (交易成功); money is what the buyer paid net
+    of refunds; recency is the payment time."""
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="buyer_stats"
+    )
+    order_count = models.PositiveIntegerField(_("purchases"), default=0)
+    total_paid = models.DecimalField(_("total paid"), max_digits=16, decimal_places=2, default=0)
+    paid_orders = models.PositiveIntegerField(_("paid orders"), default=0)
+    refund_orders = models.PositiveIntegerField(_("orders with a refund"), default=0)
+    refunded_total = models.DecimalField(_("refunded"), max_digits=16, decimal_places=2, default=0)
+    first_purchase_at = models.DateTimeField(_("first purchase"), null=True, blank=True)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
+
+    SCOPE = ScopeSpec(via="customer")
+
+    class Meta:
+        verbose_name = _("purchase statistics")
+        verbose_name_plural = _("purchase statistics")
+
+    def __str__(self) -> str:
+        return str(self.customer_id)
+
+    @property
+    def average_order_value(self):
+        if not self.order_count:
+            return None
+        return (Decimal(self.total_paid) / self.order_count).quantize(Decimal("0.01"))
+
+    @property
+    def return_rate(self):
+        return self.refund_orders / self.paid_orders if self.paid_orders else None
 
 
 class BuyerLinkSuggestion(TimeStampedModel):
