@@ -797,20 +797,21 @@ def _upsert_lines(
     existing: dict[int, dict[tuple, OrderLine]] = {}
     counts: Counter = Counter()
     for part in chunks(order_ids):
-        for line in OrderLine.objects.filter(order_id__in=part):
-            existing.setdefault(line.order_id, {})[_line_key(_as_values(line))] = line
+        occurrences: Counter = Counter()
+        for line in OrderLine.objects.filter(order_id__in=part).order_by("order_id", "position", "id"):
+            key = _line_key(_as_values(line))
+            occurrences[(line.order_id, key)] += 1
+            existing.setdefault(line.order_id, {})[(*key, occurrences[(line.order_id, key)])] = line
             counts[line.order_id] += 1
     _match_products(ctx, [values for _n, values, *_r in lines])
     results: dict[int, str] = {}
     new_rows, changed = [], []
-    seen: set[tuple] = set()
+    seen: Counter = Counter()  # the same item twice in one order is two lines: numbered by occurrence
     for number, values, row_number, _cells in lines:
         order_id = ids[number]
         key = _line_key(values)
-        if (order_id, key) in seen:
-            key = (*key, row_number)  # the same item twice in one order: keep both
-        seen.add((order_id, key))
-        line = existing.get(order_id, {}).get(key)
+        seen[(order_id, key)] += 1
+        line = existing.get(order_id, {}).get((*key, seen[(order_id, key)]))
         if line is None:
             new_rows.append(
                 (order_id, counts[order_id], values["sub_order_no"], 0, 0, *(values[f] for f in LINE_FIELDS))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import ApplicationError
 from kehu.integrations import importers, selectors, services
+from kehu.integrations.management.jobs import run_in_foreground
 from kehu.integrations.models import ImportJob
 from kehu.users.models import User
 
@@ -116,46 +117,4 @@ class Command(BaseCommand):
         )
 
     def _run(self, job_id: int) -> None:
-        def progress(job):
-            self.stderr.write("  " + _("%(rows)s rows…") % {"rows": job.processed_rows})
-
-        try:
-            job = services.import_run(job_id=job_id, progress=progress)
-        except ApplicationError as exc:
-            raise CommandError(str(exc.message)) from exc
-        summary = (
-            _(
-                "import %(job)s %(status)s: %(rows)s rows; would be created %(created)s, would be updated "
-                "%(updated)s, unchanged %(unchanged)s, rejected %(rejected)s"
-            )
-            if job.dry_run
-            else _(
-                "import %(job)s %(status)s: %(rows)s rows; created %(created)s, updated %(updated)s, "
-                "unchanged %(unchanged)s, rejected %(rejected)s"
-            )
-        )
-        self.stdout.write(
-            summary
-            % {
-                "job": job.pk,
-                "status": job.get_status_display(),
-                "rows": job.processed_rows,
-                "created": job.created_count,
-                "updated": job.updated_count,
-                "unchanged": job.unchanged_count,
-                "rejected": job.rejected_count,
-            }
-        )
-        for rejection in selectors.rejections_of(job=job, limit=50):
-            self.stdout.write(
-                "  "
-                + _("row %(row)s: %(reason)s") % {"row": rejection.row_number, "reason": rejection.message}
-            )
-        if job.rejected_count > 50:
-            self.stdout.write(
-                "  "
-                + _("… all %(count)s are in the rejected rows file on the import's page.")
-                % {"count": job.rejected_count}
-            )
-        if job.status == ImportJob.Status.FAILED:
-            raise CommandError(job.error)
+        run_in_foreground(self, job_id)
