@@ -46,6 +46,7 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,  # order_customer (customer, -ordered_at) serves
     )
     contract = models.ForeignKey(
         Contract,
@@ -85,6 +86,7 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,  # order_shop serves
     )
     buyer_nick = models.CharField(_("buyer nick"), max_length=100, blank=True)
     platform_status = models.CharField(_("status on the platform"), max_length=40, blank=True)
@@ -110,9 +112,14 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # order_owner serves
     )
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+"
+        OrgUnit,
+        verbose_name=_("org unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # order_unit serves
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
