@@ -95,13 +95,15 @@ class BuyerStats(models.Model):
     (`kehu.sales.buyer_stats`). Purchases are completed orders (交易成功); money is what the buyer paid net
     of refunds; recency is the payment time."""
 
+    # Plain integers: an import adds signed differences (`INSERT … ON CONFLICT DO UPDATE`), and the database
+    # checks the inserted candidate row before it finds the conflict.
     customer = models.OneToOneField(
         Customer, primary_key=True, on_delete=models.CASCADE, related_name="buyer_stats"
     )
-    order_count = models.PositiveIntegerField(_("purchases"), default=0)
+    order_count = models.IntegerField(_("purchases"), default=0)
     total_paid = models.DecimalField(_("total paid"), max_digits=16, decimal_places=2, default=0)
-    paid_orders = models.PositiveIntegerField(_("paid orders"), default=0)
-    refund_orders = models.PositiveIntegerField(_("orders with a refund"), default=0)
+    paid_orders = models.IntegerField(_("paid orders"), default=0)
+    refund_orders = models.IntegerField(_("orders with a refund"), default=0)
     refunded_total = models.DecimalField(_("refunded"), max_digits=16, decimal_places=2, default=0)
     first_purchase_at = models.DateTimeField(_("first purchase"), null=True, blank=True)
     last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
