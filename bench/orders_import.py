@@ -32,7 +32,7 @@ SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def kehu(url: str, *args: str) -> tuple[float, float, str]:
     """Run a kehu command; (seconds, peak RSS in MB of that process, stdout)."""
-    env = {**os.environ, "DATABASE_URL": url, "LANGUAGE_CODE": "en"}
+    env = {**os.environ, "DATABASE_URL": url, "LANGUAGE_CODE": "en", "DEBUG": "0"}
     started = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603 - our own manage.py
         [sys.executable, str(ROOT / "manage.py"), *args],

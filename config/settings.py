@@ -216,6 +216,7 @@ KEHU = {
     ),
     "RECYCLE_BIN_DAYS": env_int("KEHU_RECYCLE_BIN_DAYS", 30),
     "IMPORT_MAX_BYTES": env_int("KEHU_IMPORT_MAX_MB", 500) * 1024 * 1024,
+    "ORDER_IMPORT_BATCH_ROWS": env_int("KEHU_ORDER_IMPORT_BATCH_ROWS", 5000),
     "PAGE_SIZE": 25,
     "CURRENCY": env_str("KEHU_CURRENCY", "CNY").upper(),  # the company currency that totals are shown in
     # The letterhead of quotes and other documents sent to customers (the company name is the top org unit's).

@@ -48,10 +48,14 @@ class RowWriter:
         if not self._datetimes:
             return row
         row = list(row)
+        cache = self._seen
         for i in self._datetimes:
             value = row[i]
             if value is not None:
-                row[i] = sqlite_datetime(value)
+                text = cache.get(value)
+                if text is None:
+                    text = cache[value] = sqlite_datetime(value)
+                row[i] = text
         return tuple(row)
 
     def _fts_trigger(self) -> tuple[str, str] | None:
@@ -117,6 +121,7 @@ class RowWriter:
         """Insert rows whose ids nobody needs back (a table keyed by something else)."""
         if not rows:
             return
+        self._seen: dict = {}  # the same moment (now, the export's time) is converted once per batch
         names = self.columns + self.extra
         raw = connection.connection
         if self.vendor == "postgresql":

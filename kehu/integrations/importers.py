@@ -42,7 +42,7 @@ class Importer:
     # run_batch(context, rows) -> an outcome with `counts` and `rejected` (row, column, reason, cells).
     run_batch: Callable | None = None
     open_rows: Callable | None = None
-    batch_rows: int = 200
+    batch_rows: Callable[[], int] | int = 200
     on_upload: Callable | None = None  # (job, table) -> None: check the file, add options; before any mapping
 
     @property

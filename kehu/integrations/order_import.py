@@ -30,6 +30,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,7 +58,6 @@ from kehu.sales.models import (
 from kehu.users import scoping
 
 KIND = "marketplace_orders"
-BATCH_ROWS = 2000
 BEIJING = ZoneInfo("Asia/Shanghai")
 IMPORTED_CATEGORY = ("导入商品", "Imported")
 _STAMP = re.compile(r"(20\d{2})(\d{2})(\d{2})(\d{2})(\d{2})")
@@ -928,7 +928,7 @@ register(
         options_form=OptionsForm,
         run_batch=run_batch,
         open_rows=open_rows,
-        batch_rows=BATCH_ROWS,
+        batch_rows=lambda: settings.KEHU["ORDER_IMPORT_BATCH_ROWS"],
         on_upload=on_upload,
     )
 )

@@ -210,6 +210,9 @@ def import_run(*, job_id: int, progress=None) -> ImportJob:
         return job
     if job.started_at is None:
         ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now())
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # an import streams through the file: no need to map it in memory
+            cursor.execute("PRAGMA mmap_size = 0")
     importer = importers.get(job.kind)
     # Reasons are stored as text, so they are written in the language of the person who imports.
     language = job.created_by.language or settings.LANGUAGE_CODE
@@ -226,11 +229,12 @@ def import_run(*, job_id: int, progress=None) -> ImportJob:
             context = importer.prepare(job, job.created_by)
             labels = {c.key: str(c.label) for c in importer.columns()}
             batch: list[tuple[int, list[str]]] = []
+            batch_rows = importer.batch_rows() if callable(importer.batch_rows) else importer.batch_rows
             for index, row in enumerate(rows, start=1):
                 if index <= job.processed_rows:
                     continue
                 batch.append(row)
-                if len(batch) >= importer.batch_rows:
+                if len(batch) >= batch_rows:
                     _run_batch(job, runner, importer, context, labels, batch)
                     batch = []
                     if progress is not None:
@@ -313,6 +317,7 @@ def _run_batch(job, runner, importer, context, labels, batch) -> None:
             transaction.set_rollback(True)
             raise _Superseded
     job.processed_rows += len(batch)
+    connection.queries_log.clear()  # with DEBUG on, a long import would keep every query's text
 
 
 def _finish(job: ImportJob, runner, status: str, *, error: str = "") -> None:
