@@ -73,7 +73,7 @@ def copy_reference(order_file: Path) -> float:
     """PostgreSQL COPY of the order file into an unlogged staging table of text columns."""
     import psycopg
 
-    columns = ", ".join(f"c{i} text" for i in range(len(ORDER_HEADER) + 1))
+    columns = ", ".join(f"c{i} text" for i in range(len(ORDER_HEADER)))
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_order_staging")
         conn.execute(f"CREATE UNLOGGED TABLE bench_order_staging ({columns})")

@@ -44,6 +44,7 @@ class Importer:
     open_rows: Callable | None = None
     batch_rows: Callable[[], int] | int = 200
     on_upload: Callable | None = None  # (job, table) -> None: check the file, add options; before any mapping
+    describe: Callable | None = None  # (job) -> what the file was recognised as, for the job's page
 
     @property
     def needs_mapping(self) -> bool:
@@ -70,6 +71,11 @@ def clean_options(importer: Importer, actor, raw: dict) -> dict:
     if not form.is_valid():
         raise ValidationFailed(fields={name: " ".join(errors) for name, errors in form.errors.items()})
     return form.options()
+
+
+def describe_file(job) -> str:
+    importer = _registry.get(job.kind)
+    return str(importer.describe(job)) if importer and importer.describe else ""
 
 
 def label_of(kind: str) -> str:

@@ -55,7 +55,9 @@ from kehu.sales.models import (
     ProductCategory,
     Shop,
 )
+from kehu.sales.services.shops import shop_create
 from kehu.users import scoping
+from kehu.users.services import primary_unit_of
 
 KIND = "marketplace_orders"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -232,6 +234,14 @@ def check_file(job, shop: Shop, export: marketplace.Export) -> None:
 def prepare(job, actor) -> Context:
     if not scoping.scope_for(actor).is_system_admin and not scoping.is_manager(actor):
         raise PermissionDenied(_("Only managers of a shop's unit import its orders."))
+    if "shop" not in job.options and "new_shop" in job.options:  # opened when the import is started
+        new = job.options.pop("new_shop")
+        unit = primary_unit_of(actor)
+        if unit is None:
+            raise ValidationFailed(fields={"shop": _("You belong to no org unit to open a shop in.")})
+        job.options["shop"] = shop_create(
+            actor=actor, platform=new["platform"], name=new["name"], org_unit=unit
+        ).pk
     shop = check_shop(actor, job.options.get("shop"))
     from kehu.integrations.services import local_path
 
@@ -893,19 +903,51 @@ def _imported_category(ctx: Context) -> int:
 
 
 class OptionsForm(forms.Form):
+    NEW = "new"
+
     shop = forms.ChoiceField(label=gettext_lazy("Shop"))
+    new_shop_name = forms.CharField(label=gettext_lazy("New shop's name"), max_length=100, required=False)
+    new_shop_platform = forms.ChoiceField(
+        label=gettext_lazy("Platform"), choices=Shop.Platform.choices[:4], required=False
+    )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["shop"].choices = [(s.pk, str(s)) for s in shops_for(actor)]
+        self.fields["shop"].choices = [(s.pk, str(s)) for s in shops_for(actor)] + [
+            (self.NEW, _("A new shop of my unit…"))
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("shop") == self.NEW and not (data.get("new_shop_name") or "").strip():
+            self.add_error("new_shop_name", _("Name the new shop."))
+        return data
 
     def options(self) -> dict:
+        if self.cleaned_data["shop"] == self.NEW:
+            return {
+                "new_shop": {
+                    "name": self.cleaned_data["new_shop_name"].strip(),
+                    "platform": self.cleaned_data["new_shop_platform"] or Shop.Platform.TAOBAO,
+                }
+            }
         return {"shop": int(self.cleaned_data["shop"])}
 
 
 def columns() -> list[Column]:
     return []  # the exports are recognised by their headers: nothing to map
+
+
+def describe(job) -> str:
+    kind = job.options.get("export")
+    if not kind:
+        return ""
+    exported = datetime.fromisoformat(job.options["exported_at"]).astimezone(BEIJING)
+    return _("%(kind)s, exported %(when)s") % {
+        "kind": marketplace.KIND_LABELS[Kind(kind)],
+        "when": exported.strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def on_upload(job, table) -> None:
@@ -930,5 +972,6 @@ register(
         open_rows=open_rows,
         batch_rows=lambda: settings.KEHU["ORDER_IMPORT_BATCH_ROWS"],
         on_upload=on_upload,
+        describe=describe,
     )
 )

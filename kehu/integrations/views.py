@@ -58,7 +58,14 @@ def _eta(job) -> str:
 
 
 def _detail_context(request, job, mapping_form=None, options_form=None) -> dict:
-    context = {"job": job, "rejections": selectors.rejections_of(job=job), "eta": _eta(job)}
+    importer = importers.get(job.kind)
+    context = {
+        "job": job,
+        "rejections": selectors.rejections_of(job=job),
+        "eta": _eta(job),
+        "needs_mapping": importer.needs_mapping,
+        "recognised": importers.describe_file(job),
+    }
     if job.status == job.Status.UPLOADED:
         _importer, default_mapping, default_options = _forms(request, job)
         mapping_form = mapping_form or default_mapping
@@ -98,9 +105,10 @@ def import_start(request, job_id: int):
                 dry_run=request.POST.get("dry_run") == "1",
             )
         except ApplicationError as exc:
-            apply_error(mapping_form, exc)
-            if "owner" in exc.fields:
+            if not exc.fields or set(exc.fields) & set(options_form.fields):
                 apply_error(options_form, exc)
+            else:
+                apply_error(mapping_form, exc)
         else:
             messages.success(request, _("The import has started; you can leave this page."))
             return redirect("integrations:detail", job_id=job.pk)
