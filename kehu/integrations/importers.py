@@ -42,7 +42,7 @@ class Importer:
     # run_batch(context, rows) -> an outcome with `counts` and `rejected` (row, column, reason, cells).
     run_batch: Callable | None = None
     open_rows: Callable | None = None
-    batch_rows: Callable[[], int] | int = 200
+    batch_rows: Callable[[], int] | None = None  # rows per transaction; None: the runner's default
     on_upload: Callable | None = None  # (job, table) -> None: check the file, add options; before any mapping
     describe: Callable | None = None  # (job) -> what the file was recognised as, for the job's page
 

@@ -229,7 +229,7 @@ def import_run(*, job_id: int, progress=None) -> ImportJob:
             context = importer.prepare(job, job.created_by)
             labels = {c.key: str(c.label) for c in importer.columns()}
             batch: list[tuple[int, list[str]]] = []
-            batch_rows = importer.batch_rows() if callable(importer.batch_rows) else importer.batch_rows
+            batch_rows = importer.batch_rows() if importer.batch_rows else BATCH_ROWS
             for index, row in enumerate(rows, start=1):
                 if index <= job.processed_rows:
                     continue
