@@ -183,6 +183,9 @@ class Context:
     category_id: int | None = None
     order_positions: list[int] = field(default_factory=list)
     writers: dict = field(default_factory=dict)
+    carried_lines: Counter = field(
+        default_factory=Counter
+    )  # (order id, line key) → rows seen, last order only
 
     def writer(self, model, columns) -> RowWriter:
         key = model._meta.label
@@ -278,6 +281,10 @@ class Outcome:
 
 def run_batch(ctx: Context, batch: list[tuple[int, list[str]]]) -> Outcome:
     outcome = Outcome()
+    if connection.vendor == "postgresql":
+        # Check foreign keys as rows go in, not all at commit from a queue of deferred checks.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     if ctx.export.kind == Kind.TAOBAO_ITEMS:
         _item_rows(ctx, batch, outcome)
     else:
@@ -817,7 +824,9 @@ def _upsert_lines(
     _match_products(ctx, [values for _n, values, *_r in lines])
     results: dict[int, str] = {}
     new_rows, changed = [], []
-    seen: Counter = Counter()  # the same item twice in one order is two lines: numbered by occurrence
+    # The same item twice in one order is two lines, numbered by occurrence. An order whose rows run on from
+    # the previous batch carries that batch's count over.
+    seen: Counter = Counter(ctx.carried_lines)
     for number, values, row_number, _cells in lines:
         order_id = ids[number]
         key = _line_key(values)
@@ -838,6 +847,9 @@ def _upsert_lines(
             results[row_number] = UPDATED
         else:
             results[row_number] = UNCHANGED
+    if lines:
+        last = ids[lines[-1][0]]
+        ctx.carried_lines = Counter({k: n for k, n in seen.items() if k[0] == last})
     ctx.writer(OrderLine, LINE_COLUMNS).insert_many(new_rows)
     if changed:
         OrderLine.objects.bulk_update(changed, LINE_FIELDS)
