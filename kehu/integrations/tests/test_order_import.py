@@ -304,3 +304,54 @@ def test_a_file_for_another_platform_is_refused_before_anything_is_read(org, sho
         run(org.admin, jd_shop, path)
     assert "京东店" in str(refused.value.fields["file"])
     assert not Order.objects.exists()
+
+
+JD_HEADER = (
+    "订单号,商品ID,商品名称,订购数量,支付方式,下单时间,京东价,订单金额,结算金额,余额支付,应付金额,订单状态,订单类型,"
+    "下单帐号,客户姓名,客户地址,联系电话,订单备注,发票类型,发票抬头,发票内容,商家备注,商家备注等级（等级1-5为由高到低）,"
+    "运费金额,付款确认时间,增值税发票,货号,订单完成时间,订单来源,订单渠道"
+)
+
+
+def jd_row(number: str, item_id: str, title: str, quantity: str, price: str, **cells) -> dict:
+    row = {
+        "订单号": number, "商品ID": item_id, "商品名称": title, "订购数量": quantity, "下单时间": "2026-02-01 09:00:00",
+        "京东价": price, "订单金额": "300.00", "应付金额": "300.00", "订单状态": "完成", "下单帐号": "jd_小李",
+        "客户姓名": "李雷", "客户地址": "江苏省 苏州市 工业园区 星湖街1号", "联系电话": "1******6198",
+        "运费金额": "0.00", "付款确认时间": "2026-02-01 09:05:00", "货号": f"JD-{item_id}",
+    }  # fmt: skip
+    row.update(cells)
+    return row
+
+
+def test_a_jd_export_gives_one_order_per_number_with_a_line_per_sku(org, regions, tmp_path):
+    shop = Shop.objects.create(platform=Shop.Platform.JD, name="京东自营店", org_unit=org.team_a)
+    headers = JD_HEADER.split(",")
+    rows = [
+        jd_row("280000000001", "1001", "保温杯", "2", "100.00"),
+        jd_row("280000000001", "1002", "杯套", "1", "100.00"),
+        jd_row("280000000002", "1001", "保温杯", "1", "100.00", 订单金额="100.00", 应付金额="100.00",
+               订单状态="等待出库", 订单完成时间=""),
+    ]  # fmt: skip
+    text = JD_HEADER + "\n" + "\n".join(",".join(r.get(h, "") for h in headers) for r in rows) + "\n"
+    path = tmp_path / "jd.csv"
+    path.write_bytes(text.encode("gb18030"))
+    job = run(org.admin, shop, str(path))
+    assert (job.created_count, job.rejected_count) == (3, 0)
+    first = Order.objects.get(number="280000000001")
+    assert (first.channel, first.status, first.paid_amount, first.receiver_masked) == (
+        "jd",
+        "completed",
+        Decimal("300.00"),
+        True,
+    )
+    assert sorted(first.lines.values_list("item_id", "quantity", "amount")) == [
+        ("1001", Decimal("2"), Decimal("200.00")),
+        ("1002", Decimal("1"), Decimal("100.00")),
+    ]
+    assert Order.objects.get(number="280000000002").status == "paid"
+    buyer = BuyerIdentity.objects.get(nick="jd_小李")
+    assert buyer.mobile == "" and stats("jd_小李").order_count == 1
+    again = run(org.admin, shop, str(path))
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 3)
+    assert OrderLine.objects.count() == 3 and buyer_stats.drift() == {}
