@@ -256,7 +256,8 @@ def generate(*, opportunities: int, instalments: int) -> dict:
     """Add what is missing to reach the wanted counts; return the counts added and the seconds taken."""
     from django.db import connection, transaction
 
-    from kehu.demo.bulk import _defaults, _Writer
+    from kehu.core.rawsql import column_defaults
+    from kehu.demo.bulk import _Writer
     from kehu.sales.models import Contract, ExchangeRate, Opportunity, PaymentInstalment, Receipt
 
     have_opps = Opportunity.all_objects.count()
@@ -277,10 +278,10 @@ def generate(*, opportunities: int, instalments: int) -> dict:
     writer = _Writer()
     models = [Opportunity, Contract, PaymentInstalment, Receipt]
     defaults = {
-        Opportunity: _defaults(Opportunity, OPPORTUNITY_COLUMNS),
-        Contract: _defaults(Contract, CONTRACT_COLUMNS),
-        PaymentInstalment: _defaults(PaymentInstalment, INSTALMENT_COLUMNS),
-        Receipt: _defaults(Receipt, RECEIPT_COLUMNS),
+        Opportunity: column_defaults(Opportunity, OPPORTUNITY_COLUMNS),
+        Contract: column_defaults(Contract, CONTRACT_COLUMNS),
+        PaymentInstalment: column_defaults(PaymentInstalment, INSTALMENT_COLUMNS),
+        Receipt: column_defaults(Receipt, RECEIPT_COLUMNS),
     }
 
     def write(model, columns, rows):

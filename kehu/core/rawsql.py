@@ -14,6 +14,24 @@ from datetime import UTC, datetime
 from django.db import connection
 
 
+def column_defaults(model, supplied: list[str]) -> tuple[list[str], tuple]:
+    """The model's columns not in `supplied` and the value each gets (its default, NULL or empty), prepared
+    for the database: what `Model.save()` would write for a field nobody set."""
+    columns, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.column in supplied or getattr(f, "generated", False):
+            continue
+        if f.has_default():
+            value = f.get_db_prep_save(f.get_default(), connection)
+        elif f.null:
+            value = None
+        else:
+            value = ""
+        columns.append(f.column)
+        values.append(value)
+    return columns, tuple(values)
+
+
 class RowWriter:
     def __init__(self, model, columns: list[str]):
         self.table = model._meta.db_table
@@ -23,20 +41,7 @@ class RowWriter:
         unknown = set(columns) - set(fields)
         if unknown:
             raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
-        self.extra: list[str] = []
-        defaults = []
-        for column, f in fields.items():
-            if column in columns or column == "id" or getattr(f, "generated", False):
-                continue
-            if f.has_default():
-                value = f.get_db_prep_save(f.get_default(), connection)
-            elif f.null:
-                value = None
-            else:
-                value = ""
-            self.extra.append(column)
-            defaults.append(value)
-        self.defaults = tuple(defaults)
+        self.extra, self.defaults = column_defaults(model, [*columns, "id"])
         # SQLite keeps datetimes as UTC text; PostgreSQL's COPY takes aware datetimes as they are.
         self._datetimes = (
             [i for i, c in enumerate(columns) if fields[c].get_internal_type() == "DateTimeField"]

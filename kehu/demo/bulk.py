@@ -35,6 +35,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kehu.core.models import Region
+from kehu.core.rawsql import column_defaults
 from kehu.core.search import pinyin_forms
 from kehu.customers.models import Contact, Customer, Tag
 from kehu.customers.services import contact_derive, customer_derive, tags_get_or_create
@@ -157,23 +158,6 @@ def _staff() -> tuple[list[tuple[int, int]], list[int], int | None]:
     teams = sorted({unit for _rep, unit in owners})
     admin = Membership.objects.filter(role=Role.SYSTEM_ADMIN).values_list("user_id", flat=True).first()
     return owners, teams, admin
-
-
-def _defaults(model, supplied: list[str]) -> tuple[list[str], tuple]:
-    """The model's other columns and the value each gets (its default, NULL or empty), prepared for the database."""
-    columns, values = [], []
-    for f in model._meta.concrete_fields:
-        if f.column in supplied:
-            continue
-        if f.has_default():
-            value = f.get_db_prep_save(f.get_default(), connection)
-        elif f.null:
-            value = None
-        else:
-            value = ""
-        columns.append(f.column)
-        values.append(value)
-    return columns, tuple(values)
 
 
 CUSTOMER_COLUMNS = [
@@ -425,8 +409,8 @@ def _contact_rows(pending: list[tuple[int, list[tuple]]], ids: list[int]) -> lis
 class _Writer:
     def __init__(self):
         self.vendor = connection.vendor
-        self.customer_extra, self.customer_defaults = _defaults(Customer, CUSTOMER_COLUMNS)
-        self.contact_extra, self.contact_defaults = _defaults(Contact, CONTACT_COLUMNS)
+        self.customer_extra, self.customer_defaults = column_defaults(Customer, CUSTOMER_COLUMNS)
+        self.contact_extra, self.contact_defaults = column_defaults(Contact, CONTACT_COLUMNS)
         self.fts_triggers_off_for: set[str] = set()
 
     def tune_transaction(self) -> None:
