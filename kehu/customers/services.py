@@ -87,18 +87,34 @@ DERIVED = [
 
 def customer_derive(customer: Customer) -> None:
     """Recompute collision keys, pinyin and search tokens from the visible fields."""
+    for column, value in derived_columns(
+        name=customer.name,
+        short_name=customer.short_name,
+        phone=customer.phone,
+        phone2=customer.phone2,
+        email=customer.email,
+    ).items():
+        setattr(customer, column, value)
+
+
+def derived_columns(
+    *, name: str, short_name: str = "", phone: str = "", phone2: str = "", email: str = ""
+) -> dict:
+    """The derived columns of a customer with these fields (for writers that insert rows without instances)."""
     # Normalising (NFKC) can lengthen text: the keys are cut to their columns, the same way on every side.
-    customer.name_key = normalise_name(customer.name)[:200]
-    customer.phone_key = normalise_phone(customer.phone)[:32]
-    customer.email_key = normalise_email(customer.email)[:254]
-    forms = pinyin_forms("".join(ch for ch in customer.name if "\u3400" <= ch <= "\u9fff"))
-    customer.pinyin = (forms[0][0] if forms else customer.name.lower())[:255]
-    customer.pinyin_initials = (forms[0][1] if forms else "")[:64]
-    customer.search_text = index_tokens(
-        texts=[customer.name, customer.short_name],
-        phones=[customer.phone_key, normalise_phone(customer.phone2)],
-        emails=[customer.email_key],
-    )
+    phone_key = normalise_phone(phone)[:32]
+    email_key = normalise_email(email)[:254]
+    forms = pinyin_forms("".join(ch for ch in name if "\u3400" <= ch <= "\u9fff"))
+    return {
+        "name_key": normalise_name(name)[:200],
+        "phone_key": phone_key,
+        "email_key": email_key,
+        "pinyin": (forms[0][0] if forms else name.lower())[:255],
+        "pinyin_initials": (forms[0][1] if forms else "")[:64],
+        "search_text": index_tokens(
+            texts=[name, short_name], phones=[phone_key, normalise_phone(phone2)], emails=[email_key]
+        ),
+    }
 
 
 def contact_derive(contact: Contact, *, company: str | None = None) -> None:

@@ -38,9 +38,9 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.rawsql import RowWriter, chunks
-from kehu.core.search import index_tokens, pinyin_forms
-from kehu.core.text import normalise_name, normalise_phone
+from kehu.core.text import normalise_phone
 from kehu.customers.models import Customer
+from kehu.customers.services import derived_columns
 from kehu.integrations import marketplace
 from kehu.integrations.customer_import import RegionIndex
 from kehu.integrations.importers import CREATED, UNCHANGED, UPDATED, Column, Importer, register
@@ -117,6 +117,7 @@ LINE_FIELDS = [
     "platform_status",
 ]
 LINE_COLUMNS = ["order_id", "position", "sub_order_no", "tax_rate", "discount", *LINE_FIELDS]
+DERIVED_COLUMNS = ["name_key", "phone_key", "email_key", "pinyin", "pinyin_initials", "search_text"]
 CUSTOMER_COLUMNS = [
     "kind",
     "name",
@@ -130,11 +131,7 @@ CUSTOMER_COLUMNS = [
     "org_unit_id",
     "pooled_at",
     "created_by_id",
-    "name_key",
-    "phone_key",
-    "pinyin",
-    "pinyin_initials",
-    "search_text",
+    *DERIVED_COLUMNS,
     "created_at",
     "updated_at",
 ]
@@ -723,9 +720,7 @@ def _customer_row(ctx: Context, nick: str, receiver: tuple[str, str, dict], now)
     region_ids, detail = (
         _region_of(ctx, values.get("delivery_address", "")) if values else ((None, None, None), "")
     )
-    han = "".join(ch for ch in nick if "\u3400" <= ch <= "\u9fff")
-    forms = pinyin_forms(han)
-    phone_key = normalise_phone(mobile)[:32]
+    derived = derived_columns(name=nick[:200], phone=mobile)
     return (
         Customer.Kind.INDIVIDUAL,
         nick[:200],
@@ -737,11 +732,7 @@ def _customer_row(ctx: Context, nick: str, receiver: tuple[str, str, dict], now)
         ctx.shop.org_unit_id,
         now,
         ctx.actor.pk,
-        normalise_name(nick)[:200],
-        phone_key,
-        (forms[0][0] if forms else nick.lower())[:255],
-        (forms[0][1] if forms else "")[:64],
-        index_tokens(texts=[nick], phones=[phone_key]),
+        *(derived[column] for column in DERIVED_COLUMNS),
         now,
         now,
     )
