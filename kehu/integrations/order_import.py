@@ -55,6 +55,7 @@ from kehu.sales.models import (
     ProductCategory,
     Shop,
 )
+from kehu.sales.selectors.shops import shop_list
 from kehu.sales.services.shops import shop_create
 from kehu.users import scoping
 from kehu.users.services import primary_unit_of
@@ -202,15 +203,8 @@ def export_time(filename: str, fallback: datetime) -> datetime:
     return fallback
 
 
-def shops_for(actor) -> list[Shop]:
-    """The active shops whose orders the actor may import: those of units they manage (admins: all)."""
-    return list(
-        Shop.objects.filter(scoping.visible_q(actor, Shop), is_active=True).select_related("org_unit")
-    )
-
-
 def check_shop(actor, shop_id) -> Shop:
-    shop = next((s for s in shops_for(actor) if str(s.pk) == str(shop_id)), None)
+    shop = next((s for s in shop_list(actor=actor) if str(s.pk) == str(shop_id)), None)
     if shop is None:
         raise ValidationFailed(fields={"shop": _("Choose one of your shops.")})
     return shop
@@ -917,7 +911,7 @@ class OptionsForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["shop"].choices = [(s.pk, str(s)) for s in shops_for(actor)] + [
+        self.fields["shop"].choices = [(s.pk, str(s)) for s in shop_list(actor=actor)] + [
             (self.NEW, _("A new shop of my unit…"))
         ]
 

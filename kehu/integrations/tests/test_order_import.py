@@ -355,3 +355,30 @@ def test_a_jd_export_gives_one_order_per_number_with_a_line_per_sku(org, regions
     again = run(org.admin, shop, str(path))
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 3)
     assert OrderLine.objects.count() == 3 and buyer_stats.drift() == {}
+
+
+def test_the_command_opens_the_shop_imports_order_reports_before_items_and_checks_in_a_test_run(
+    org, regions, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    orders = orders_file(tmp_path, "ExportOrderList202606010900.csv", [order("351531314732935990", "tb命令")])
+    items = items_file(
+        tmp_path, "ExportOrderDetailList202606010900.csv", [item("351531314732935990", "杯", "100.00")]
+    )
+    Shop.objects.create(platform="taobao", name="北京店", org_unit=org.team_c)
+    with pytest.raises(CommandError):  # a shop of someone else's unit is not found
+        call_command("import-orders", items, orders, shop="北京店", user="east_manager", stdout=StringIO())
+    out = StringIO()
+    call_command("import-orders", items, orders, shop="命令店", platform="taobao", user="east_manager",
+                 dry_run=True, stdout=out)  # fmt: skip
+    assert not Order.objects.exists()
+    out = StringIO()
+    call_command("import-orders", items, orders, shop="命令店", user="east_manager", stdout=out)
+    shop = Shop.objects.get(name="命令店")
+    assert shop.org_unit == org.east
+    assert Order.objects.get().lines.count() == 1  # the items file was named first, yet imported last
+    assert "351531314732935990" not in out.getvalue()  # nothing rejected

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -13,6 +12,7 @@ from kehu.integrations import importers, order_import, selectors, services
 from kehu.integrations.management.jobs import run_in_foreground
 from kehu.integrations.marketplace import Kind
 from kehu.sales.models import Shop
+from kehu.sales.selectors.shops import shop_find, shop_list
 from kehu.sales.services.shops import shop_create
 from kehu.users.models import OrgUnit, User
 from kehu.users.services import primary_unit_of
@@ -111,12 +111,9 @@ class Command(BaseCommand):
         return actor
 
     def _shop(self, actor: User, name: str, platform: str | None, unit_id: int | None) -> Shop:
-        shops = order_import.shops_for(actor)
-        query = Q(name=name) | Q(external_id=name) | (Q(pk=int(name)) if name.isdigit() else Q(pk__in=[]))
-        matches = [
-            s for s in Shop.objects.filter(query) if s in shops and (not platform or s.platform == platform)
-        ]
-        if not matches and platform and not Shop.objects.filter(query, platform=platform).exists():
+        """The actor's shop of that name; with --platform, a new one when there is none."""
+        matches = shop_find(actor=actor, name=name, platform=platform)
+        if not matches and platform:
             unit = OrgUnit.objects.filter(pk=unit_id).first() if unit_id else primary_unit_of(actor)
             if unit is None:
                 raise CommandError(_("No org unit %(unit)s.") % {"unit": unit_id})
@@ -127,7 +124,7 @@ class Command(BaseCommand):
             self.stdout.write(_("opened the shop %(shop)s in %(unit)s") % {"shop": shop, "unit": unit})
             return shop
         if len(matches) != 1:
-            known = ", ".join(f"{s.pk}: {s}" for s in shops) or _("none")
+            known = ", ".join(f"{s.pk}: {s}" for s in shop_list(actor=actor)) or _("none")
             raise CommandError(
                 _("No single shop “%(name)s” among yours (%(known)s).") % {"name": name, "known": known}
             )
