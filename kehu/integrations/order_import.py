@@ -309,18 +309,28 @@ def _parse(ctx: Context, row_number: int, cells: list[str], outcome: Outcome):
 
 
 def _existing_orders(ctx: Context, numbers: list[str]) -> dict[str, tuple]:
-    """number → (id, import digest, deleted) of the shop's channel's orders among these numbers."""
+    """number → (id, import digest, why it may not be touched or "") of the channel's orders with these
+    numbers. Orders in the recycle bin, and orders of another shop (another unit's data), are left alone."""
     found = {}
     table = Order._meta.db_table
     with connection.cursor() as cursor:
         for part in chunks(numbers):
             cursor.execute(
-                f"SELECT number, id, import_digest, deleted_at FROM {table} "
+                f"SELECT number, id, import_digest, deleted_at, shop_id FROM {table} "
                 f"WHERE channel = %s AND number IN ({', '.join(['%s'] * len(part))})",
                 [ctx.channel, *part],
             )
-            for number, pk, digest, deleted_at in cursor.fetchall():
-                found[number] = (pk, digest, deleted_at is not None)
+            for number, pk, digest, deleted_at, shop_id in cursor.fetchall():
+                refused = ""
+                if shop_id != ctx.shop.pk:
+                    refused = _("Order %(number)s belongs to another shop; import it there.") % {
+                        "number": number
+                    }
+                elif deleted_at is not None:
+                    refused = _("Order %(number)s is in the recycle bin; restore it to update it.") % {
+                        "number": number
+                    }
+                found[number] = (pk, digest, refused)
     return found
 
 
@@ -425,12 +435,7 @@ def _order_rows(ctx: Context, batch, outcome: Outcome) -> None:
     for row_number, cells, number, digest in rows:
         known = existing.get(number)
         if known and known[2]:
-            outcome.reject(
-                row_number,
-                ctx.export.headers["order_no"],
-                _("Order %(number)s is in the recycle bin; restore it to update it.") % {"number": number},
-                cells,
-            )
+            outcome.reject(row_number, ctx.export.headers["order_no"], known[2], cells)
             continue
         if known and known[1] == digest and not with_lines:
             row_outcome[row_number] = UNCHANGED
@@ -636,17 +641,16 @@ def _create_buyers(ctx: Context, fresh: dict[str, list[dict]]) -> dict[str, int]
     receivers = {nick: _own_receiver(orders) for nick, orders in fresh.items()}
     mobiles = sorted({mobile for _name, mobile, _v in receivers.values() if mobile})
     holders: dict[str, list[tuple[str, int]]] = {}
-    table = BuyerIdentity._meta.db_table
-    with connection.cursor() as cursor:
-        for part in chunks(mobiles):
-            cursor.execute(
-                # "mobile <> ''" lets the database use the partial index on mobile.
-                f"SELECT mobile, receiver_name, customer_id FROM {table} "
-                f"WHERE mobile <> '' AND mobile IN ({', '.join(['%s'] * len(part))}) ORDER BY id",
-                part,
-            )
-            for mobile, name, customer_id in cursor.fetchall():
-                holders.setdefault(mobile, []).append((name, customer_id))
+    visible = scoping.visible_q(ctx.actor, BuyerIdentity)  # only buyers the importer may see are joined
+    for part in chunks(mobiles):
+        # Excluding "" lets the database use the partial index on mobile.
+        for mobile, name, customer_id in (
+            BuyerIdentity.objects.filter(visible, mobile__in=part)
+            .exclude(mobile="")
+            .order_by("id")
+            .values_list("mobile", "receiver_name", "customer_id")
+        ):
+            holders.setdefault(mobile, []).append((name, customer_id))
     now = timezone.now()
     linked: dict[str, int] = {}
     suggestions: list[tuple[str, int, str]] = []
@@ -763,12 +767,14 @@ def _item_rows(ctx: Context, batch, outcome: Outcome) -> None:
         parsed = _parse(ctx, row_number, cells, outcome)
         if parsed is not None:
             parsed_rows.append(parsed)
-    ids = {
-        n: e[0] for n, e in _existing_orders(ctx, list({p.values["order_no"] for p in parsed_rows})).items()
-    }
+    existing = _existing_orders(ctx, list({p.values["order_no"] for p in parsed_rows}))
+    ids = {number: known[0] for number, known in existing.items() if not known[2]}
     lines = []
     for parsed in parsed_rows:
         number = parsed.values["order_no"]
+        if number in existing and existing[number][2]:
+            outcome.reject(parsed.row_number, ctx.export.headers["order_no"], existing[number][2], parsed.raw)
+            continue
         if number not in ids:
             outcome.reject(
                 parsed.row_number,

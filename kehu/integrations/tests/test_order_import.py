@@ -382,3 +382,25 @@ def test_the_command_opens_the_shop_imports_order_reports_before_items_and_check
     assert shop.org_unit == org.east
     assert Order.objects.get().lines.count() == 1  # the items file was named first, yet imported last
     assert "351531314732935990" not in out.getvalue()  # nothing rejected
+
+
+def test_an_import_never_touches_or_joins_another_units_orders_and_buyers(org, shop, tmp_path):
+    north_shop = Shop.objects.create(platform=Shop.Platform.TAOBAO, name="北方店", org_unit=org.team_c)
+    north = [order("351531314732935960", "北方老客", 收货人姓名="赵强", 联系手机="'13700007777")]
+    run(org.admin, north_shop, orders_file(tmp_path, "ExportOrderList202601010900.csv", north))
+    # The same order number and the same receiver turn up in an export of team A's shop, imported by its manager.
+    ours = [
+        order("351531314732935960", "北方老客", 订单状态="交易关闭", 订单关闭原因="退款", 退款金额="100.00"),
+        order("351531314732935961", "南方新号", 收货人姓名="赵强", 联系手机="'13700007777"),
+    ]
+    job = run(org.east_manager, shop, orders_file(tmp_path, "ExportOrderList202602010900.csv", ours))
+    assert (job.created_count, job.rejected_count) == (1, 1)
+    assert "351531314732935960" in job.rejections.get().message
+    assert Order.objects.get(number="351531314732935960").status == "completed"  # north's order untouched
+    north_buyer = BuyerIdentity.objects.get(nick="北方老客", shop=north_shop).customer
+    assert BuyerIdentity.objects.get(nick="南方新号").customer != north_buyer  # not joined across the scope
+    assert not BuyerLinkSuggestion.objects.exists()
+    items = run(org.east_manager, shop, items_file(tmp_path, "ExportOrderDetailList202602010900.csv", [
+        item("351531314732935960", "杯", "100.00"),
+    ]))  # fmt: skip
+    assert (items.rejected_count, OrderLine.objects.count()) == (1, 0)
