@@ -8,9 +8,10 @@ An order contributes to its customer's `BuyerStats` (marketplace rules, ../forma
 - an order closed before payment counts for nothing.
 
 An import computes each changed order's contribution before and after, sums the differences per customer and
-applies them in one statement per batch (`apply`). Counts and sums subtract exactly; the first and last purchase
+applies them a few hundred customers per statement (`apply`). Counts and sums subtract exactly; the first and last purchase
 only move outwards, so a customer whose first or last purchase stopped counting gets those two re-read from
-their own orders (`recompute_span`). `rebuild` computes everything from the orders, for checks and repairs.
+their own orders (`recompute_span`, one query per batch). `drift` computes everything from the orders and
+names the customers whose figures differ.
 """
 
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Max, Min, Q
+from django.db.models.functions import Coalesce
 
 from kehu.core.rawsql import adapt_datetime, chunks
 from kehu.sales.models import BuyerStats, Order
@@ -127,21 +129,18 @@ def _purchase_filter() -> Q:
 
 def recompute_span(customer_ids: list[int]) -> None:
     """First and last purchase of these customers, read again from their own completed orders."""
-    for customer_id in customer_ids:
-        first, last = _span_of(customer_id)
-        BuyerStats.objects.filter(customer_id=customer_id).update(
-            first_purchase_at=first, last_purchase_at=last
-        )
-
-
-def _span_of(customer_id: int) -> tuple[datetime | None, datetime | None]:
-    moments = [
-        paid_at or ordered_at
-        for paid_at, ordered_at in Order.all_objects.filter(
-            _purchase_filter(), customer_id=customer_id
-        ).values_list("paid_at", "ordered_at")
-    ]
-    return (min(moments), max(moments)) if moments else (None, None)
+    moment = Coalesce("paid_at", "ordered_at")
+    for ids in chunks(customer_ids):
+        spans = {
+            row["customer_id"]: (row["first"], row["last"])
+            for row in Order.all_objects.filter(_purchase_filter(), customer_id__in=ids)
+            .values("customer_id")
+            .annotate(first=Min(moment), last=Max(moment))
+        }
+        stats = list(BuyerStats.objects.filter(customer_id__in=ids))
+        for row in stats:
+            row.first_purchase_at, row.last_purchase_at = spans.get(row.customer_id, (None, None))
+        BuyerStats.objects.bulk_update(stats, ["first_purchase_at", "last_purchase_at"])
 
 
 def computed(customer_ids: list[int]) -> dict[int, dict]:
@@ -215,10 +214,3 @@ def drift(customer_ids: list[int] | None = None) -> dict[int, tuple[dict, dict]]
         if have != want:
             result[customer_id] = (have, want)
     return result
-
-
-def rebuild(customer_ids: list[int]) -> None:
-    """Replace these customers' figures by the ones computed from their orders."""
-    fresh = computed(customer_ids)
-    BuyerStats.objects.filter(customer_id__in=customer_ids).delete()
-    BuyerStats.objects.bulk_create(BuyerStats(customer_id=cid, **row) for cid, row in fresh.items())
