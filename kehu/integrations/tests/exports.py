@@ -3,7 +3,7 @@
 from django.core.files import File
 
 from kehu.integrations import order_import, services
-from kehu.integrations.tests.test_marketplace import TAOBAO_2019, taobao_row
+from kehu.integrations.tests.test_marketplace import TAOBAO_2019, csv_cell, taobao_row
 
 ITEMS_CLASSIC = "订单编号,标题,价格,购买数量,外部系统编号,商品属性,套餐信息,备注,订单状态,商家编码"
 
@@ -53,10 +53,7 @@ def orders_file(tmp_path, name: str, rows: list[dict], encoding: str = "gb18030"
 
 
 def items_file(tmp_path, name: str, rows: list[list[str]], encoding: str = "gb18030") -> str:
-    def quoted(value: str) -> str:
-        return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n') else value
-
-    text = ITEMS_CLASSIC + "\n" + "\n".join(",".join(quoted(c) for c in r) for r in rows) + "\n"
+    text = ITEMS_CLASSIC + "\n" + "\n".join(",".join(csv_cell(c) for c in r) for r in rows) + "\n"
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
     return str(path)

@@ -28,11 +28,12 @@ def taobao_row(**cells) -> str:
     columns = [h.strip() for h in TAOBAO_2019.split(",")]
     values = dict.fromkeys(columns, "")
     values.update(cells)
+    return ",".join(csv_cell(values[c]) for c in columns)
 
-    def quoted(value: str) -> str:
-        return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n') else value
 
-    return ",".join(quoted(values[c]) for c in columns)
+def csv_cell(value: str) -> str:
+    """A cell as a CSV writer puts it: quoted when it holds a comma, a quote or a line break."""
+    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n') else value
 
 
 def write(tmp_path, name: str, text: str, encoding: str):
