@@ -16,6 +16,7 @@ urlpatterns = [
     path("quotes/", include("kehu.sales.urls.quotes")),
     path("contracts/", include("kehu.sales.urls.contracts")),
     path("orders/", include("kehu.sales.urls.orders")),
+    path("buyers/", include("kehu.sales.urls.buyers")),
     path("receivables/", include("kehu.sales.urls.payments")),
     path("", include("kehu.sales.urls.targets")),
     path("", include("kehu.sales.urls.expenses")),

@@ -46,3 +46,27 @@ def mask_phone(value: str | None) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+_ADDRESS_KEEP = re.compile(r"^.*?(?:省|自治区|市|特别行政区)(?:.*?(?:市|自治州|地区|盟))?(?:.*?(?:区|县|旗))?")
+
+
+def mask_address(value: str | None) -> str:
+    """浙江省杭州市西湖区**** : the province, city and district stay (they say where a buyer is, not who), the
+    street and number are hidden. An address without those parts keeps its first six characters."""
+    text = fold(value)
+    if not text:
+        return ""
+    match = _ADDRESS_KEEP.match(text)
+    kept = match.group(0) if match else text[:6]
+    if len(kept) >= len(text):
+        kept = text[: max(len(text) // 2, 1)]
+    return f"{kept}****"
+
+
+def mask_name(value: str | None) -> str:
+    """张** : a person's name with all but the first character hidden."""
+    text = fold(value)
+    if len(text) <= 1:
+        return "*" * len(text)
+    return text[0] + "*" * min(len(text) - 1, 3)

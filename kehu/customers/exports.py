@@ -1,18 +1,17 @@
-"""CSV and XLSX exports of the customer list, streamed, scoped like the list, and audited."""
+"""CSV and XLSX exports of the customer list, streamed, scoped like the list, masked and audited."""
 
-import io
-
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
-from kehu.core.csvstream import csv_lines
-from kehu.core.services import audit_event_record
+from kehu.core.exports import ExportColumn, export_response
+from kehu.customers import privacy
 from kehu.customers.models import CustomField
 
 
-def _columns():
+def _columns(shown: privacy.Privacy):
+    def personal(customer):
+        return shown if privacy.is_personal(customer) else privacy.PLAIN
+
     fixed = [
         (_("No."), lambda c: c.pk),
         (_("Name"), lambda c: c.name),
@@ -22,13 +21,13 @@ def _columns():
         (_("Level"), lambda c: c.get_level_display()),
         (_("Source"), lambda c: c.get_source_display()),
         (_("Industry"), lambda c: c.industry),
-        (_("Phone"), lambda c: c.phone),
+        (_("Phone"), lambda c: personal(c).phone(c.phone)),
         (_("E-mail"), lambda c: c.email),
         (_("WeChat"), lambda c: c.wechat),
         (_("Province"), lambda c: c.province.name if c.province_id else ""),
         (_("City"), lambda c: c.city.name if c.city_id else ""),
         (_("District"), lambda c: c.district.name if c.district_id else ""),
-        (_("Address"), lambda c: c.address),
+        (_("Address"), lambda c: personal(c).address(c.address)),
         (_("Tags"), lambda c: ", ".join(t.name for t in c.tags.all())),
         (_("Owner"), lambda c: str(c.owner) if c.owner_id else _("Public pool")),
         (_("Org unit"), lambda c: str(c.org_unit)),
@@ -57,34 +56,17 @@ def _plain(value):
 
 
 def export_customers(*, actor, rows, fmt: str, filters: dict):
-    """Stream `rows` (already scoped) as CSV (UTF-8 with BOM, for Excel) or XLSX; record who exported what."""
-    columns = _columns()
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    counter = {"rows": 0}
-
-    def records():
-        for customer in rows:
-            counter["rows"] += 1
-            yield [getter(customer) for _label, getter in columns]
-
-    audit_event_record(
-        actor=actor, action="export", target="customers", detail={"format": fmt, "filters": filters}
+    """Stream `rows` (already scoped) as CSV or XLSX; people's numbers and addresses masked unless the actor
+    may see them."""
+    shown = privacy.data_privacy(actor)
+    columns = [ExportColumn(label, value) for label, value in _columns(shown)]
+    return export_response(
+        actor=actor,
+        target="customers",
+        title=_("Customers"),
+        columns=columns,
+        rows=rows,
+        fmt=fmt,
+        filters=filters,
+        masked=not shown.revealed,
     )
-    if fmt == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(_("Customers"))
-        sheet.append([str(label) for label, _getter in columns])
-        for record in records():
-            sheet.append(record)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = StreamingHttpResponse(
-            iter([buffer.getvalue()]),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.xlsx"'
-        return response
-    header = [str(label) for label, _getter in columns]
-    response = StreamingHttpResponse(csv_lines(header, records()), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-    return response

@@ -19,6 +19,7 @@ from kehu.core.schemas import (
     choice,
     invalid,
 )
+from kehu.customers import privacy
 from kehu.customers.models import Customer
 
 Sort = Literal["updated", "created", "name", "-name"]
@@ -124,6 +125,25 @@ class CustomerOut(Schema):
     @staticmethod
     def resolve_tags(obj) -> list[str]:
         return [tag.name for tag in obj.tags.all()]
+
+    @staticmethod
+    def resolve_phone(obj, context) -> str:
+        return _privacy(obj, context).phone(obj.phone)
+
+    @staticmethod
+    def resolve_phone2(obj, context) -> str:
+        return _privacy(obj, context).phone(obj.phone2)
+
+    @staticmethod
+    def resolve_address(obj, context) -> str:
+        return _privacy(obj, context).address(obj.address)
+
+
+def _privacy(customer: Customer, context) -> privacy.Privacy:
+    """A person's numbers and address are masked for API callers without the contact-details permission."""
+    if not privacy.is_personal(customer):
+        return privacy.PLAIN
+    return privacy.data_privacy(context["request"].auth)
 
 
 class CustomerPage(Schema):

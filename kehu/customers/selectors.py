@@ -142,11 +142,11 @@ def customer_list(
     return keyset_page(qs, ordering=SORTS[sort], cursor=cursor, size=min(max(size, 1), 200))
 
 
-def customer_export_rows(*, actor: User, filters: CustomerFilters, limit: int = 100_000):
+def customer_export_rows(*, actor: User, filters: CustomerFilters):
     """Everything an export may write, scoped and filtered exactly like the list."""
     qs = _apply_filters(customer_scope(actor), actor=actor, filters=filters)
     qs = qs.select_related("owner", "org_unit", "province", "city", "district").prefetch_related("tags")
-    return qs.order_by("-updated_at", "-id")[:limit].iterator(chunk_size=2000)
+    return qs.order_by("-updated_at", "-id").iterator(chunk_size=2000)
 
 
 def customer_get_for(*, actor: User, customer_id, for_update: bool = False) -> Customer:

@@ -12,7 +12,7 @@ from kehu.core.exceptions import ApplicationError, StaleEdit
 from kehu.core.models import Region
 from kehu.core.text import split_list
 from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
-from kehu.customers import selectors, services
+from kehu.customers import privacy, selectors, services
 from kehu.customers.exceptions import CustomerCollision
 from kehu.customers.exports import export_customers
 from kehu.customers.forms import (
@@ -179,7 +179,9 @@ def customer_create(request):
 @login_required
 def customer_edit(request, customer_id: int):
     customer = selectors.customer_get_for(actor=request.user, customer_id=customer_id)
-    form = CustomerForm(request.POST or None, instance=customer)
+    shown = privacy.data_privacy(request.user) if privacy.is_personal(customer) else privacy.PLAIN
+    data = privacy.unmasked_post(request.POST, customer, shown) if request.method == "POST" else None
+    form = CustomerForm(data, instance=customer, initial=privacy.masked_initial(customer, shown))
     if request.method == "POST" and form.is_valid():
         saved = _save_customer(request, form, customer=customer)
         if saved is not None:
@@ -197,8 +199,14 @@ def customer_detail(request, customer_id: int):
     customer = selectors.customer_get_for(actor=request.user, customer_id=customer_id)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "overview"
     services.recent_view_touch(user=request.user, customer=customer)
+    shown = privacy.customer_privacy(request.user, customer, reveal=request.GET.get("reveal") == "1")
     context = {
         "customer": customer,
+        "privacy": shown,
+        "shown": {
+            name: getattr(shown, how)(getattr(customer, name))
+            for name, how in privacy.CUSTOMER_FIELDS.items()
+        },
         "tab": tab,
         "tabs": [(key, label) for key, label in _tab_labels()],
         "can_edit": scoping.can_edit(request.user, customer),

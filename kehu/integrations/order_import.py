@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.rawsql import RowWriter, chunks
-from kehu.core.text import normalise_phone
+from kehu.core.text import mask_name, mask_phone, normalise_phone
 from kehu.customers.models import Customer
 from kehu.customers.services import derived_columns
 from kehu.integrations import marketplace
@@ -670,7 +670,8 @@ def _create_buyers(ctx: Context, fresh: dict[str, list[dict]]) -> dict[str, int]
                     nick,
                     other,
                     _("Same mobile %(mobile)s, another receiver (%(name)s, %(other)s).")
-                    % {"mobile": mobile, "name": name, "other": other_name},
+                    # stored and shown to anyone who sees the buyers, so personal data is masked
+                    % {"mobile": mask_phone(mobile), "name": mask_name(name), "other": mask_name(other_name)},
                 )
             )
         if mobile:

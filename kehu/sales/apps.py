@@ -12,12 +12,14 @@ class SalesConfig(AppConfig):
         from kehu.core import hooks
         from kehu.sales import notifications, rollups
         from kehu.sales.selectors import opportunities as selectors
+        from kehu.sales.services import buyers as buyer_services
         from kehu.sales.services import contracts as contract_services
         from kehu.sales.services import expenses as expense_services
         from kehu.sales.services import leads as lead_services
         from kehu.sales.services import opportunities as services
         from kehu.sales.services import orders as order_services
         from kehu.sales.services import quotes as quote_services
+        from kehu.sales.views import buyers as buyer_views
         from kehu.sales.views import opportunities as views
         from kehu.sales.views import recycle, territories
 
@@ -34,6 +36,7 @@ class SalesConfig(AppConfig):
         hooks.register("customers.purging", services.opportunities_purge_for_customers)
         hooks.register("customers.kept", services.customers_kept_by_sales)
         hooks.register("customer.merged", services.sales_records_move_to_survivor)
+        hooks.register("customer.merged", buyer_services.buyers_move_to_survivor)
         hooks.register("recycle.purge", services.opportunities_purge_expired)
         hooks.register("user.handover", lead_services.leads_hand_over)
         hooks.register("recycle.purge", lead_services.leads_purge_expired)
@@ -43,6 +46,7 @@ class SalesConfig(AppConfig):
         hooks.register("user.handover", order_services.orders_hand_over)
         hooks.register("recycle.purge", order_services.orders_purge_expired)
         hooks.register("customer.tab", views.customer_tab_context)
+        hooks.register("customer.tab", buyer_views.customer_tab_context)
         hooks.register("recycle.sections", recycle.recycle_sections)
         hooks.register("dashboard.panels", recycle.dashboard_panels)
         hooks.register("customer.pool_actions", territories.pool_actions)

@@ -11,7 +11,7 @@ An import computes each changed order's contribution before and after, sums the 
 applies them a few hundred customers per statement (`apply`). Counts and sums subtract exactly; the first and last purchase
 only move outwards, so a customer whose first or last purchase stopped counting gets those two re-read from
 their own orders (`recompute_span`, one query per batch). `drift` computes everything from the orders and
-names the customers whose figures differ.
+names the customers whose figures differ; `refresh` sets a few customers' figures from their orders.
 """
 
 from dataclasses import dataclass
@@ -178,6 +178,15 @@ def computed(customer_ids: list[int]) -> dict[int, dict]:
             row["first_purchase_at"] = c.purchase_at if first is None else min(first, c.purchase_at)
             row["last_purchase_at"] = c.purchase_at if last is None else max(last, c.purchase_at)
     return result
+
+
+def refresh(customer_ids: list[int | None]) -> None:
+    """Set these customers' figures to what their orders say: after one order changed by hand, or a merge."""
+    ids = sorted({i for i in customer_ids if i})
+    fresh = computed(ids)
+    BuyerStats.objects.filter(customer_id__in=ids).exclude(customer_id__in=list(fresh)).delete()
+    for customer_id, row in fresh.items():
+        BuyerStats.objects.update_or_create(customer_id=customer_id, defaults=row)
 
 
 def drift(customer_ids: list[int] | None = None) -> dict[int, tuple[dict, dict]]:

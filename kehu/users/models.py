@@ -25,6 +25,7 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [("view_contact_details", _("Can see buyers' full phone numbers and addresses"))]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username

@@ -219,6 +219,19 @@ def is_manager(actor: User) -> bool:
     return scope.is_system_admin or bool(scope.assign_units)
 
 
+CONTACT_DETAIL_ROLES = {Role.MANAGER, Role.UNIT_ADMIN}
+
+
+def sees_contact_details(actor: User) -> bool:
+    """Whether the actor may see buyers' full phone numbers, names and addresses (personal data): system admins,
+    managers and unit admins may, and anyone given the "view contact details" permission; everyone else sees
+    them masked, in pages, the API and exports alike."""
+    scope = scope_for(actor)
+    if scope.is_system_admin or scope.roles & CONTACT_DETAIL_ROLES:
+        return True
+    return actor.has_perm("users.view_contact_details")
+
+
 def visible_user_ids_q(actor: User) -> Q:
     """Users the actor may pick as owner/assignee: colleagues in the actor's readable units, or all for admins."""
     scope = scope_for(actor)

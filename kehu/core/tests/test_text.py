@@ -2,7 +2,15 @@
 
 import pytest
 
-from kehu.core.text import fold, mask_phone, normalise_email, normalise_name, normalise_phone
+from kehu.core.text import (
+    fold,
+    mask_address,
+    mask_name,
+    mask_phone,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+)
 
 
 def test_fold_turns_full_width_letters_and_digits_into_half_width():
@@ -76,3 +84,20 @@ def test_mask_phone_hides_short_numbers_entirely():
     assert mask_phone("12345") == "*****"
     assert mask_phone("") == ""
     assert mask_phone(None) == ""
+
+
+def test_mask_address_keeps_where_but_hides_the_street():
+    """Given a Chinese delivery address, when masked, then province, city and district stay and the rest is hidden."""
+    assert mask_address("浙江省杭州市西湖区文三路90号东部软件园") == "浙江省杭州市西湖区****"
+    assert mask_address("上海市浦东新区世纪大道100号") == "上海市浦东新区****"
+    assert mask_address("Room 5, 88 Nanjing Road") == "Room 5****"
+    assert mask_address("北京市") == "北****"
+    assert mask_address("") == ""
+
+
+def test_mask_name_keeps_only_the_first_character():
+    """Given a receiver's name, when masked, then only the family name is readable."""
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+    assert mask_name("X") == "*"
+    assert mask_name(None) == ""

@@ -132,7 +132,7 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
 
     history = HistoricalRecords(excluded_fields=["updated_at", "import_digest"])
 
-    SCOPE = ScopeSpec(owner="owner", unit="org_unit")
+    SCOPE = ScopeSpec(owner="owner", unit="org_unit", via="customer")  # who sees a customer sees its orders
 
     class Meta:
         verbose_name = _("order")

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from kehu.core.schemas import Id, InputSchema, Limit, Moment, QuerySchema, UnitRef, UserRef, Version, choice
 from kehu.customers.schemas import CustomerRef
 from kehu.sales.models import Order
+from kehu.sales.privacy import order_data_privacy
 from kehu.sales.schemas.opportunities import Amount, Currency, Cursor
 
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
@@ -105,9 +106,28 @@ class OrderOut(Schema):
     completed_at: datetime.datetime | None
     delivery_address: str
     notes: str
+    shop_id: int | None
+    buyer_nick: str
+    platform_status: str
+    receiver_name: str
+    receiver_phone: str
+    logistics_company: str
+    logistics_no: str
     owner: UserRef | None
     org_unit: UnitRef
     version: int
+
+    @staticmethod
+    def resolve_delivery_address(obj, context) -> str:
+        return order_data_privacy(context["request"].auth, obj).address(obj.delivery_address)
+
+    @staticmethod
+    def resolve_receiver_name(obj, context) -> str:
+        return order_data_privacy(context["request"].auth, obj).name(obj.receiver_name)
+
+    @staticmethod
+    def resolve_receiver_phone(obj, context) -> str:
+        return order_data_privacy(context["request"].auth, obj).phone(obj.receiver_phone)
 
 
 class OrderDetailOut(OrderOut):

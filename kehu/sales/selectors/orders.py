@@ -80,7 +80,7 @@ def order_list(*, actor: User, filters: OrderFilters, cursor: str | None = None,
 def order_get_for(*, actor: User, order_id) -> Order:
     order = (
         order_scope(actor)
-        .select_related("customer", "contract", "opportunity", "owner", "org_unit", "created_by")
+        .select_related("customer", "contract", "opportunity", "owner", "org_unit", "created_by", "shop")
         .filter(pk=record_id(order_id))
         .first()
     )

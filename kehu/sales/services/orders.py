@@ -18,6 +18,7 @@ from kehu.core.records import (
 )
 from kehu.core.sequences import next_number
 from kehu.customers.models import Customer
+from kehu.sales import buyer_stats
 from kehu.sales.models import Contract, Order, OrderLine, Product
 from kehu.sales.selectors.products import prices_for
 from kehu.sales.services.products import _fits, line_amount, line_tax
@@ -294,6 +295,7 @@ def order_set_status(*, actor: User, order: Order, status: str, reason: str = ""
     if status == S.CLOSED:
         order.notes = "\n".join(filter(None, [order.notes, _("Cancelled: %(reason)s") % {"reason": reason}]))
     save_audited(order, actor=actor, reason="status")
+    buyer_stats.refresh([order.customer_id])
     _record_event(actor=actor, order=order, event=f"order_{status}", data={"from": before, "reason": reason})
     return order
 
@@ -305,6 +307,7 @@ def order_delete(*, actor: User, order: Order) -> None:
     if not order.is_editable:
         raise ValidationFailed(_("Only a draft order can be deleted; cancel it instead."))
     move_to_recycle_bin(order, actor=actor)
+    buyer_stats.refresh([order.customer_id])
 
 
 @transaction.atomic
@@ -312,6 +315,7 @@ def order_restore(*, actor: User, order: Order) -> Order:
     order = Order.all_objects.select_for_update().get(pk=order.pk)
     _check_edit(actor, order)
     restore_from_recycle_bin(order, actor=actor)
+    buyer_stats.refresh([order.customer_id])
     return order
 
 

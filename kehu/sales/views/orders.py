@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from kehu.core.exceptions import ApplicationError, StaleEdit
 from kehu.core.web import filters_from, flash_error, perform, query_without, render_page, stale_context
 from kehu.sales.models import Order
+from kehu.sales.privacy import order_privacy
 from kehu.sales.selectors import orders as selectors
 from kehu.sales.selectors import products as product_selectors
 from kehu.sales.services import orders as services
@@ -67,8 +68,15 @@ def order_list(request):
 def order_detail(request, order_id: int):
     order = selectors.order_get_for(actor=request.user, order_id=order_id)
     can_edit = scoping.can_edit(request.user, order)
+    shown = order_privacy(request.user, order, reveal=request.GET.get("reveal") == "1")
     context = {
         "order": order,
+        "privacy": shown,
+        "receiver": {
+            "name": shown.name(order.receiver_name),
+            "phone": shown.phone(order.receiver_phone),
+            "address": shown.address(order.delivery_address),
+        },
         "lines": selectors.order_lines(order=order),
         "can_edit": can_edit,
         "next_statuses": [(s, label) for s, label in Order.Status.choices if s in TRANSITIONS[order.status]]
