@@ -48,7 +48,9 @@ def mask_phone(value: str | None) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-_ADDRESS_KEEP = re.compile(r"^.*?(?:省|自治区|市|特别行政区)(?:.*?(?:市|自治州|地区|盟))?(?:.*?(?:区|县|旗))?")
+_ADDRESS_KEEP = re.compile(
+    r"^.*?(?:省|自治区|市|特别行政区)(?:.*?(?:市|自治州|地区|盟))?(?:.*?(?:区|县|旗))?"
+)
 
 
 def mask_address(value: str | None) -> str:

@@ -62,8 +62,8 @@ class OrderFilters:
         )
 
 
-def order_list(*, actor: User, filters: OrderFilters, cursor: str | None = None, size: int = 25) -> Page:
-    qs = order_scope(actor).select_related("customer", "owner", "contract", "org_unit")
+def _filtered(actor: User, filters: OrderFilters) -> QuerySet:
+    qs = order_scope(actor)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.channel:
@@ -74,7 +74,25 @@ def order_list(*, actor: User, filters: OrderFilters, cursor: str | None = None,
         qs = qs.filter(contract_id=filters.contract)
     if filters.q:
         qs = qs.filter(Q(number__startswith=filters.q) | Q(customer__name__contains=filters.q))
+    return qs
+
+
+def order_list(*, actor: User, filters: OrderFilters, cursor: str | None = None, size: int = 25) -> Page:
+    qs = _filtered(actor, filters).select_related("customer", "owner", "contract", "org_unit")
     return keyset_page(qs, ordering=["-ordered_at", "-id"], cursor=cursor, size=min(max(size, 1), 200))
+
+
+def order_export_rows(*, actor: User, filters: OrderFilters):
+    """Every order an export writes, scoped and filtered exactly like the list, read in chunks."""
+    qs = _filtered(actor, filters).select_related("customer", "shop", "owner", "org_unit")
+    return qs.order_by("-ordered_at", "-id").iterator(chunk_size=2000)
+
+
+def order_line_export_rows(*, actor: User, filters: OrderFilters):
+    """The line items of the orders `order_export_rows` writes, order by order."""
+    orders = _filtered(actor, filters).values("pk")
+    qs = OrderLine.objects.filter(order__in=orders).select_related("order", "order__customer", "order__shop")
+    return qs.order_by("-order__ordered_at", "order_id", "position", "id").iterator(chunk_size=2000)
 
 
 def order_get_for(*, actor: User, order_id) -> Order:

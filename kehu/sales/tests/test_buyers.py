@@ -205,3 +205,47 @@ def test_changing_an_order_by_hand_keeps_the_buyer_figures_true(org, wang):
     order_set_status(actor=org.east_manager, order=Order.objects.get(pk=shipped.pk), status="completed")
     assert BuyerStats.objects.get(pk=wang.pk).order_count == 3
     assert buyer_stats.drift() == {}
+
+
+def _download(response) -> bytes:
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def test_orders_export_with_the_list_filters_masked_for_a_rep_and_audited(org, wang, login, make_customer):
+    rep_body = _download(login(org.rep_a).get("/orders/export/?format=csv&channel=taobao"))
+    assert rep_body.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(rep_body.decode("utf-8-sig"))))
+    assert sorted(r["编号"] for r in rows) == [
+        "351531314732935700",
+        "351531314732935701",
+        "351531314732935702",
+    ]
+    assert {r["收货人电话"] for r in rows} == {"139****0165"} and {r["收货人"] for r in rows} == {"王**"}
+    assert {r["已退款"] for r in rows} == {"0.00", "30.00"}
+    event = AuditEvent.objects.get(action="export", target="orders")
+    assert event.detail == {"format": "csv", "filters": {"channel": "taobao"}, "rows": 3, "masked": True}
+
+    manager_rows = list(
+        csv.DictReader(
+            io.StringIO(_download(login(org.east_manager).get("/orders/export/")).decode("utf-8-sig"))
+        )
+    )
+    assert {r["收货人电话"] for r in manager_rows} == {"13925130165"}
+    assert (
+        _download(login(org.rep_c).get("/orders/export/")).decode("utf-8-sig").count("\n") == 1
+    )  # header only
+
+
+def test_line_items_export_as_xlsx(org, wang, login):
+    from openpyxl import load_workbook
+
+    body = _download(
+        login(org.east_manager).get("/orders/export/?format=xlsx&what=lines&q=351531314732935701")
+    )
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "订单编号" and len(rows) == 3
+    assert sorted(r[9] for r in rows[1:]) == ["保温杯", "杯刷"]
+    event = AuditEvent.objects.get(action="export", target="order-lines")
+    assert (event.detail["format"], event.detail["rows"]) == ("xlsx", 2)

@@ -6,6 +6,7 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("export/", views.order_export, name="export"),
     path("from-contract/<int:contract_id>/", views.order_from_contract, name="from_contract"),
     path("<int:order_id>/", views.order_detail, name="detail"),
     path("<int:order_id>/lines/", views.order_lines, name="lines"),

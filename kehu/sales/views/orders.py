@@ -8,7 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ApplicationError, StaleEdit
+from kehu.core.exports import FORMATS
 from kehu.core.web import filters_from, flash_error, perform, query_without, render_page, stale_context
+from kehu.sales.exports import export_order_lines, export_orders
 from kehu.sales.models import Order
 from kehu.sales.privacy import order_privacy
 from kehu.sales.selectors import orders as selectors
@@ -62,6 +64,19 @@ def order_list(request):
         "more_query": query_without(request, "cursor"),
     }
     return render_page(request, "sales/orders/list.html", context, partial="rows")
+
+
+@login_required
+def order_export(request):
+    """The filtered orders (`?what=lines`: their line items) as CSV or XLSX."""
+    filters = filters_from(request, selectors.OrderFilters)
+    fmt = request.GET.get("format") if request.GET.get("format") in FORMATS else "csv"
+    detail = {k: v for k, v in request.GET.items() if k not in ("format", "what", "cursor") and v}
+    if request.GET.get("what") == "lines":
+        rows = selectors.order_line_export_rows(actor=request.user, filters=filters)
+        return export_order_lines(actor=request.user, rows=rows, fmt=fmt, filters=detail)
+    rows = selectors.order_export_rows(actor=request.user, filters=filters)
+    return export_orders(actor=request.user, rows=rows, fmt=fmt, filters=detail)
 
 
 @login_required
