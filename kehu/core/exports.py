@@ -31,17 +31,28 @@ class ExportColumn:
     value: Callable  # record -> cell
 
 
-def _records(
-    columns: list[ExportColumn], rows: Iterable, audit: Callable[[int, bool], None]
-) -> Iterator[list]:
+def counted(rows: Iterable, audit: Callable[[int, bool], None]) -> Iterator:
+    """`rows` passed through, calling `audit(count, finished)` once the download ends or is cut off."""
     count, finished = 0, False
     try:
         for record in rows:
             count += 1
-            yield [column.value(record) for column in columns]
+            yield record
         finished = True
     finally:
         audit(count, finished)
+
+
+def export_audit(*, actor, target: str, fmt: str, filters: dict, masked: bool) -> Callable[[int, bool], None]:
+    """What `counted` calls: records who exported what, with which filters, how many rows, whether masked."""
+
+    def audit(count: int, finished: bool) -> None:
+        detail = {"format": fmt, "filters": filters, "rows": count, "masked": masked}
+        if not finished:
+            detail["interrupted"] = True
+        audit_event_record(actor=actor, action="export", target=target, detail=detail)
+
+    return audit
 
 
 def _xlsx_chunks(sheet_name: str, header: list[str], records: Iterator[list]) -> Iterator[bytes]:
@@ -77,14 +88,9 @@ def export_response(
 ) -> StreamingHttpResponse:
     """Stream `rows` (already scoped by a selector) as a download named after `target` and the time."""
 
-    def audit(count: int, finished: bool) -> None:
-        detail = {"format": fmt, "filters": filters, "rows": count, "masked": masked}
-        if not finished:
-            detail["interrupted"] = True
-        audit_event_record(actor=actor, action="export", target=target, detail=detail)
-
+    audit = export_audit(actor=actor, target=target, fmt=fmt, filters=filters, masked=masked)
     header = [str(column.label) for column in columns]
-    records = _records(columns, rows, audit)
+    records = ([column.value(record) for column in columns] for record in counted(rows, audit))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if fmt == "xlsx":
         response = StreamingHttpResponse(_xlsx_chunks(title[:31], header, records), content_type=XLSX_TYPE)

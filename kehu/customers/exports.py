@@ -1,9 +1,11 @@
 """CSV and XLSX exports of the customer list, streamed, scoped like the list, masked and audited."""
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.exports import ExportColumn, export_response
+from kehu.core import vcard
+from kehu.core.exports import ExportColumn, counted, export_audit, export_response
 from kehu.customers import privacy
 from kehu.customers.models import CustomField
 
@@ -70,3 +72,35 @@ def export_customers(*, actor, rows, fmt: str, filters: dict):
         filters=filters,
         masked=not shown.revealed,
     )
+
+
+def export_vcards(*, actor, contacts, filters: dict):
+    """Contacts as a vCard 3.0 address book (phones and mail apps import it), streamed and audited; the
+    contacts of people (individual customers) masked for users who may not see them."""
+    shown = privacy.data_privacy(actor)
+
+    def cards():
+        for contact in contacts:
+            person = shown if privacy.is_personal(contact.customer) else privacy.PLAIN
+            yield {
+                "name": contact.name,
+                "title": contact.title,
+                "department": contact.department,
+                "company": contact.customer.name,
+                "mobile": person.phone(contact.mobile),
+                "phone": person.phone(contact.phone),
+                "email": contact.email,
+                "wechat": contact.wechat,
+                "birthday": contact.birthday.isoformat() if contact.birthday else "",
+                "notes": contact.notes,
+            }
+
+    audit = export_audit(
+        actor=actor, target="contacts", fmt="vcf", filters=filters, masked=not shown.revealed
+    )
+    response = StreamingHttpResponse(
+        vcard.write_vcards(counted(cards(), audit)), content_type="text/vcard; charset=utf-8"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.vcf"'
+    return response

@@ -11,6 +11,7 @@ urlpatterns = [
     path("filters/<int:filter_id>/delete/", views.saved_filter_delete, name="saved_filter_delete"),
     path("pool/", views.pool, name="pool"),
     path("contacts/", views.contact_list, name="contacts"),
+    path("contacts/export.vcf", views.contact_export, name="contact_export"),
     path("contacts/<int:contact_id>/", views.contact_edit, name="contact_edit"),
     path("contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
     path("search/", views.search, name="search"),

@@ -14,7 +14,7 @@ from kehu.core.text import split_list
 from kehu.core.web import apply_error, flash_error, perform, render_page, stale_context
 from kehu.customers import privacy, selectors, services
 from kehu.customers.exceptions import CustomerCollision
-from kehu.customers.exports import export_customers
+from kehu.customers.exports import export_customers, export_vcards
 from kehu.customers.forms import (
     AssignForm,
     ContactForm,
@@ -343,6 +343,14 @@ def contact_list(request):
         {"page": page, "q": request.GET.get("q", ""), "query": query.urlencode()},
         partial="rows",
     )
+
+
+@login_required
+def contact_export(request):
+    """The listed contacts (the search applies) as a vCard address book."""
+    q = request.GET.get("q", "").strip()
+    rows = selectors.contact_export_rows(actor=request.user, q=q)
+    return export_vcards(actor=request.user, contacts=rows, filters={"q": q} if q else {})
 
 
 @login_required

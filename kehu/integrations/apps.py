@@ -8,4 +8,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Imports and exports")
 
     def ready(self):
-        from kehu.integrations import customer_import, lead_import, order_import  # noqa: F401  (register the importers)
+        from kehu.integrations import (  # noqa: F401  (register the importers)
+            contact_import,
+            customer_import,
+            lead_import,
+            order_import,
+        )

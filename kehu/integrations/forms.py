@@ -11,7 +11,7 @@ class UploadForm(forms.Form):
         help_text=_(
             "CSV (UTF-8 or GBK, comma- or tab-separated) or Excel XLSX; the first row holds the column names."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.vcf"}),
     )
 
     def __init__(self, *args, **kwargs):

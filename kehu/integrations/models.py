@@ -105,3 +105,24 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.row_number}"
+
+
+class MappingTemplate(TimeStampedModel):
+    """A column mapping someone saved to reuse on the next file of the same layout: for each header (compared
+    as `importers.header_key` compares them) the field it fills, or "" for a column left out."""
+
+    kind = models.CharField(_("import of"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    columns = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mapping template")
+        verbose_name_plural = _("mapping templates")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "kind", "name"], name="mapping_template_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

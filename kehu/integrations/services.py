@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from kehu.core.csvstream import csv_lines
 from kehu.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
 from kehu.integrations import importers
-from kehu.integrations.models import ImportJob, ImportRejection
+from kehu.integrations.models import ImportJob, ImportRejection, MappingTemplate
 from kehu.integrations.tabular import open_table
 from kehu.users import scoping
 from kehu.users.models import User
@@ -107,6 +107,9 @@ def import_upload(*, actor: User, kind: str, upload, filename: str = "") -> Impo
     job.file_format, job.encoding, job.delimiter = table.file_format, table.encoding, table.delimiter
     job.headers = table.headers
     job.mapping = importers.guess_mapping(importer.columns(), table.headers)
+    template = mapping_template_for(actor=actor, kind=kind, headers=table.headers)
+    if template is not None:
+        job.mapping = mapping_from_template(template, table.headers, job.mapping)
     if importer.on_upload is not None:
         try:
             importer.on_upload(job, table)
@@ -115,6 +118,47 @@ def import_upload(*, actor: User, kind: str, upload, filename: str = "") -> Impo
             raise
     job.save()
     return job
+
+
+# --- saved mappings -----------------------------------------------------------------------------------------------
+
+
+def mapping_template_save(*, actor: User, job: ImportJob, name: str, mapping: list[str]) -> MappingTemplate:
+    """Remember how this file's columns were mapped, under `name` (saving the same name again replaces it)."""
+    name = " ".join(name.split())[:100]
+    if not name:
+        raise ValidationFailed(fields={"template_name": _("Give the template a name.")})
+    columns = {importers.header_key(h): key for h, key in zip(job.headers, mapping, strict=False) if h}
+    template, _created = MappingTemplate.objects.update_or_create(
+        owner=actor, kind=job.kind, name=name, defaults={"columns": columns}
+    )
+    return template
+
+
+def mapping_templates(*, actor: User, kind: str) -> list[MappingTemplate]:
+    return list(MappingTemplate.objects.filter(owner=actor, kind=kind))
+
+
+def mapping_template_for(*, actor: User, kind: str, headers: list[str]) -> MappingTemplate | None:
+    """The actor's template knowing most of these headers — at least half of them — the newest on a tie."""
+    keys = {importers.header_key(h) for h in headers if h}
+    best, best_known = None, 0
+    for template in MappingTemplate.objects.filter(owner=actor, kind=kind).order_by("-updated_at"):
+        known = len(keys & set(template.columns))
+        if known > best_known and known * 2 >= len(keys):
+            best, best_known = template, known
+    return best
+
+
+def mapping_from_template(template: MappingTemplate, headers: list[str], fallback: list[str]) -> list[str]:
+    """The template's choice for every header it knows; the guess for the others (a field the template
+    already gives to a column is not given twice)."""
+    chosen = [template.columns.get(importers.header_key(h)) if h else None for h in headers]
+    taken = {key for key in chosen if key}
+    return [
+        key if key is not None else (guess if guess not in taken else "")
+        for key, guess in zip(chosen, fallback, strict=True)
+    ]
 
 
 def import_preview(*, job: ImportJob, rows: int = PREVIEW_ROWS) -> list[tuple[int, list[str]]]:

@@ -1,4 +1,5 @@
-"""Reading spreadsheets people really send: CSV in UTF-8 or GBK, tab- or comma-separated, and XLSX.
+"""Reading spreadsheets people really send: CSV in UTF-8 or GBK, tab- or comma-separated, XLSX, and vCard
+address books (each card a row of `vcard.FIELDS`).
 
 `open_table()` looks at the first bytes only and returns a `Table` whose `rows()` streams the file again from
 the start, so memory stays flat whatever its length. Rules (see docs/imports.md):
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from kehu.core import vcard
 from kehu.core.exceptions import ValidationFailed
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -67,6 +69,9 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number as a spreadsheet shows it, cleaned cells) for every non-blank data row."""
+        if self.file_format == "vcard":
+            yield from _vcard_rows(self.path)
+            return
         source = _xlsx_rows(self.path) if self.file_format == "xlsx" else _csv_rows(self)
         width = len(self.headers)
         first = True
@@ -86,7 +91,7 @@ class Table:
     def raw_rows(self) -> Iterator[tuple[int, list[str]]]:
         """Like `rows()`, but CSV cells come as the file has them (uncleaned): for readers that clean only
         the columns they use. XLSX values are turned into text."""
-        if self.file_format == "xlsx":
+        if self.file_format != "csv":
             yield from self.rows()
             return
         source = _csv_rows(self)
@@ -97,7 +102,7 @@ class Table:
 
     def estimate_rows(self) -> int:
         """About how many data rows: line breaks for CSV (a quoted cell may hold more), every row for XLSX."""
-        if self.file_format == "xlsx":
+        if self.file_format != "csv":
             return self.count_rows()
         lines = 0
         with open(self.path, "rb") as handle:
@@ -159,12 +164,27 @@ def _sheet_rows(workbook) -> Iterator[tuple[int, list]]:
         workbook.close()
 
 
+def _is_vcard(sample: bytes) -> bool:
+    return sample.lstrip(codecs.BOM_UTF8 + b" \t\r\n")[:11].upper() == b"BEGIN:VCARD"
+
+
+def _vcard_rows(path: str) -> Iterator[tuple[int, list[str]]]:
+    """Each card as a row of `vcard.FIELDS`, numbered by the line its BEGIN:VCARD is on."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    for card in vcard.read_vcards(data):
+        if card.fields:
+            yield card.line, [card.fields.get(name, "") for name in vcard.FIELDS]
+
+
 def open_table(path: str) -> Table:
     """Sniff the file at `path`; raise ValidationFailed with a reason a person can act on."""
     with open(path, "rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip():
         raise ValidationFailed(_("The file is empty."))
+    if _is_vcard(sample):
+        return Table(path=path, file_format="vcard", encoding="", delimiter="", headers=list(vcard.FIELDS))
     if sample.startswith(XLSX_MAGIC):
         table = Table(path=path, file_format="xlsx", encoding="", delimiter="", headers=[])
         try:
@@ -175,7 +195,7 @@ def open_table(path: str) -> Table:
             ) from exc
     else:
         if b"\x00" in sample:
-            raise ValidationFailed(_("Only CSV and XLSX files can be imported."))
+            raise ValidationFailed(_("Only CSV, XLSX and vCard files can be imported."))
         encoding = _detect_encoding(sample)
         text = sample.decode(encoding, errors="ignore")
         first_line = next(io.StringIO(text), "")

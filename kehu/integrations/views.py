@@ -39,10 +39,14 @@ def import_new(request):
     return render_page(request, "integrations/new.html", {"form": form}, status=422 if form.errors else 200)
 
 
-def _forms(request, job, data=None):
+def _forms(request, job, data=None, mapping=None):
     importer = importers.get(job.kind)
     mapping_form = MappingForm(
-        data, headers=job.headers, columns=importer.columns(), initial_mapping=job.mapping, prefix="map"
+        data,
+        headers=job.headers,
+        columns=importer.columns(),
+        initial_mapping=mapping or job.mapping,
+        prefix="map",
     )
     options_form = importer.options_form(data, actor=request.user, prefix="opt")
     return importer, mapping_form, options_form
@@ -67,7 +71,15 @@ def _detail_context(request, job, mapping_form=None, options_form=None) -> dict:
         "recognised": importers.describe_file(job),
     }
     if job.status == job.Status.UPLOADED:
-        _importer, default_mapping, default_options = _forms(request, job)
+        templates = (
+            services.mapping_templates(actor=request.user, kind=job.kind) if importer.needs_mapping else []
+        )
+        chosen = next((t for t in templates if str(t.pk) == request.GET.get("template")), None)
+        applied = chosen or services.mapping_template_for(
+            actor=request.user, kind=job.kind, headers=job.headers
+        )
+        mapping = services.mapping_from_template(chosen, job.headers, job.mapping) if chosen else None
+        _importer, default_mapping, default_options = _forms(request, job, mapping=mapping)
         mapping_form = mapping_form or default_mapping
         preview = services.import_preview(job=job)
         samples = [
@@ -80,6 +92,8 @@ def _detail_context(request, job, mapping_form=None, options_form=None) -> dict:
             options_form=options_form or default_options,
             preview=preview,
             earlier=selectors.same_file_imports(actor=request.user, job=job)[:3],
+            templates=templates,
+            applied_template=applied,
         )
     return context
 
@@ -104,6 +118,13 @@ def import_start(request, job_id: int):
                 options=options_form.options(),
                 dry_run=request.POST.get("dry_run") == "1",
             )
+            if request.POST.get("template_name", "").strip():
+                services.mapping_template_save(
+                    actor=request.user,
+                    job=job,
+                    name=request.POST["template_name"],
+                    mapping=mapping_form.mapping(),
+                )
         except ApplicationError as exc:
             if not exc.fields or set(exc.fields) & set(options_form.fields):
                 apply_error(options_form, exc)

@@ -79,7 +79,7 @@ def test_xlsx_is_recognised_by_its_bytes_not_its_name(tmp_path):
     ("data", "message"),
     [
         (b"", "empty"),
-        (b"\x00\x01\x02binary", "Only CSV and XLSX"),
+        (b"\x00\x01\x02binary", "Only CSV, XLSX and vCard"),
         (b"PK\x03\x04not really a zip", "cannot be opened as XLSX"),
         (b",,,\n1,2,3\n", "first row must hold the column names"),
     ],

@@ -82,7 +82,7 @@ def test_bad_uploads_and_mappings_are_explained(org, login):
     client = login(org.rep_a)
     response = upload(client, data=b"\x00\x01binary", name="x.bin")
     assert response.status_code == 422
-    assert "只能导入 CSV 和 XLSX 文件。" in response.content.decode()
+    assert "只能导入 CSV、XLSX 和 vCard 文件。" in response.content.decode()
     assert not ImportJob.objects.exists()
     upload(client)
     job = ImportJob.objects.get()

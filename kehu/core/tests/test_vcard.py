@@ -2,7 +2,7 @@
 
 import pytest
 
-from kehu.integrations.vcard import MISSING_END, NO_NAME, NOT_VCARD, Card, decode, read_vcards, write_vcards
+from kehu.core.vcard import MISSING_END, NO_NAME, NOT_VCARD, Card, decode, read_vcards, write_vcards
 
 
 def vcf(*lines: str, end: str = "\r\n", encoding: str = "utf-8") -> bytes:
