@@ -123,8 +123,8 @@ def test_contacts_export_as_a_vcard_file_that_reads_back(org, customers, login):
     ]
 
 
-def test_a_saved_mapping_template_maps_the_next_file_with_the_same_columns(org, customers, tmp_path, login):
-    del customers  # the customer the rows name
+@pytest.mark.usefixtures("customers")
+def test_a_saved_mapping_template_maps_the_next_file_with_the_same_columns(org, tmp_path, login):
     path = tmp_path / "crm-export.csv"
     path.write_text(
         "单位全称,联系人,手机号,内部编号\n苏州青禾电子有限公司,陈总,13912345678,A-1\n", encoding="utf-8"
