@@ -55,14 +55,14 @@ _ADDRESS_KEEP = re.compile(
 
 def mask_address(value: str | None) -> str:
     """浙江省杭州市西湖区**** : the province, city and district stay (they say where a buyer is, not who), the
-    street and number are hidden. An address without those parts keeps its first six characters."""
+    street and number are hidden. A street alone keeps only its first two characters."""
     text = fold(value)
     if not text:
         return ""
     match = _ADDRESS_KEEP.match(text)
-    kept = match.group(0) if match else text[:6]
+    kept = match.group(0) if match else text[:2]
     if len(kept) >= len(text):
-        kept = text[: max(len(text) // 2, 1)]
+        kept = text[: min(max(len(text) // 2, 1), 2)]
     return f"{kept}****"
 
 

@@ -90,7 +90,8 @@ def test_mask_address_keeps_where_but_hides_the_street():
     """Given a Chinese delivery address, when masked, then province, city and district stay and the rest is hidden."""
     assert mask_address("浙江省杭州市西湖区文三路90号东部软件园") == "浙江省杭州市西湖区****"
     assert mask_address("上海市浦东新区世纪大道100号") == "上海市浦东新区****"
-    assert mask_address("Room 5, 88 Nanjing Road") == "Room 5****"
+    assert mask_address("Room 5, 88 Nanjing Road") == "Ro****"
+    assert mask_address("中山北路770号") == "中山****"
     assert mask_address("北京市") == "北****"
     assert mask_address("") == ""
 
