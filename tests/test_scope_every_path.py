@@ -269,6 +269,7 @@ BY_ID = [
     ("api", "post", "/api/v1/invoices/{invoice}/void", {"reason": "x"}),
     ("api", "post", "/api/v1/orders", {"contract_id": "{contract}"}),
     ("web", "get", "/orders/{order}/", None),
+    ("web", "get", "/buyers/{customer}/", None),
     ("web", "get", "/orders/{order}/lines/", None),
     ("web", "post", "/orders/{order}/status/", {"status": "confirmed"}),
     ("api", "get", "/api/v1/orders/{order}", None),
@@ -328,6 +329,9 @@ LISTS = [
     ("web", "get", "/contracts/approvals/?status=all", None),
     ("api", "get", "/api/v1/contracts", None),
     ("web", "get", "/orders/", None),
+    ("web", "get", "/orders/export/", None),
+    ("web", "get", "/orders/export/?what=lines", None),
+    ("web", "get", "/customers/contacts/export.vcf", None),
     ("api", "get", "/api/v1/orders", None),
     ("web", "get", "/receivables/", None),
     ("web", "get", "/receivables/overdue/", None),
@@ -483,3 +487,7 @@ def test_the_owner_reaches_every_path(org, hidden, call):
     assert SECRET["name"] in found
     exported = _body_text(call(org.rep_a, "web", "post", "/customers/bulk/", {"action": "export_csv"}))
     assert SECRET["name"] in exported and SECRET["phone"] in exported
+    assert SECRET["name"] in _body_text(call(org.rep_a, "web", "get", "/orders/export/", None))
+    assert SECRET["contact"] in _body_text(
+        call(org.rep_a, "web", "get", "/customers/contacts/export.vcf", None)
+    )
