@@ -921,6 +921,9 @@ class OptionsForm(forms.Form):
         self.fields["shop"].choices = [(s.pk, str(s)) for s in shop_list(actor=actor)] + [
             (self.NEW, _("A new shop of my unit…"))
         ]
+        shop_field = self.add_prefix("shop")
+        for name in ("new_shop_name", "new_shop_platform"):
+            self.fields[name].widget.attrs["data-shown-with"] = f"{shop_field}={self.NEW}"
 
     def clean(self):
         data = super().clean()
