@@ -11,6 +11,7 @@ class IntegrationsConfig(AppConfig):
         from kehu.integrations import (  # noqa: F401  (register the importers)
             contact_import,
             customer_import,
+            generic_order_import,
             lead_import,
             order_import,
         )

@@ -14,12 +14,12 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from kehu.core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.text import fold, normalise_email, normalise_name, normalise_phone
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer
-from kehu.customers.selectors import customer_get_for, customer_scope
 from kehu.integrations import importers
+from kehu.integrations.customer_import import customer_of_row
 from kehu.integrations.importers import CREATED, UNCHANGED, UPDATED, Column
 from kehu.users import scoping
 from kehu.users.models import User
@@ -97,39 +97,6 @@ def _parse(values: dict[str, str]) -> dict:
     return data
 
 
-def _customer(ctx: Context, values: dict[str, str]) -> Customer:
-    number = fold(values.get("customer_id"))
-    if number:
-        if not number.isdigit():
-            raise ValidationFailed(fields={"customer_id": _("Enter a whole number.")})
-        try:
-            return customer_get_for(actor=ctx.actor, customer_id=number)
-        except NotFound:
-            raise ValidationFailed(
-                fields={"customer_id": _("No customer No. %(id)s that you can see.") % {"id": number}}
-            ) from None
-    name = fold(values.get("customer"))
-    if not name:
-        raise ValidationFailed(fields={"customer": _("Say which customer the contact belongs to.")})
-    key = normalise_name(name)
-    if key not in ctx.customers:
-        found = list(customer_scope(ctx.actor).filter(name_key=key)[:2])
-        ctx.customers[key] = found[0] if len(found) == 1 else None
-        if len(found) > 1:
-            raise ValidationFailed(
-                fields={
-                    "customer": _("Several customers are called “%(name)s”; give the customer No.")
-                    % {"name": name}
-                }
-            )
-    customer = ctx.customers[key]
-    if customer is None:
-        raise ValidationFailed(
-            fields={"customer": _("No customer called “%(name)s” that you can see.") % {"name": name}}
-        )
-    return customer
-
-
 def _same_person(customer: Customer, data: dict) -> Contact | None:
     people = Contact.objects.filter(customer=customer)
     mobile, email = normalise_phone(data.get("mobile")), normalise_email(data.get("email"))
@@ -143,7 +110,9 @@ def _same_person(customer: Customer, data: dict) -> Contact | None:
 
 def import_row(ctx: Context, values: dict[str, str], row_number: int) -> str:
     data = _parse(values)
-    customer = _customer(ctx, values)
+    customer = customer_of_row(ctx.actor, values, ctx.customers)
+    if customer is None:
+        raise ValidationFailed(fields={"customer": _("Say which customer the contact belongs to.")})
     if not scoping.can_edit(ctx.actor, customer):
         raise PermissionDenied(_("You may not add contacts to “%(name)s”.") % {"name": customer.name})
     existing = _same_person(customer, data)

@@ -23,7 +23,7 @@ from kehu.core.text import fold, normalise_email, normalise_name, normalise_phon
 from kehu.customers import services as customer_services
 from kehu.customers.custom_fields import clean_custom
 from kehu.customers.models import Contact, Customer, CustomField
-from kehu.customers.selectors import customer_get_for
+from kehu.customers.selectors import customer_get_for, customer_scope
 from kehu.integrations import importers
 from kehu.integrations.importers import CREATED, UNCHANGED, UPDATED, Column
 from kehu.users import scoping
@@ -226,6 +226,45 @@ def colleagues_by_name(actor: User) -> dict[str, User]:
             if name:
                 users.setdefault(fold(name).casefold(), user)
     return users
+
+
+def customer_of_row(
+    actor: User, values: dict[str, str], cache: dict, *, missing_ok: bool = False
+) -> Customer | None:
+    """The customer a row of another kind (a contact, an order) names by No. (`customer_id`) or exact name
+    (`customer`), among those the actor sees; None when it names none (or, with `missing_ok`, when no customer
+    has that name). `cache` keeps the customers already found by name."""
+    number = fold(values.get("customer_id"))
+    if number:
+        if not number.isdigit():
+            raise ValidationFailed(fields={"customer_id": _("Enter a whole number.")})
+        try:
+            return customer_get_for(actor=actor, customer_id=number)
+        except NotFound:
+            raise ValidationFailed(
+                fields={"customer_id": _("No customer No. %(id)s that you can see.") % {"id": number}}
+            ) from None
+    name = fold(values.get("customer"))
+    if not name:
+        return None
+    key = normalise_name(name)
+    if key not in cache:
+        found = list(customer_scope(actor).filter(name_key=key)[:2])
+        if len(found) > 1:
+            raise ValidationFailed(
+                fields={
+                    "customer": _("Several customers are called “%(name)s”; give the customer No.")
+                    % {"name": name}
+                }
+            )
+        if not found:
+            if missing_ok:
+                return None
+            raise ValidationFailed(
+                fields={"customer": _("No customer called “%(name)s” that you can see.") % {"name": name}}
+            )
+        cache[key] = found[0]
+    return cache[key]
 
 
 def owner_cell(

@@ -228,10 +228,8 @@ class CellError(ValueError):
     """A value that cannot be used, with the reason in the reader's language."""
 
 
-def order_number(text: str, *, kind: Kind | None = None) -> str:
-    value = text.strip().strip("=\"'\t ")
-    if not value:
-        raise CellError(_("The order number is empty."))
+def refuse_scientific(value: str) -> None:
+    """An order number Excel turned into 3.51531E+17 has lost its last digits: it can never be a key."""
     if _SCIENTIFIC.match(value):
         raise CellError(
             _(
@@ -240,6 +238,13 @@ def order_number(text: str, *, kind: Kind | None = None) -> str:
             )
             % {"value": value}
         )
+
+
+def order_number(text: str, *, kind: Kind | None = None) -> str:
+    value = text.strip().strip("=\"'\t ")
+    if not value:
+        raise CellError(_("The order number is empty."))
+    refuse_scientific(value)
     if _NUMBER.match(value) or (kind == Kind.PDD and _PDD_NUMBER.match(value)):
         return value
     raise CellError(_("“%(value)s” is not an order number.") % {"value": value})

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
@@ -61,6 +61,19 @@ def _eta(job) -> str:
     return timeuntil(timezone.now() + timedelta(seconds=max(left, 60)))
 
 
+def _mapped_preview(importer, job, mapping: list[str], preview) -> dict:
+    """The first rows as the fields will receive them: one column per mapped field, in the importer's order."""
+    position = {key: index for index, key in enumerate(mapping) if key}
+    fields = [c for c in importer.columns() if c.key in position]
+    return {
+        "labels": [c.label for c in fields],
+        "rows": [
+            (number, [cells[position[c.key]] if position[c.key] < len(cells) else "" for c in fields])
+            for number, cells in preview
+        ],
+    }
+
+
 def _detail_context(request, job, mapping_form=None, options_form=None) -> dict:
     importer = importers.get(job.kind)
     context = {
@@ -86,7 +99,9 @@ def _detail_context(request, job, mapping_form=None, options_form=None) -> dict:
             list(dict.fromkeys(cells[i] for _n, cells in preview if i < len(cells) and cells[i]))[:3]
             for i in range(len(job.headers))
         ]
+        chosen_mapping = mapping_form.mapping() if mapping_form.is_bound and mapping_form.is_valid() else None
         context.update(
+            mapped=_mapped_preview(importer, job, chosen_mapping or mapping or job.mapping, preview),
             mapping_rows=list(zip(mapping_form.rows(), samples, strict=True)),
             mapping_form=mapping_form,
             options_form=options_form or default_options,
@@ -135,6 +150,22 @@ def import_start(request, job_id: int):
             return redirect("integrations:detail", job_id=job.pk)
     context = _detail_context(request, job, mapping_form, options_form)
     return render_page(request, "integrations/detail.html", context, status=422)
+
+
+@login_required
+@require_POST
+def import_mapped_preview(request, job_id: int):
+    """The preview of the first rows under the mapping being chosen (the page asks on every change)."""
+    job = selectors.import_get(actor=request.user, job_id=job_id)
+    importer = importers.get(job.kind)
+    known = {c.key for c in importer.columns()}
+    mapping = [request.POST.get(f"map-mapping__{i}", "") for i in range(len(job.headers))]
+    mapping = [key if key in known else "" for key in mapping]
+    context = {
+        "job": job,
+        "mapped": _mapped_preview(importer, job, mapping, services.import_preview(job=job)),
+    }
+    return render(request, "integrations/_mapped_preview.html", context)
 
 
 @login_required

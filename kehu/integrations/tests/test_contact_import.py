@@ -153,3 +153,21 @@ def test_a_saved_mapping_template_maps_the_next_file_with_the_same_columns(org, 
     from kehu.integrations.services import mapping_template_for
 
     assert mapping_template_for(actor=org.rep_c, kind="contacts", headers=second.headers) is None  # one's own
+
+
+def test_the_preview_shows_the_first_rows_as_the_fields_will_receive_them(org, tmp_path, login):
+    path = tmp_path / "crm-export.csv"
+    path.write_text("单位全称,联系人,手机号\n苏州青禾电子有限公司,陈总,13912345678\n", encoding="utf-8")
+    client = login(org.rep_a)
+    with path.open("rb") as handle:
+        client.post("/imports/new/", {"kind": "contacts", "file": handle})
+    job = ImportJob.objects.get()
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    preview = page.split('data-testid="mapped-preview"')[1].split("</table>")[0]
+    assert '<th class="text-nowrap">姓名</th>' in preview and "陈总" in preview
+    assert "苏州青禾电子有限公司" not in preview  # its column is not mapped yet
+    changed = client.post(
+        f"/imports/{job.pk}/preview/",
+        {"map-mapping__0": "customer", "map-mapping__1": "name", "map-mapping__2": "mobile"},
+    ).content.decode()
+    assert changed.index("客户") < changed.index("姓名") and "苏州青禾电子有限公司" in changed

@@ -332,3 +332,110 @@ def orders_hand_over(*, actor: User, user: User, successor: User) -> dict:
 def orders_purge_expired(*, cutoff) -> int:
     """`recycle.purge`: orders binned before `cutoff`, with their lines."""
     return Order.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
+
+
+# --- orders recorded elsewhere (imports) ---------------------------------------------------------------------------
+
+RECORDED_FIELDS = (
+    "status",
+    "currency",
+    "shipping_amount",
+    "discount_amount",
+    "total_amount",
+    "paid_amount",
+    "refunded_amount",
+    "ordered_at",
+    "paid_at",
+    "shipped_at",
+    "completed_at",
+    "receiver_name",
+    "receiver_phone",
+    "delivery_address",
+    "logistics_company",
+    "logistics_no",
+    "notes",
+)
+PAID_STATUSES = {S.PAID, S.PARTLY_SHIPPED, S.SHIPPED, S.COMPLETED}
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+def _recorded_line(order: Order, line: dict) -> bool:
+    """Add the line, or update the one with its SKU (else title and attributes); True when anything changed."""
+    key = {"sku": line["sku"]} if line.get("sku") else {"sku": "", "title": line["title"]}
+    key["attributes"] = line.get("attributes", "")
+    existing = order.lines.filter(**key).first()
+    values = {
+        "title": line.get("title") or line.get("sku"),
+        "quantity": line["quantity"],
+        "unit_price": line["unit_price"],
+        "amount": line["amount"],
+    }
+    if existing is None:
+        product = Product.objects.filter(sku=line["sku"]).first() if line.get("sku") else None
+        OrderLine.objects.create(
+            order=order, product=product, position=order.lines.count(), tax_rate=0, **{**key, **values}
+        )
+        return True
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    if changed:
+        for name in changed:
+            setattr(existing, name, values[name])
+        existing.save(update_fields=changed)
+    return bool(changed)
+
+
+@transaction.atomic
+def order_record(
+    *, actor: User, customer: Customer, channel: str, number: str, data: dict, line: dict | None = None
+) -> tuple[Order, str]:
+    """An order as another system recorded it (an import): status, amounts and dates as given, never priced.
+    Creates it, or updates the fields given (history says "imported"); a line is added or updated by its SKU (else
+    its title). Without a total, the total is the lines plus shipping less discount; a paid order without a paid
+    amount was paid in full, one without a payment time paid when ordered. Returns the order and whether it was created, updated or unchanged."""
+    if not scoping.can_edit(actor, customer):
+        raise PermissionDenied(_("You may not record orders for this customer."))
+    order = Order.all_objects.select_for_update().filter(channel=channel, number=number).first()
+    outcome = UPDATED
+    if order is None:
+        unit = primary_unit_of(actor) or customer.org_unit
+        order = Order(
+            channel=channel,
+            number=number,
+            customer=customer,
+            owner=customer.owner,
+            org_unit=customer.org_unit or unit,
+            created_by=actor,
+            ordered_at=data.get("ordered_at") or timezone.now(),
+        )
+        outcome = CREATED
+    elif order.deleted_at is not None:
+        raise ValidationFailed(_("Order %(number)s is in the recycle bin.") % {"number": number})
+    elif order.customer_id != customer.pk:
+        raise ValidationFailed(
+            fields={"customer": _("Order %(number)s belongs to another customer.") % {"number": number}}
+        )
+    elif not scoping.can_edit(actor, order):
+        raise PermissionDenied(_("You may not change order %(number)s.") % {"number": number})
+    before = {name: getattr(order, name) for name in (*RECORDED_FIELDS, "goods_amount")}
+    assign_fields(order, {k: v for k, v in data.items() if v is not None}, set(RECORDED_FIELDS))
+    line_changed = False
+    if outcome == CREATED:
+        order.goods_amount = line["amount"] if line else Decimal(0)
+    else:
+        line_changed = _recorded_line(order, line) if line else False
+        order.goods_amount = sum((x.amount for x in order.lines.all()), Decimal(0))
+    if data.get("total_amount") is None:
+        order.total_amount = order.goods_amount + order.shipping_amount - order.discount_amount
+    if order.status in PAID_STATUSES:
+        if data.get("paid_amount") is None and not order.paid_amount:
+            order.paid_amount = order.total_amount
+        if order.paid_at is None:
+            order.paid_at = order.ordered_at
+    after = {name: getattr(order, name) for name in before}
+    if outcome == UPDATED and before == after and not line_changed:
+        return order, UNCHANGED
+    save_audited(order, actor=actor, reason="imported", bump_version=outcome == UPDATED)
+    if outcome == CREATED and line:
+        _recorded_line(order, line)
+    buyer_stats.refresh([customer.pk])
+    return order, outcome
