@@ -279,6 +279,14 @@ class ContactOut(Schema):
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
+    @staticmethod
+    def resolve_mobile(obj, context) -> str:
+        return _privacy(obj.customer, context).phone(obj.mobile)
+
+    @staticmethod
+    def resolve_phone(obj, context) -> str:
+        return _privacy(obj.customer, context).phone(obj.phone)
+
 
 class ContactPage(Schema):
     items: list[ContactOut]
@@ -310,6 +318,10 @@ class CustomerHit(Schema):
     phone: str
     email: str
 
+    @staticmethod
+    def resolve_phone(obj, context) -> str:
+        return _privacy(obj, context).phone(obj.phone)
+
 
 class ContactHit(Schema):
     id: int
@@ -318,6 +330,10 @@ class ContactHit(Schema):
     customer: CustomerRef
     mobile: str
     email: str
+
+    @staticmethod
+    def resolve_mobile(obj, context) -> str:
+        return _privacy(obj.customer, context).phone(obj.mobile)
 
 
 class SearchOut(Schema):

@@ -313,13 +313,13 @@ def _existing_orders(ctx: Context, numbers: list[str]) -> dict[str, tuple]:
     numbers. Orders in the recycle bin, and orders of another shop (another unit's data), are left alone."""
     found = {}
     table = Order._meta.db_table
+    select = f"SELECT number, id, import_digest, deleted_at, shop_id FROM {table} WHERE channel = %s AND "
     with connection.cursor() as cursor:
-        for part in chunks(numbers):
-            cursor.execute(
-                f"SELECT number, id, import_digest, deleted_at, shop_id FROM {table} "
-                f"WHERE channel = %s AND number IN ({', '.join(['%s'] * len(part))})",
-                [ctx.channel, *part],
-            )
+        for part in chunks(numbers, 5000 if connection.vendor == "postgresql" else 900):
+            if connection.vendor == "postgresql":  # one array parameter: no planning of a long IN list
+                cursor.execute(select + "number = ANY(%s)", [ctx.channel, part])
+            else:
+                cursor.execute(select + f"number IN ({', '.join(['%s'] * len(part))})", [ctx.channel, *part])
             for number, pk, digest, deleted_at, shop_id in cursor.fetchall():
                 refused = ""
                 if shop_id != ctx.shop.pk:
@@ -804,15 +804,22 @@ def _upsert_lines(
 ) -> dict[int, str]:
     """Insert new line items, update changed ones; row number → outcome."""
     order_ids = sorted({ids[number] for number, *_rest in lines})
-    existing: dict[int, dict[tuple, OrderLine]] = {}
+    existing: dict[int, dict[tuple, tuple]] = {}  # order id → line key with occurrence → (id, *LINE_FIELDS)
     counts: Counter = Counter()
+    read = ["id", "order_id", "sub_order_no", *LINE_FIELDS]
     for part in chunks(order_ids):
         occurrences: Counter = Counter()
-        for line in OrderLine.objects.filter(order_id__in=part).order_by("order_id", "position", "id"):
-            key = _line_key(_as_values(line))
-            occurrences[(line.order_id, key)] += 1
-            existing.setdefault(line.order_id, {})[(*key, occurrences[(line.order_id, key)])] = line
-            counts[line.order_id] += 1
+        rows = (
+            OrderLine.objects.filter(order_id__in=part)
+            .order_by("order_id", "position", "id")
+            .values_list(*read)
+        )
+        for pk, order_id, sub_order_no, *stored in rows:
+            fields = dict(zip(LINE_FIELDS, stored, strict=True))
+            key = _line_key({**fields, "sub_order_no": sub_order_no})
+            occurrences[(order_id, key)] += 1
+            existing.setdefault(order_id, {})[(*key, occurrences[(order_id, key)])] = (pk, fields)
+            counts[order_id] += 1
     _match_products(ctx, [values for _n, values, *_r in lines])
     results: dict[int, str] = {}
     new_rows, changed = [], []
@@ -831,11 +838,9 @@ def _upsert_lines(
             counts[order_id] += 1
             results[row_number] = CREATED
             continue
-        differences = [f for f in LINE_FIELDS if _differs(getattr(line, f), values[f])]
-        if differences:
-            for f in differences:
-                setattr(line, f, values[f])
-            changed.append(line)
+        pk, stored = line
+        if any(_differs(stored[f], values[f]) for f in LINE_FIELDS):
+            changed.append(OrderLine(pk=pk, **{f: values[f] for f in LINE_FIELDS}))
             results[row_number] = UPDATED
         else:
             results[row_number] = UNCHANGED
@@ -846,10 +851,6 @@ def _upsert_lines(
     if changed:
         OrderLine.objects.bulk_update(changed, LINE_FIELDS)
     return results
-
-
-def _as_values(line: OrderLine) -> dict:
-    return {f: getattr(line, f) for f in ("sub_order_no", "item_id", "sku", "title", "attributes")}
 
 
 def _product_key(ctx: Context, values: dict) -> str:

@@ -249,3 +249,23 @@ def test_line_items_export_as_xlsx(org, wang, login):
     assert sorted(r[9] for r in rows[1:]) == ["保温杯", "杯刷"]
     event = AuditEvent.objects.get(action="export", target="order-lines")
     assert (event.detail["format"], event.detail["rows"]) == ("xlsx", 2)
+
+
+def test_search_results_and_contact_lists_mask_people_for_a_rep(org, wang, login):
+    from kehu.customers.services import contact_create
+
+    contact_create(actor=org.east_manager, customer=wang, data={"name": "王太太", "mobile": "13500001234"})
+    rep = login(org.rep_a)
+
+    def results(client) -> str:
+        page = client.get("/customers/search/?q=13925130165").content.decode()
+        return page.split('data-testid="search-results"')[1].split("</main>")[0]
+
+    assert "tb小王" in results(rep) and "139****0165" in results(rep) and "13925130165" not in results(rep)
+    contacts = rep.get("/customers/contacts/").content.decode()
+    assert "135****1234" in contacts and "13500001234" not in contacts
+    assert "13925130165" in results(login(org.east_manager))  # the same client, now the manager's
+    hits = ApiClient(org.rep_a).get("/search", {"q": "13925130165"}).json()
+    assert [c["phone"] for c in hits["customers"]] == ["139****0165"]
+    listed = ApiClient(org.rep_a).get("/contacts", {"customer": wang.pk}).json()["items"]
+    assert [c["mobile"] for c in listed] == ["135****1234"]

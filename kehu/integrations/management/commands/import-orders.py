@@ -19,6 +19,7 @@ from kehu.users.services import primary_unit_of
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # an import needs the models, not the URL and API checks (seconds at start)
     help = (
         "Import Taobao/Tmall, JD or Pinduoduo order exports (order reports and line-item files in any order, "
         "CSV or XLSX) into a shop, with the same rules as the import page."
