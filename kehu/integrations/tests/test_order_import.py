@@ -404,3 +404,46 @@ def test_an_import_never_touches_or_joins_another_units_orders_and_buyers(org, s
         item("351531314732935960", "杯", "100.00"),
     ]))  # fmt: skip
     assert (items.rejected_count, OrderLine.objects.count()) == (1, 0)
+
+
+PDD_HEADER = (
+    "订单成交时间,商品,订单号,订单状态,商品总价(元),邮费(元),店铺优惠折扣(元),平台优惠折扣(元),多多支付立减金额(元),"
+    "用户实付金额(元),商家实收金额(元),商品数量(件),发货时间,确认收货时间,商品id,商品规格,样式ID,商家编码-规格维度,"
+    "商家编码-商品维度,商家备注,售后状态,快递单号,快递公司"
+)
+
+
+def test_a_pinduoduo_export_gives_orders_with_their_item_and_refunds(org, regions, tmp_path):
+    shop = Shop.objects.create(platform=Shop.Platform.PDD, name="拼多多店", org_unit=org.team_a)
+    rows = [
+        "2024-05-20 20:00:00,儿童水杯,240520-123456789012345,已签收,39.90,0.00,5.00,0.00,0.00,34.90,34.90,1,"
+        "2024-05-21 09:00:00,2024-05-24 10:00:00,12345,蓝色,6789,CUP-B,CUP,,无售后或售后取消,YT123,圆通",
+        "2024-05-21 08:00:00,儿童水杯,240521-123456789012346,已签收，退款成功,79.80,0.00,0.00,0.00,0.00,79.80,79.80,2,"
+        "2024-05-21 18:00:00,,12345,粉色,6790,CUP-P,CUP,,退款成功,YT124,圆通",
+        "2024-05-22 08:00:00,儿童水杯,3.51531E+17,待发货,39.90,0.00,0.00,0.00,0.00,39.90,39.90,1,,,12345,蓝色,6789,CUP-B,CUP,,,,",
+    ]
+    path = tmp_path / "pdd.csv"
+    path.write_bytes(("\ufeff" + PDD_HEADER + "\n" + "\n".join(rows) + "\n").encode("utf-8"))
+    job = run(org.admin, shop, str(path))
+    assert (job.created_count, job.rejected_count) == (2, 1)
+    assert "3.51531E+17" in job.rejections.get().message
+    first = Order.objects.get(number="240520-123456789012345")
+    assert (first.channel, first.status, first.paid_amount, first.logistics_no) == (
+        "pdd",
+        "completed",
+        Decimal("34.90"),
+        "YT123",
+    )
+    refunded = Order.objects.get(number="240521-123456789012346")
+    assert refunded.status == "closed"
+    assert list(refunded.lines.values_list("sku", "attributes", "quantity")) == [
+        ("CUP-P", "粉色", Decimal("2"))
+    ]
+    again = run(org.admin, shop, str(path))
+    assert (again.created_count, again.updated_count, again.unchanged_count, again.rejected_count) == (
+        0,
+        0,
+        2,
+        1,
+    )
+    assert OrderLine.objects.count() == 2 and buyer_stats.drift() == {}
