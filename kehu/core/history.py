@@ -30,14 +30,16 @@ REASONS = {
 HIDDEN_FIELDS = {"version"}
 
 
-def history_of(record: models.Model, *, limit: int = 100) -> list[dict]:
-    """A record's audited changes, newest first: who, when, why and every field's old → new value."""
+def history_of(record: models.Model, *, limit: int = 100, masks: dict | None = None) -> list[dict]:
+    """A record's audited changes, newest first: who, when, why and every field's old → new value. `masks`
+    maps a field name to the function that hides its values from this reader (personal data)."""
     records = list(record.history.select_related("history_user").order_by("-history_id")[: limit + 1])
-    return history_rows(records, limit=limit)
+    return history_rows(records, limit=limit, masks=masks)
 
 
-def history_rows(records: list, *, limit: int) -> list[dict]:
+def history_rows(records: list, *, limit: int, masks: dict | None = None) -> list[dict]:
     """`records` newest first (one more than `limit`, so the oldest shown row has something to diff against)."""
+    masks = masks or {}
     related_cache: dict = {}
     rows = []
     for index, record in enumerate(records[:limit]):
@@ -49,11 +51,12 @@ def history_rows(records: list, *, limit: int) -> list[dict]:
                 if change.field in HIDDEN_FIELDS:
                     continue
                 field = record.instance_type._meta.get_field(change.field)
+                mask = masks.get(change.field, str)
                 changes.append(
                     {
                         "field": str(field.verbose_name),
-                        "old": display_value(field, change.old, related_cache),
-                        "new": display_value(field, change.new, related_cache),
+                        "old": mask(display_value(field, change.old, related_cache)),
+                        "new": mask(display_value(field, change.new, related_cache)),
                     }
                 )
         reason = record.history_change_reason or ""

@@ -81,3 +81,10 @@ def unmasked_post(post, customer: Customer, privacy: Privacy):
         if name in post and post[name] == masked:
             post[name] = getattr(customer, name)
     return post
+
+
+def history_masks(shown: Privacy, fields: dict[str, str]) -> dict:
+    """For `history_of`: each personal field (name → "phone" / "name" / "address") masked as `shown` shows it."""
+    if shown.revealed:
+        return {}
+    return {name: getattr(shown, how) for name, how in fields.items()}

@@ -219,9 +219,9 @@ def recently_viewed(*, actor: User, limit: int = 8) -> list[Customer]:
     return [found[i] for i in ids if i in found]
 
 
-def customer_history(*, customer: Customer, limit: int = 100) -> list[dict]:
-    """Each audited change with who, when, why and every field's old → new value."""
-    return history_of(customer, limit=limit)
+def customer_history(*, customer: Customer, limit: int = 100, masks: dict | None = None) -> list[dict]:
+    """Each audited change with who, when, why and every field's old → new value (personal ones masked)."""
+    return history_of(customer, limit=limit, masks=masks)
 
 
 def contact_history(*, contact: Contact, limit: int = 100) -> list[dict]:

@@ -232,7 +232,9 @@ def _tab_context(request, customer, tab) -> dict:
     if tab == "contacts":
         return {"contact_tree": selectors.contact_tree(customer=customer)}
     if tab == "history":
-        return {"history": selectors.customer_history(customer=customer)}
+        shown = privacy.customer_privacy(request.user, customer, reveal=request.GET.get("reveal") == "1")
+        masks = privacy.history_masks(shown, privacy.CUSTOMER_FIELDS)
+        return {"history": selectors.customer_history(customer=customer, masks=masks)}
     if tab in {"timeline", "tasks", "overview"}:
         # The timeline and tasks live in the activities domain; it registers what it adds to these tabs.
         # Upper domains may also add panels (templates) to the overview: they are collected, not replaced.

@@ -4,6 +4,9 @@ themselves are `kehu.customers.privacy`'s."""
 from kehu.customers import privacy
 from kehu.sales.models import Order
 
+# An order's personal fields and how each is masked.
+RECEIVER_FIELDS = {"receiver_name": "name", "receiver_phone": "phone", "delivery_address": "address"}
+
 
 def is_personal(order: Order) -> bool:
     """A marketplace or shop order goes to a person; a direct sale to a company unless its customer is one."""

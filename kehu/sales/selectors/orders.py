@@ -119,6 +119,6 @@ def orders_of_opportunity(*, actor: User, opportunity: Opportunity) -> list[Orde
     return list(order_scope(actor).filter(opportunity=opportunity).order_by("-ordered_at", "-id"))
 
 
-def order_history(*, order: Order, limit: int = 20) -> list[dict]:
-    """Each audited change with who, when, why and every field's old → new value."""
-    return history_of(order, limit=limit)
+def order_history(*, order: Order, limit: int = 20, masks: dict | None = None) -> list[dict]:
+    """Each audited change with who, when, why and every field's old → new value (personal ones masked)."""
+    return history_of(order, limit=limit, masks=masks)

@@ -269,3 +269,19 @@ def test_search_results_and_contact_lists_mask_people_for_a_rep(org, wang, login
     assert [c["phone"] for c in hits["customers"]] == ["139****0165"]
     listed = ApiClient(org.rep_a).get("/contacts", {"customer": wang.pk}).json()["items"]
     assert [c["mobile"] for c in listed] == ["135****1234"]
+
+
+def test_the_history_tab_masks_old_and_new_numbers_for_a_rep(org, wang, login):
+    from kehu.customers.services import customer_update
+
+    for phone in ("13600001111", "13700002222"):  # an imported buyer's history starts at its first edit
+        wang = customer_update(
+            actor=org.east_manager, customer=wang, data={"phone": phone}, version=wang.version
+        )
+    rep = login(org.rep_a)
+    history = rep.get(f"/customers/{wang.pk}/?tab=history").content.decode()
+    assert "136****1111" in history and "137****2222" in history
+    assert "13600001111" not in history and "13700002222" not in history
+    manager = login(org.east_manager)
+    assert "13600001111" not in manager.get(f"/customers/{wang.pk}/?tab=history").content.decode()
+    assert "13600001111" in manager.get(f"/customers/{wang.pk}/?tab=history&reveal=1").content.decode()

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_POST
 from kehu.core.exceptions import ApplicationError, StaleEdit
 from kehu.core.exports import FORMATS
 from kehu.core.web import filters_from, flash_error, perform, query_without, render_page, stale_context
+from kehu.customers.privacy import history_masks
 from kehu.sales.exports import export_order_lines, export_orders
 from kehu.sales.models import Order
-from kehu.sales.privacy import order_privacy
+from kehu.sales.privacy import RECEIVER_FIELDS, order_privacy
 from kehu.sales.selectors import orders as selectors
 from kehu.sales.selectors import products as product_selectors
 from kehu.sales.services import orders as services
@@ -97,7 +98,7 @@ def order_detail(request, order_id: int):
         "next_statuses": [(s, label) for s, label in Order.Status.choices if s in TRANSITIONS[order.status]]
         if can_edit
         else [],
-        "history": selectors.order_history(order=order),
+        "history": selectors.order_history(order=order, masks=history_masks(shown, RECEIVER_FIELDS)),
     }
     return render_page(request, "sales/orders/detail.html", context)
 
