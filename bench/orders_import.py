@@ -5,7 +5,7 @@ of the same files, and PostgreSQL's `COPY` of the same order file into a bare st
     .venv/bin/python bench/orders_import.py                         # both databases, 1,000,000 orders
     .venv/bin/python bench/orders_import.py --db sqlite --orders 100000
 
-Files are generated once into var/bench/orders-<N>/ (`bench/marketplace_data.py`); each database is created
+Files are generated once into var/bench/orders-<N>/ (`kehu/demo/marketplace_data.py`); each database is created
 afresh (var/bench/orders.sqlite3, kehu_orders_bench on the local PostgreSQL), migrated, given the regions, the
 demo staff and one Taobao shop. Never part of the test suite.
 """
@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from marketplace_data import ORDER_HEADER, write_taobao
+from kehu.demo.marketplace_data import ORDER_HEADER, write_taobao
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"

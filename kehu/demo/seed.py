@@ -24,7 +24,9 @@ from kehu.demo import data
 from kehu.demo.deals import deals_for
 from kehu.demo.leads import leads_for
 from kehu.demo.products import products_for
+from kehu.demo.shop import shop_for
 from kehu.sales.models import (
+    BuyerIdentity,
     Contract,
     ExchangeRate,
     Lead,
@@ -485,6 +487,9 @@ def demo_seed(*, progress=None) -> SeedResult:
         say("quotes, contracts, payments")
         _backdate(rng, created=created, pooled_ids={c.pk for c in pooled}, now=now)
         rollups_rebuild()  # the backdating above wrote closing dates with .update()
+    # Import jobs commit batch by batch, so the shop is filled after the rest is in place.
+    shop_for(manager=org.manager_of_region["华东大区"], unit=org.units["上海一组"], now=now)
+    say("shop")
     return SeedResult(created=True, counts=demo_counts())
 
 
@@ -631,4 +636,5 @@ def demo_counts() -> dict[str, int]:
         "leads": Lead.objects.count(),
         "contracts": Contract.objects.count(),
         "orders": Order.objects.count(),
+        "buyers": BuyerIdentity.objects.count(),
     }

@@ -17,7 +17,8 @@ from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_derive, customer_derive
 from kehu.demo.bulk import bulk_generate
 from kehu.demo.seed import DEMO_PASSWORD, demo_counts
-from kehu.sales.models import Lead, LeadActivity, Opportunity
+from kehu.sales import buyer_stats
+from kehu.sales.models import BuyerStats, Lead, LeadActivity, Opportunity, OrderLine
 from kehu.users.models import Membership, Role, User
 
 DERIVED = ["name_key", "phone_key", "email_key", "pinyin", "pinyin_initials", "search_text"]
@@ -79,7 +80,11 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
             assert username in output
         assert DEMO_PASSWORD in output
 
-    assert 330 <= counts["customers"] <= 460  # 360 seeded, and those converted from leads
+    buyers = Customer.objects.filter(buyer_identities__isnull=False).distinct()
+    assert 330 <= counts["customers"] - buyers.count() <= 460  # 360 seeded, and those converted from leads
+    assert 80 <= counts["buyers"] <= 110 and counts["orders"] >= 300  # the demo shop's import
+    assert BuyerStats.objects.filter(order_count__gt=1).exists() and buyer_stats.drift() == {}
+    assert OrderLine.objects.filter(order__shop__isnull=False).count() > 300
     assert counts["leads"] >= 180
     statuses = Counter(Lead.objects.values_list("status", flat=True))
     assert all(statuses[s] for s in ("new", "contacted", "qualified", "disqualified", "converted")), statuses
@@ -91,7 +96,8 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
     assert not LeadActivity.objects.filter(occurred_at__gt=timezone.now()).exists()
     assert Customer.objects.filter(kind=Customer.Kind.INDIVIDUAL).count() >= 50
     assert counts["pool"] >= 25
-    assert Customer.objects.filter(owner__isnull=True).exclude(pool_reason="").count() == counts["pool"]
+    released = Customer.objects.filter(owner__isnull=True).exclude(pk__in=buyers.values("pk"))
+    assert released.exclude(pool_reason="").count() == counts["pool"] - buyers.count()
     assert PoolRule.objects.get(unit__kind="company").owner_cap == 200
     roles = Counter(Membership.objects.values_list("role", flat=True))
     assert roles[Role.MANAGER] == 3 and roles[Role.SALES_REP] >= 12
@@ -102,7 +108,7 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
     contacts = list(Contact.objects.all())
     assert_collision_keys_unique()
     assert_derived_like_services(customers, contacts)
-    assert_regions_consistent(customers)
+    assert_regions_consistent([c for c in customers if c.pk not in {b.pk for b in buyers}])  # masked: no region
     assert any(c.name.startswith(("曾", "单", "解", "区")) for c in contacts)
     assert Contact.objects.filter(reports_to__isnull=False).exists()
     assert not Contact.objects.exclude(reports_to__isnull=True).exclude(

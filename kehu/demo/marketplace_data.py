@@ -4,7 +4,8 @@ extra empty trailing field), both GBK without BOM, order numbers as `="…"` for
 apostrophe, addresses `省 市 区 详细(邮编)`, some of them with commas and newlines.
 
 Buyers buy again (about 2.5 orders each), one in twenty orders is a gift to another receiver, a third of the
-receivers are masked, and a few orders are refunded in part or closed."""
+receivers are masked, and a few orders are refunded in part or closed. The demo shop imports a small one; the
+import benchmark (`bench/orders_import.py`) a million orders."""
 
 import csv
 import random
@@ -127,13 +128,19 @@ class Buyer:
 
 
 def write_taobao(
-    directory: Path, orders: int, *, seed: int = 2026, buyers: int | None = None
+    directory: Path,
+    orders: int,
+    *,
+    seed: int = 2026,
+    buyers: int | None = None,
+    start: datetime | None = None,
 ) -> tuple[Path, Path]:
-    """Write ExportOrderList<stamp>.csv and ExportOrderDetailList<stamp>.csv; returns their paths."""
+    """Write ExportOrderList<stamp>.csv and ExportOrderDetailList<stamp>.csv, the orders placed over the 690 days
+    from `start`; returns their paths."""
     rng = random.Random(seed)
     buyers = buyers or max(1, orders * 2 // 5)
     people = [Buyer(rng, i) for i in range(buyers)]
-    start = datetime(2025, 1, 1)
+    start = start or datetime(2025, 1, 1)  # noqa: DTZ001  (the export writes Beijing wall-clock text)
     directory.mkdir(parents=True, exist_ok=True)
     order_path = directory / "ExportOrderList202611240930.csv"
     item_path = directory / "ExportOrderDetailList202611240930.csv"
