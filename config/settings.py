@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.activities",
     "kehu.sales",
+    "kehu.analytics",
     "kehu.integrations",
     "kehu.demo",
 ]

@@ -108,7 +108,9 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
     contacts = list(Contact.objects.all())
     assert_collision_keys_unique()
     assert_derived_like_services(customers, contacts)
-    assert_regions_consistent([c for c in customers if c.pk not in {b.pk for b in buyers}])  # masked: no region
+    assert_regions_consistent(
+        [c for c in customers if c.pk not in {b.pk for b in buyers}]
+    )  # masked: no region
     assert any(c.name.startswith(("曾", "单", "解", "区")) for c in contacts)
     assert Contact.objects.filter(reports_to__isnull=False).exists()
     assert not Contact.objects.exclude(reports_to__isnull=True).exclude(

@@ -1,0 +1,170 @@
+"""RFM and ABC on small hand-computed datasets: exact 1-5 scores, the eight classes, the named groups and the ABC
+classes, with ties, one-order customers, zero spend, thresholds instead of quintiles, and customers in the
+recycle bin left out; and from real orders, refunds netted out."""
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from kehu.analytics.models import CustomerScore, ScoreSettings
+from kehu.analytics.scores import recompute
+from kehu.sales.models import BuyerStats
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now().replace(microsecond=0)
+
+
+def buyer(make_customer, org, name: str, *, days: int, orders: int, spent: str):
+    customer = make_customer(org.rep_a, name=name)
+    BuyerStats.objects.create(
+        customer=customer,
+        order_count=orders,
+        paid_orders=orders,
+        total_paid=Decimal(spent),
+        first_purchase_at=NOW - timedelta(days=days + 30),
+        last_purchase_at=NOW - timedelta(days=days, hours=1),
+    )
+    return customer
+
+
+@pytest.fixture
+def five(org, make_customer):
+    """A..E as worked out by hand in the module's comments below."""
+    return {
+        "A": buyer(make_customer, org, "甲", days=5, orders=10, spent="5000"),
+        "B": buyer(make_customer, org, "乙", days=20, orders=5, spent="1000"),
+        "C": buyer(make_customer, org, "丙", days=100, orders=1, spent="50"),
+        "D": buyer(make_customer, org, "丁", days=300, orders=2, spent="800"),
+        "E": buyer(make_customer, org, "戊", days=30, orders=1, spent="0"),
+    }
+
+
+def scores(customers: dict) -> dict:
+    found = {s.customer_id: s for s in CustomerScore.objects.all()}
+    return {key: found.get(c.pk) for key, c in customers.items()}
+
+
+def test_quintile_scores_classes_groups_and_abc_by_hand(five):
+    # Recency ranked longest absence first: D 300 (0), C 100 (.25), E 30 (.5), B 20 (.75), A 5 (1) → 1 2 3 4 5.
+    # Frequency: C and E tie at 1 (both 0), D 2 (.5), B 5 (.75), A 10 (1) → 1 1 3 4 5.
+    # Money: E 0, C 50 (.25), D 800 (.5), B 1000 (.75), A 5000 (1) → 1 2 3 4 5.
+    # Averages: 91 days, 3.8 orders, 1,370 CNY. Sales 6,850: A starts at 0 % and B at 73 % (A), D at 88 % (B),
+    # C at 99 % (C); E spent nothing (C).
+    assert recompute(now=NOW) == 5
+    got = scores(five)
+    assert {k: (s.recency_days, s.frequency, s.monetary) for k, s in got.items()} == {
+        "A": (5, 10, Decimal("5000.00")),
+        "B": (20, 5, Decimal("1000.00")),
+        "C": (100, 1, Decimal("50.00")),
+        "D": (300, 2, Decimal("800.00")),
+        "E": (30, 1, Decimal("0.00")),
+    }
+    assert {k: (s.r, s.f, s.m) for k, s in got.items()} == {
+        "A": (5, 5, 5),
+        "B": (4, 4, 4),
+        "C": (2, 1, 2),
+        "D": (1, 3, 3),
+        "E": (3, 1, 1),
+    }
+    assert {k: s.rfm_class for k, s in got.items()} == {
+        "A": "important_value",
+        "B": "general_value",
+        "C": "general_win_back",
+        "D": "general_win_back",
+        "E": "general_develop",
+    }
+    assert {k: s.rfm_group for k, s in got.items()} == {
+        "A": "champions",
+        "B": "champions",
+        "C": "about_to_sleep",
+        "D": "at_risk",
+        "E": "need_attention",
+    }
+    assert {k: s.abc for k, s in got.items()} == {"A": "A", "B": "A", "C": "C", "D": "B", "E": "C"}
+
+
+def test_the_sellers_thresholds_instead_of_quintiles(five):
+    ScoreSettings.objects.create(
+        method=ScoreSettings.Method.THRESHOLDS,
+        recency_days=[7, 30, 90, 180],
+        frequency_bounds=[2, 3, 5, 8],
+        monetary_bounds=[100, 500, 1000, 3000],
+        classes_by_thresholds=True,
+        recent_days=60,
+        frequent_orders=5,
+        big_spend=Decimal("500"),
+    )
+    recompute(now=NOW)
+    got = scores(five)
+    assert {k: (s.r, s.f, s.m) for k, s in got.items()} == {
+        "A": (5, 5, 5),  # 5 days ≤ 7; 10 ≥ 8; 5000 ≥ 3000
+        "B": (4, 4, 4),  # 20 ≤ 30; 5 ≥ 5; 1000 ≥ 1000
+        "C": (2, 1, 1),  # 100 ≤ 180; 1 < 2; 50 < 100
+        "D": (1, 2, 3),  # 300 > 180; 2 ≥ 2; 800 ≥ 500
+        "E": (4, 1, 1),  # 30 ≤ 30
+    }
+    assert {k: s.rfm_class for k, s in got.items()} == {
+        "A": "important_value",
+        "B": "important_value",  # 5 orders is "frequent", 1000 is "big" by the thresholds
+        "C": "general_win_back",
+        "D": "important_win_back",
+        "E": "general_develop",
+    }
+
+
+def test_ties_score_alike_and_deleted_or_never_buying_customers_are_left_out(org, make_customer):
+    twins = [buyer(make_customer, org, f"同{i}", days=10, orders=1, spent="99") for i in range(3)]
+    binned = buyer(make_customer, org, "已删", days=1, orders=9, spent="9999")
+    binned.deleted_at = NOW
+    binned.save(update_fields=["deleted_at"])
+    BuyerStats.objects.create(customer=make_customer(org.rep_a, name="未成交"), order_count=0, paid_orders=1)
+    assert recompute(now=NOW) == 3
+    got = list(CustomerScore.objects.filter(customer__in=twins))
+    assert {(s.r, s.f, s.m, s.rfm_class, s.rfm_group, s.abc) for s in got} == {
+        (1, 1, 1, "important_value", "lost", "A")  # all equal: at the average, first in rank
+    }
+
+
+def test_from_orders_refunds_are_netted_and_the_command_recomputes(org, tmp_path):
+    from kehu.integrations.tests.exports import order, orders_file, run
+    from kehu.sales.models import BuyerIdentity, Shop
+
+    shop = Shop.objects.create(platform=Shop.Platform.TAOBAO, name="店", org_unit=org.team_a)
+    run(org.east_manager, shop, orders_file(tmp_path, "ExportOrderList202606020900.csv", [
+        order("351531314732935600", "tb一", 买家实际支付金额="300.00", 退款金额="100.00"),
+        order("351531314732935601", "tb二", 买家实际支付金额="50.00", 收货人姓名="李四", 联系手机="'13600001111"),
+    ]))  # fmt: skip
+    out = StringIO()
+    call_command("recompute-scores", stdout=out)
+    assert "2 " in out.getvalue()  # customers scored
+    one = CustomerScore.objects.get(customer=BuyerIdentity.objects.get(nick="tb一").customer)
+    assert (one.frequency, one.monetary, one.abc) == (1, Decimal("200.00"), "A")
+
+
+def test_the_page_counts_open_exactly_those_customers_and_each_user_sees_their_own(five, org, login):
+    recompute(now=NOW)
+    other = five["A"]
+    other.owner = org.rep_c
+    other.org_unit = org.north
+    other.save(update_fields=["owner", "org_unit"])
+    client = login(org.rep_a)
+    page = client.get("/analytics/rfm/").content.decode()
+    groups = page.split('data-testid="rfm-groups"')[1].split("</table>")[0]
+    link = groups.split('href="')[1].split('"')[0]  # champions: B only, A belongs to another region now
+    assert link == "/customers/?segment=rfm_group%3Achampions"
+    assert groups.split('data-testid="segment-count">')[1].startswith("1<")
+    listed = client.get(link).content.decode()
+    assert (
+        listed.count('data-testid="customer-row"') == 1
+        and "乙" in listed
+        and 'data-testid="segment-filter"' in listed
+    )
+    assert "甲" not in listed
+    everything = login(org.admin).get("/analytics/rfm/").content.decode()
+    champions = everything.split('data-testid="rfm-groups"')[1].split('data-testid="segment-count">')[1]
+    assert champions.startswith("2<")
+    assert login(org.admin).get("/customers/?segment=rfm_group:nonsense").status_code == 302
