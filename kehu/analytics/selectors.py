@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q, Sum
+from django.utils.translation import gettext as _
 
 from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup
 from kehu.analytics.scores import GROUP_RULES
@@ -74,7 +75,7 @@ def rfm_summary(*, actor: User) -> dict:
     qs = CustomerScore.objects.filter(
         scoping.visible_q(actor, CustomerScore), customer__deleted_at__isnull=True
     )
-    rules = {group.value: rule for group, rule in GROUP_RULES}
+    rules = {group.value: rule if rule != "1 = 1" else _("everyone else") for group, rule in GROUP_RULES}
     return {
         "computed_at": qs.aggregate(at=Max("computed_at"))["at"],
         "classes": _rows(qs, "rfm_class", RfmClass.choices),
