@@ -184,6 +184,8 @@ class Context:
     carried_lines: Counter = field(
         default_factory=Counter
     )  # (order id, line key) → rows seen, last order only
+    rows_read: int = 0
+    analyzed_at: int = 0  # rows_read when the tables were last analysed
 
     def writer(self, model, columns) -> RowWriter:
         key = model._meta.label
@@ -280,7 +282,24 @@ def run_batch(ctx: Context, batch: list[tuple[int, list[str]]]) -> Outcome:
         _item_rows(ctx, batch, outcome)
     else:
         _order_rows(ctx, batch, outcome)
+    ctx.rows_read += len(batch)
+    _refresh_statistics(ctx)
     return outcome
+
+
+ANALYZED_TABLES = (Order, OrderLine, Customer, BuyerIdentity)
+
+
+def _refresh_statistics(ctx: Context) -> None:
+    """PostgreSQL plans the lookups of each batch from table statistics; a table that grew from nothing during
+    this import still looks empty to it (autovacuum analyses much later), and an order-number lookup then scans
+    the whole table. So the tables written are analysed whenever the rows read have doubled since the last
+    time (after 10,000, 20,000, 40,000 … rows: a handful of samples, well under a second each)."""
+    if connection.vendor != "postgresql" or ctx.rows_read < max(10_000, 2 * ctx.analyzed_at):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in ANALYZED_TABLES))
+    ctx.analyzed_at = ctx.rows_read
 
 
 def _digest(cells: list[str], positions: list[int]) -> str:
