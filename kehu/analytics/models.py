@@ -75,7 +75,7 @@ class CustomerScore(models.Model):
     """A customer's RFM and ABC as of `computed_at`, from their completed orders net of refunds."""
 
     customer = models.OneToOneField(
-        Customer, primary_key=True, on_delete=models.CASCADE, related_name="score"
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="customer_score"
     )
     computed_at = models.DateTimeField(_("computed at"))
     recency_days = models.IntegerField(_("days since the last purchase"))

@@ -22,11 +22,11 @@ def segment(*, segment: str):
     if kind == "abc":
         if value not in ABC:
             return None
-        return Q(score__abc=value), f"ABC {value}"
+        return Q(customer_score__abc=value), f"ABC {value}"
     choices = KINDS[kind]
     if value not in choices.values:
         return None
-    return Q(**{f"score__{kind}": value}), str(choices(value).label)
+    return Q(**{f"customer_score__{kind}": value}), str(choices(value).label)
 
 
 @dataclass

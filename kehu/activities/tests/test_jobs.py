@@ -55,6 +55,7 @@ def test_a_due_task_reminder_becomes_a_notification(database_worker, org):
         "opportunities_flag_stale": ["SUCCESSFUL"],
         "leads_recycle_due": ["SUCCESSFUL"],
         "recycle_bin_purge": ["SUCCESSFUL"],
+        "scores_recompute": ["SUCCESSFUL"],
         "imports_resume_stalled": ["SUCCESSFUL"],
     }
 
@@ -107,6 +108,7 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(data
         "opportunities_flag_stale": 1,
         "leads_recycle_due": 1,
         "recycle_bin_purge": 1,
+        "scores_recompute": 1,
         "imports_resume_stalled": 1,
     }
     assert Notification.objects.filter(kind="task_reminder").count() == 1
