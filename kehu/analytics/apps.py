@@ -8,7 +8,8 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from kehu.analytics import selectors
+        from kehu.analytics import selectors, views
         from kehu.core import hooks
 
         hooks.register("customer.segment", selectors.segment)
+        hooks.register("customer.tab", views.customer_tab_context)

@@ -101,3 +101,23 @@ class CustomerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.r}{self.f}{self.m}"
+
+
+class ScoreMonth(models.Model):
+    """Where a customer stood in a month (the last computation of that month), for segment migration over time."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))  # its first day
+    rfm_class = models.CharField(_("RFM class"), max_length=20, choices=RfmClass.choices)
+    rfm_group = models.CharField(_("RFM group"), max_length=20, choices=RfmGroup.choices)
+    abc = models.CharField("ABC", max_length=1)
+
+    SCOPE = ScopeSpec(via="customer")
+
+    class Meta:
+        verbose_name = _("monthly segment")
+        verbose_name_plural = _("monthly segments")
+        constraints = [models.UniqueConstraint(fields=["month", "customer"], name="score_month_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m} {self.rfm_class}"

@@ -13,14 +13,15 @@ that writes orders, so the scores read one row per customer, never the orders.
 The eight classes (重要价值 … 一般挽留) call R, F and M high when the customer bought at least as recently, as
 often and as much as the average customer (or, if the settings say so, within `recent_days`, at least
 `frequent_orders` orders, at least `big_spend`). The named groups follow `GROUP_RULES`, first match wins.
-ABC sorts customers by money spent: A until the customers before reach `abc_a`% of all sales, B until `abc_a +
+Each computation also records this month's class, group and ABC per customer (`ScoreMonth`), so segment
+migration can be read month by month. ABC sorts customers by money spent: A until the customers before reach `abc_a`% of all sales, B until `abc_a +
 abc_b`%, C the rest (a customer who spent nothing is C).
 """
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup, ScoreSettings
+from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup, ScoreMonth, ScoreSettings
 from kehu.core.rawsql import adapt_datetime
 from kehu.customers.models import Customer
 from kehu.sales.models import BuyerStats
@@ -154,7 +155,17 @@ def recompute(*, now=None) -> int:
         FROM scored
     """
     params = [moment, *score_params, *class_params, moment, a_share, b_share]
+    month = timezone.localtime(now).date().replace(day=1)
+    months = ScoreMonth._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {scores}")
         cursor.execute(sql, params)
-        return cursor.rowcount
+        count = cursor.rowcount
+        # This month's standing is the latest computation's; earlier months stay as they ended.
+        cursor.execute(f"DELETE FROM {months} WHERE month = %s", [month])
+        cursor.execute(
+            f"INSERT INTO {months} (customer_id, month, rfm_class, rfm_group, abc) "
+            f"SELECT customer_id, %s, rfm_class, rfm_group, abc FROM {scores}",
+            [month],
+        )
+    return count

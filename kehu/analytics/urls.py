@@ -7,4 +7,5 @@ app_name = "analytics"
 urlpatterns = [
     path("rfm/", views.rfm, name="rfm"),
     path("rfm/recompute/", views.rfm_recompute, name="rfm_recompute"),
+    path("settings/", views.score_settings, name="settings"),
 ]

@@ -3,18 +3,26 @@ exactly those customers."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.analytics import selectors, tasks
+from kehu.analytics import scores, selectors, tasks
+from kehu.analytics.forms import ScoreSettingsForm
+from kehu.analytics.models import CustomerScore
 from kehu.core.web import render_page
 from kehu.users import scoping
 
 
 @login_required
 def rfm(request):
-    context = {**selectors.rfm_summary(actor=request.user), "can_recompute": scoping.is_manager(request.user)}
+    context = {
+        **selectors.rfm_summary(actor=request.user),
+        "can_recompute": scoping.is_manager(request.user),
+        "can_configure": scoping.is_system_admin(request.user),
+        "settings": scores.settings_get(),
+    }
     return render_page(request, "analytics/rfm.html", context)
 
 
@@ -27,3 +35,27 @@ def rfm_recompute(request):
     tasks.scores_recompute.enqueue()
     messages.success(request, _("The scores are being recomputed in the background; reload in a moment."))
     return redirect("analytics:rfm")
+
+
+def customer_tab_context(*, request, customer, tab) -> dict:
+    """`customer.tab` hook: the overview shows the customer's RFM scores, class, group and ABC class."""
+    if tab != "overview":
+        return {}
+    score = CustomerScore.objects.filter(customer=customer).first()
+    if score is None:
+        return {}
+    return {"customer_score": score, "overview_panels": ["analytics/_customer_panel.html"]}
+
+
+@login_required
+def score_settings(request):
+    """How scores are computed; system admins change it, and the scores are recomputed in the background."""
+    if not scoping.is_system_admin(request.user):
+        raise PermissionDenied
+    form = ScoreSettingsForm(request.POST or None, instance=scores.settings_get())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        tasks.scores_recompute.enqueue()
+        messages.success(request, _("Saved; the scores are being recomputed in the background."))
+        return redirect("analytics:rfm")
+    return render_page(request, "analytics/settings.html", {"form": form}, status=422 if form.errors else 200)

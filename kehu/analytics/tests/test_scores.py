@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from kehu.analytics.models import CustomerScore, ScoreSettings
+from kehu.analytics.models import CustomerScore, ScoreMonth, ScoreSettings
 from kehu.analytics.scores import recompute
 from kehu.sales.models import BuyerStats
 
@@ -85,6 +85,17 @@ def test_quintile_scores_classes_groups_and_abc_by_hand(five):
         "E": "need_attention",
     }
     assert {k: s.abc for k, s in got.items()} == {"A": "A", "B": "A", "C": "C", "D": "B", "E": "C"}
+    month = timezone.localtime(NOW).date().replace(day=1)
+    assert ScoreMonth.objects.filter(month=month).count() == 5
+    assert ScoreMonth.objects.get(customer=five["D"]).rfm_group == "at_risk"
+
+
+def test_each_month_keeps_its_last_standing(five):
+    recompute(now=NOW - timedelta(days=40))  # last month (or the one before): A is then 45 days away
+    recompute(now=NOW)
+    recompute(now=NOW)  # again this month: replaces, never doubles
+    months = sorted(ScoreMonth.objects.values_list("month", flat=True).distinct())
+    assert len(months) == 2 and ScoreMonth.objects.count() == 10
 
 
 def test_the_sellers_thresholds_instead_of_quintiles(five):
@@ -168,3 +179,41 @@ def test_the_page_counts_open_exactly_those_customers_and_each_user_sees_their_o
     champions = everything.split('data-testid="rfm-groups"')[1].split('data-testid="segment-count">')[1]
     assert champions.startswith("2<")
     assert login(org.admin).get("/customers/?segment=rfm_group:nonsense").status_code == 302
+
+
+def test_a_system_admin_sets_thresholds_and_a_bad_line_is_explained(five, org, login, database_worker):
+    assert login(org.east_manager).get("/analytics/settings/").status_code == 403
+    client = login(org.admin)
+    form = {
+        "method": "thresholds",
+        "recency_days": "7, 30，90, 180",
+        "frequency_bounds": "2,3,5,8",
+        "monetary_bounds": "3000, 1000, 500, 100",  # not ascending
+        "recent_days": "60",
+        "frequent_orders": "5",
+        "big_spend": "500",
+        "abc_a": "80",
+        "abc_b": "15",
+    }
+    refused = client.post("/analytics/settings/", form)
+    assert refused.status_code == 422 and not ScoreSettings.objects.exists()
+    assert 'data-field-error="monetary_bounds"' in refused.content.decode()
+    form["monetary_bounds"] = "100, 500, 1000, 3000"
+    assert client.post("/analytics/settings/", form).status_code == 302
+    saved = ScoreSettings.objects.get()
+    assert (saved.recency_days, saved.monetary_bounds, saved.abc_a) == (
+        [7, 30, 90, 180],
+        [100, 500, 1000, 3000],
+        80,
+    )
+    database_worker()  # the recompute the save queued
+    assert {s.customer_id: (s.r, s.f, s.m) for s in CustomerScore.objects.all()}[five["E"].pk] == (4, 1, 1)
+    explained = client.get("/analytics/rfm/").content.decode()
+    assert "80%" in explained and "15%" in explained  # the page explains the shares in force
+
+
+def test_the_customer_overview_shows_the_scores(five, org, login):
+    recompute(now=NOW)
+    page = login(org.rep_a).get(f"/customers/{five['A'].pk}/").content.decode()
+    panel = page.split('data-testid="customer-score"')[1].split("</div>\n</div>")[0]
+    assert "R5 F5 M5" in panel and "segment=rfm_group:champions" in panel and "ABC A" in panel
