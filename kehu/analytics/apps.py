@@ -12,4 +12,5 @@ class AnalyticsConfig(AppConfig):
         from kehu.core import hooks
 
         hooks.register("customer.segment", selectors.segment)
+        hooks.register("customer.segment", selectors.moved)
         hooks.register("customer.tab", views.customer_tab_context)

@@ -1,11 +1,12 @@
 """Reads for analytics, scoped like the customers they summarise (a manager sees their subtree, a rep their own)."""
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
-from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup
+from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup, ScoreMonth
 from kehu.analytics.scores import GROUP_RULES
 from kehu.users import scoping
 from kehu.users.models import User
@@ -82,3 +83,44 @@ def rfm_summary(*, actor: User) -> dict:
         "groups": _rows(qs, "rfm_group", RfmGroup.choices, rules),
         "abc": _rows(qs, "abc", [(v, v) for v in ABC]),
     }
+
+
+def months_scored(*, actor: User) -> list:
+    """The months with stored standings, newest first."""
+    qs = ScoreMonth.objects.filter(scoping.visible_q(actor, ScoreMonth))
+    return list(qs.values_list("month", flat=True).distinct().order_by("-month")[:36])
+
+
+def migration(*, actor: User, start, end) -> dict:
+    """How the actor's customers moved between the eight classes from month `start` to month `end`:
+    {(from class, to class): customers}, counting customers scored in both months."""
+    visible = scoping.visible_q(actor, ScoreMonth)
+    later = ScoreMonth.objects.filter(visible, month=end, customer_id=OuterRef("customer_id")).values(
+        "rfm_class"
+    )
+    rows = (
+        ScoreMonth.objects.filter(visible, month=start)
+        .annotate(later=Subquery(later[:1]))
+        .exclude(later=None)
+        .values("rfm_class", "later")
+        .annotate(n=Count("pk"))
+    )
+    return {(row["rfm_class"], row["later"]): row["n"] for row in rows}
+
+
+def moved(*, segment: str):
+    """`customer.segment` hook for "moved:2026-10-01:important_value:2026-11-01:general_value"."""
+    kind, *parts = segment.split(":")
+    if kind != "moved" or len(parts) != 4:
+        return None
+    start, from_class, end, to_class = parts
+    try:
+        start, end = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+    except ValueError:
+        return None
+    if from_class not in RfmClass.values or to_class not in RfmClass.values:
+        return None
+    before = ScoreMonth.objects.filter(month=start, rfm_class=from_class).values("customer_id")
+    after = ScoreMonth.objects.filter(month=end, rfm_class=to_class).values("customer_id")
+    label = f"{start:%Y-%m} {RfmClass(from_class).label} → {end:%Y-%m} {RfmClass(to_class).label}"
+    return Q(pk__in=before) & Q(pk__in=after), label

@@ -8,4 +8,5 @@ urlpatterns = [
     path("rfm/", views.rfm, name="rfm"),
     path("rfm/recompute/", views.rfm_recompute, name="rfm_recompute"),
     path("settings/", views.score_settings, name="settings"),
+    path("migration/", views.rfm_migration, name="migration"),
 ]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.analytics import scores, selectors, tasks
 from kehu.analytics.forms import ScoreSettingsForm
-from kehu.analytics.models import CustomerScore
+from kehu.analytics.models import CustomerScore, RfmClass
 from kehu.core.web import render_page
 from kehu.users import scoping
 
@@ -59,3 +59,20 @@ def score_settings(request):
         messages.success(request, _("Saved; the scores are being recomputed in the background."))
         return redirect("analytics:rfm")
     return render_page(request, "analytics/settings.html", {"form": form}, status=422 if form.errors else 200)
+
+
+@login_required
+def rfm_migration(request):
+    """Customers per (class last month → class this month), or between any two scored months."""
+    months = selectors.months_scored(actor=request.user)
+    chosen = {m.isoformat(): m for m in months}
+    end = chosen.get(request.GET.get("to", "")) or (months[0] if months else None)
+    start = chosen.get(request.GET.get("from", "")) or (months[1] if len(months) > 1 else end)
+    counts = selectors.migration(actor=request.user, start=start, end=end) if end else {}
+    classes = RfmClass.choices
+    matrix = [
+        (value, label, [(to, counts.get((value, to), 0)) for to, _label in classes])
+        for value, label in classes
+    ]
+    context = {"months": months, "start": start, "end": end, "classes": classes, "matrix": matrix}
+    return render_page(request, "analytics/migration.html", context)

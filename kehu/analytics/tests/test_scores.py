@@ -2,6 +2,7 @@
 classes, with ties, one-order customers, zero spend, thresholds instead of quintiles, and customers in the
 recycle bin left out; and from real orders, refunds netted out."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -217,3 +218,23 @@ def test_the_customer_overview_shows_the_scores(five, org, login):
     page = login(org.rep_a).get(f"/customers/{five['A'].pk}/").content.decode()
     panel = page.split('data-testid="customer-score"')[1].split("</div>\n</div>")[0]
     assert "R5 F5 M5" in panel and "segment=rfm_group:champions" in panel and "ABC A" in panel
+
+
+def test_segment_migration_between_two_months_opens_exactly_the_movers(five, org, login):
+    earlier = NOW - timedelta(days=40)
+    recompute(
+        now=earlier
+    )  # A, 5 days before NOW, had not bought yet: its recency is negative, still "recent"
+    BuyerStats.objects.filter(customer=five["B"]).update(last_purchase_at=NOW - timedelta(days=200))
+    recompute(now=NOW)  # B has not bought for 200 days now: general value → general to keep
+    start = timezone.localtime(earlier).date().replace(day=1)
+    end = timezone.localtime(NOW).date().replace(day=1)
+    client = login(org.rep_a)
+    page = client.get("/analytics/migration/").content.decode()
+    matrix = page.split('data-testid="migration"')[1].split("</table>")[0]
+    link = f"segment=moved:{start.isoformat()}:general_value:{end.isoformat()}:general_keep"
+    assert link in matrix
+    counts = re.findall(r'data-testid="moved-count">(\d+)<', matrix)
+    assert sum(map(int, counts)) == 5  # every customer scored in both months, once
+    listed = client.get(f"/customers/?{link}").content.decode()
+    assert listed.count('data-testid="customer-row"') == 1 and "乙" in listed
