@@ -182,6 +182,7 @@ def test_the_page_counts_open_exactly_those_customers_and_each_user_sees_their_o
     assert login(org.admin).get("/customers/?segment=rfm_group:nonsense").status_code == 302
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker runs the recompute the save queues
 def test_a_system_admin_sets_thresholds_and_a_bad_line_is_explained(five, org, login, database_worker):
     assert login(org.east_manager).get("/analytics/settings/").status_code == 403
     client = login(org.admin)
