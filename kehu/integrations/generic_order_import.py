@@ -24,6 +24,7 @@ from kehu.customers.selectors import customer_scope
 from kehu.integrations import importers, marketplace
 from kehu.integrations.customer_import import customer_of_row
 from kehu.integrations.importers import Column
+from kehu.integrations.order_import import scores_refresh
 from kehu.sales.models import Order
 from kehu.sales.services.orders import order_record
 from kehu.users import scoping
@@ -264,5 +265,6 @@ importers.register(
         prepare=prepare,
         import_row=import_row,
         options_form=OptionsForm,
+        on_done=scores_refresh,
     )
 )

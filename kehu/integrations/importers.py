@@ -45,6 +45,7 @@ class Importer:
     batch_rows: Callable[[], int] | None = None  # rows per transaction; None: the runner's default
     on_upload: Callable | None = None  # (job, table) -> None: check the file, add options; before any mapping
     describe: Callable | None = None  # (job) -> what the file was recognised as, for the job's page
+    on_done: Callable | None = None  # (job) -> None: after a finished run that wrote something
 
     @property
     def needs_mapping(self) -> bool:

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.analytics.tasks import scores_recompute
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.rawsql import RowWriter, chunks
 from kehu.core.text import mask_name, mask_phone, normalise_phone
@@ -962,6 +963,11 @@ class OptionsForm(forms.Form):
         return {"shop": int(self.cleaned_data["shop"])}
 
 
+def scores_refresh(job) -> None:
+    """New purchases move customers between segments: the scores are recomputed in the background."""
+    scores_recompute.enqueue()
+
+
 def columns() -> list[Column]:
     return []  # the exports are recognised by their headers: nothing to map
 
@@ -1000,5 +1006,6 @@ register(
         batch_rows=lambda: settings.KEHU["ORDER_IMPORT_BATCH_ROWS"],
         on_upload=on_upload,
         describe=describe,
+        on_done=scores_refresh,
     )
 )

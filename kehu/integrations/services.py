@@ -301,7 +301,11 @@ def import_run(*, job_id: int, progress=None) -> ImportJob:
         raise
     _finish(job, runner, Status.DONE)
     _refresh_planner_statistics()
-    return ImportJob.objects.get(pk=job.pk)
+    job = ImportJob.objects.get(pk=job.pk)
+    importer = importers.get(job.kind)
+    if importer.on_done is not None and not job.dry_run and job.status == Status.DONE:
+        importer.on_done(job)
+    return job
 
 
 def _refresh_planner_statistics() -> None:

@@ -239,3 +239,20 @@ def test_segment_migration_between_two_months_opens_exactly_the_movers(five, org
     assert sum(map(int, counts)) == 5  # every customer scored in both months, once
     listed = client.get(f"/customers/?{link}").content.decode()
     assert listed.count('data-testid="customer-row"') == 1 and "乙" in listed
+
+
+@pytest.mark.django_db(transaction=True)  # the real worker runs the recompute the import queues
+def test_an_order_import_queues_a_recompute_so_new_buyers_are_scored(org, regions, tmp_path, database_worker):
+    from kehu.integrations.tests.exports import order, orders_file, run
+    from kehu.sales.models import BuyerIdentity, Shop
+
+    shop = Shop.objects.create(platform=Shop.Platform.TAOBAO, name="店", org_unit=org.team_a)
+    path = orders_file(tmp_path, "ExportOrderList202606020900.csv", [order("351531314732935650", "tb新客")])
+    run(org.east_manager, shop, path, dry_run=True)
+    database_worker()
+    assert not CustomerScore.objects.exists()  # a test run writes nothing and scores nothing
+    run(org.east_manager, shop, path)
+    assert not CustomerScore.objects.exists()
+    database_worker()
+    score = CustomerScore.objects.get()
+    assert score.customer == BuyerIdentity.objects.get(nick="tb新客").customer and score.frequency == 1
