@@ -53,6 +53,8 @@ class ScoreSettingsForm(forms.ModelForm):
             "recent_days",
             "frequent_orders",
             "big_spend",
+            "lapse_days",
+            "stable_orders",
             "abc_a",
             "abc_b",
         ]

@@ -39,6 +39,15 @@ class RfmGroup(models.TextChoices):
     LOST = "lost", pgettext_lazy("customer group", "Lost")
 
 
+class Lifecycle(models.TextChoices):
+    """Where a customer is in the relationship (seed 002): 考察期 → 形成期 → 稳定期 → 退化期."""
+
+    EXPLORATION = "exploration", _("Exploration (考察期)")
+    FORMATION = "formation", _("Formation (形成期)")
+    STABLE = "stable", _("Stable (稳定期)")
+    DECLINE = "decline", _("Decline (退化期)")
+
+
 class ScoreSettings(TimeStampedModel):
     """How scores are computed (one row). Quintiles score each customer against the others; thresholds are the
     seller's own lines (R < 60 days, F ≥ 5, M ≥ 500 CNY …). The eight classes compare against the averages or
@@ -63,6 +72,8 @@ class ScoreSettings(TimeStampedModel):
     big_spend = models.DecimalField(
         _("high spend: at least (CNY)"), max_digits=14, decimal_places=2, default=500
     )
+    lapse_days = models.PositiveIntegerField(_("in decline after (days without a purchase)"), default=180)
+    stable_orders = models.PositiveIntegerField(_("stable from (purchases)"), default=5)
     abc_a = models.PositiveSmallIntegerField(_("A: share of sales (%)"), default=75)
     abc_b = models.PositiveSmallIntegerField(_("B: share of sales (%)"), default=20)
 
@@ -87,6 +98,7 @@ class CustomerScore(models.Model):
     rfm_class = models.CharField(_("RFM class"), max_length=20, choices=RfmClass.choices)
     rfm_group = models.CharField(_("RFM group"), max_length=20, choices=RfmGroup.choices)
     abc = models.CharField("ABC", max_length=1)
+    lifecycle = models.CharField(_("lifecycle stage"), max_length=12, choices=Lifecycle.choices)
 
     SCOPE = ScopeSpec(via="customer")
 
@@ -97,6 +109,7 @@ class CustomerScore(models.Model):
             models.Index(fields=["rfm_class"], name="score_class"),
             models.Index(fields=["rfm_group"], name="score_group"),
             models.Index(fields=["abc"], name="score_abc"),
+            models.Index(fields=["lifecycle"], name="score_lifecycle"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,12 @@ The eight classes (重要价值 … 一般挽留) call R, F and M high when the 
 often and as much as the average customer (or, if the settings say so, within `recent_days`, at least
 `frequent_orders` orders, at least `big_spend`). The named groups follow `GROUP_RULES`, first match wins.
 Each computation also records this month's class, group and ABC per customer (`ScoreMonth`), so segment
-migration can be read month by month. ABC sorts customers by money spent: A until the customers before reach `abc_a`% of all sales, B until `abc_a +
+migration can be read month by month.
+
+The lifecycle stage (seed 002): in decline (退化期) after `lapse_days` without a purchase; otherwise stable (稳定期)
+from `stable_orders` purchases on, forming (形成期) from the second, exploring (考察期) after the first.
+
+ABC sorts customers by money spent: A until the customers before reach `abc_a`% of all sales, B until `abc_a +
 abc_b`%, C the rest (a customer who spent nothing is C).
 """
 
@@ -130,7 +135,8 @@ def recompute(*, now=None) -> int:
     moment = adapt_datetime(now)
     sql = f"""
         INSERT INTO {scores}
-            (customer_id, computed_at, recency_days, frequency, monetary, r, f, m, rfm_class, rfm_group, abc)
+            (customer_id, computed_at, recency_days, frequency, monetary, r, f, m, rfm_class, rfm_group, abc,
+             lifecycle)
         WITH base AS (
             SELECT s.customer_id AS id, {_recency_sql()} AS d, s.order_count AS f, s.total_paid AS m
             FROM {stats} s JOIN {customers} c ON c.id = s.customer_id
@@ -151,10 +157,21 @@ def recompute(*, now=None) -> int:
         )
         SELECT id, %s, d, frequency, monetary, r, f, m, rfm_class, {_group_sql()},
             CASE WHEN total <= 0 OR monetary <= 0 THEN 'C' WHEN before < total * %s THEN 'A'
-                 WHEN before < total * %s THEN 'B' ELSE 'C' END
+                 WHEN before < total * %s THEN 'B' ELSE 'C' END,
+            CASE WHEN d > %s THEN 'decline' WHEN frequency >= %s THEN 'stable'
+                 WHEN frequency >= 2 THEN 'formation' ELSE 'exploration' END
         FROM scored
     """
-    params = [moment, *score_params, *class_params, moment, a_share, b_share]
+    params = [
+        moment,
+        *score_params,
+        *class_params,
+        moment,
+        a_share,
+        b_share,
+        settings.lapse_days,
+        settings.stable_orders,
+    ]
     month = timezone.localtime(now).date().replace(day=1)
     months = ScoreMonth._meta.db_table
     with connection.cursor() as cursor:

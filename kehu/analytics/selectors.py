@@ -6,17 +6,18 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
-from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup, ScoreMonth
+from kehu.analytics.models import CustomerScore, Lifecycle, RfmClass, RfmGroup, ScoreMonth
 from kehu.analytics.scores import GROUP_RULES
 from kehu.users import scoping
 from kehu.users.models import User
 
-KINDS = {"rfm_class": RfmClass, "rfm_group": RfmGroup, "abc": None}
+KINDS = {"rfm_class": RfmClass, "rfm_group": RfmGroup, "lifecycle": Lifecycle, "abc": None}
 ABC = ("A", "B", "C")
 
 
 def segment(*, segment: str):
-    """`customer.segment` hook: "rfm_class:…", "rfm_group:…" or "abc:A|B|C" → (filter on customers, label)."""
+    """`customer.segment` hook: "rfm_class:…", "rfm_group:…", "lifecycle:…" or "abc:A|B|C" → (filter on
+    customers, label)."""
     kind, _sep, value = segment.partition(":")
     if kind not in KINDS:
         return None
@@ -82,6 +83,7 @@ def rfm_summary(*, actor: User) -> dict:
         "classes": _rows(qs, "rfm_class", RfmClass.choices),
         "groups": _rows(qs, "rfm_group", RfmGroup.choices, rules),
         "abc": _rows(qs, "abc", [(v, v) for v in ABC]),
+        "lifecycle": _rows(qs, "lifecycle", Lifecycle.choices),
     }
 
 

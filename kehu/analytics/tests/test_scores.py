@@ -86,6 +86,14 @@ def test_quintile_scores_classes_groups_and_abc_by_hand(five):
         "E": "need_attention",
     }
     assert {k: s.abc for k, s in got.items()} == {"A": "A", "B": "A", "C": "C", "D": "B", "E": "C"}
+    # Lifecycle with the defaults (decline after 180 days, stable from 5 purchases): D has been away 300 days.
+    assert {k: s.lifecycle for k, s in got.items()} == {
+        "A": "stable",
+        "B": "stable",
+        "C": "exploration",
+        "D": "decline",
+        "E": "exploration",
+    }
     month = timezone.localtime(NOW).date().replace(day=1)
     assert ScoreMonth.objects.filter(month=month).count() == 5
     assert ScoreMonth.objects.get(customer=five["D"]).rfm_group == "at_risk"
@@ -109,9 +117,18 @@ def test_the_sellers_thresholds_instead_of_quintiles(five):
         recent_days=60,
         frequent_orders=5,
         big_spend=Decimal("500"),
+        lapse_days=90,
+        stable_orders=10,
     )
     recompute(now=NOW)
     got = scores(five)
+    assert {k: s.lifecycle for k, s in got.items()} == {
+        "A": "stable",  # 10 purchases
+        "B": "formation",  # 5 < 10
+        "C": "decline",  # 100 days > 90
+        "D": "decline",
+        "E": "exploration",
+    }
     assert {k: (s.r, s.f, s.m) for k, s in got.items()} == {
         "A": (5, 5, 5),  # 5 days ≤ 7; 10 ≥ 8; 5000 ≥ 3000
         "B": (4, 4, 4),  # 20 ≤ 30; 5 ≥ 5; 1000 ≥ 1000
@@ -194,6 +211,8 @@ def test_a_system_admin_sets_thresholds_and_a_bad_line_is_explained(five, org, l
         "recent_days": "60",
         "frequent_orders": "5",
         "big_spend": "500",
+        "lapse_days": "180",
+        "stable_orders": "5",
         "abc_a": "80",
         "abc_b": "15",
     }
@@ -219,6 +238,9 @@ def test_the_customer_overview_shows_the_scores(five, org, login):
     page = login(org.rep_a).get(f"/customers/{five['A'].pk}/").content.decode()
     panel = page.split('data-testid="customer-score"')[1].split("</div>\n</div>")[0]
     assert "R5 F5 M5" in panel and "segment=rfm_group:champions" in panel and "ABC A" in panel
+    assert "segment=lifecycle:stable" in panel
+    listed = login(org.rep_a).get("/customers/?segment=lifecycle:stable").content.decode()
+    assert listed.count('data-testid="customer-row"') == 2  # A and B
 
 
 def test_segment_migration_between_two_months_opens_exactly_the_movers(five, org, login):
