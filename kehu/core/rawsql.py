@@ -113,11 +113,7 @@ class RowWriter:
                 cursor.execute("SELECT last_insert_rowid()")
                 last = cursor.fetchone()[0]
                 first = last - len(rows) + 1
-                cursor.execute(
-                    f"INSERT INTO {self.table}_fts(rowid, search_text) "
-                    f"SELECT id, search_text FROM {self.table} WHERE id BETWEEN %s AND %s",
-                    [first, last],
-                )
+                fts_add(self.table, first, last)
             finally:
                 cursor.execute(trigger_sql)
         return list(range(first, last + 1))
@@ -156,6 +152,16 @@ def adapt_datetime(value):
     if value is None or connection.vendor != "sqlite":
         return value
     return sqlite_datetime(value)
+
+
+def fts_add(table: str, first_id: int, last_id: int) -> None:
+    """Add rows first_id..last_id of `table` to its SQLite full-text table (while its insert trigger is off)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table}_fts(rowid, search_text) "
+            f"SELECT id, search_text FROM {table} WHERE id BETWEEN %s AND %s",
+            [first_id, last_id],
+        )
 
 
 def chunks(values: list, size: int = 900):

@@ -35,7 +35,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kehu.core.models import Region
-from kehu.core.rawsql import column_defaults
+from kehu.core.rawsql import column_defaults, fts_add
 from kehu.core.search import pinyin_forms
 from kehu.customers.models import Contact, Customer, Tag
 from kehu.customers.services import contact_derive, customer_derive, tags_get_or_create
@@ -481,12 +481,7 @@ class _Writer:
         table = model._meta.db_table
         if f"{table}_fts_ai" not in self.fts_triggers_off_for:
             return
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table}_fts(rowid, search_text) "
-                f"SELECT id, search_text FROM {table} WHERE id BETWEEN %s AND %s",
-                [first_id, last_id],
-            )
+        fts_add(table, first_id, last_id)
 
     @contextmanager
     def indexes_suspended(self, models):

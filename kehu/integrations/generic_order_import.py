@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,7 +21,7 @@ from kehu.customers.exceptions import CustomerCollision
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_scope
 from kehu.integrations import importers, marketplace
-from kehu.integrations.customer_import import customer_of_row
+from kehu.integrations.customer_import import _choice_lookup, customer_of_row
 from kehu.integrations.importers import Column
 from kehu.integrations.order_import import scores_refresh
 from kehu.sales.models import Order
@@ -117,17 +116,6 @@ class Context:
     channels: dict[str, str]
     statuses: dict[str, str]
     customers: dict = field(default_factory=dict)
-
-
-def _lookup(choices) -> dict[str, str]:
-    """Values and labels (both languages) of choices, folded, → value."""
-    found = {}
-    for value, label in choices:
-        found[value.casefold()] = value
-        for language in ("zh-hans", "en"):
-            with translation.override(language):
-                found[fold(str(label)).casefold()] = value
-    return found
 
 
 def _cell(values: dict, name: str, parse, errors: dict, target: dict, key: str | None = None) -> None:
@@ -252,8 +240,8 @@ def prepare(job, actor: User) -> Context:
     return Context(
         actor=actor,
         channel=channel,
-        channels=_lookup(Order.Channel.choices),
-        statuses=_lookup(Order.Status.choices),
+        channels=_choice_lookup(Order.Channel),
+        statuses=_choice_lookup(Order.Status),
     )
 
 

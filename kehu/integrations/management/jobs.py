@@ -12,6 +12,22 @@ from kehu.integrations.models import ImportJob
 PROGRESS_EVERY = 2  # seconds between progress lines
 
 
+def resume_job(actor, job_id: int) -> ImportJob:
+    """The actor's stopped job, set to continue after its last saved row (`--resume`)."""
+    try:
+        job = selectors.import_get(actor=actor, job_id=job_id)
+        services.import_resume(actor=actor, job=job, enqueue=False)
+    except ApplicationError as exc:
+        raise CommandError(str(exc.message)) from exc
+    return job
+
+
+def existing_file(path):
+    if not path.is_file():
+        raise CommandError(_("%(path)s: no such file.") % {"path": path})
+    return path
+
+
 def run_in_foreground(command, job_id: int) -> ImportJob:
     """Run an import job here and now, printing progress, the summary and the first rejected rows."""
     last = [0.0]

@@ -59,13 +59,25 @@ def items_file(tmp_path, name: str, rows: list[list[str]], encoding: str = "gb18
     return str(path)
 
 
-def run(actor, shop, path: str, *, dry_run: bool = False):
-    """Upload, start and run an order import in the foreground; returns the finished job."""
+def run_file(
+    actor, kind: str, path, *, options: dict, mapping: list[str] | None = None, dry_run: bool = False
+):
+    """Upload, start and run an import of any kind in this process, exactly as the worker would (the mapping the
+    upload guessed unless one is given); returns the finished job."""
     with open(path, "rb") as handle:
         job = services.import_upload(
-            actor=actor, kind=order_import.KIND, upload=File(handle), filename=path.rsplit("/", 1)[-1]
+            actor=actor, kind=kind, upload=File(handle), filename=str(path).rsplit("/", 1)[-1]
         )
     services.import_start(
-        actor=actor, job=job, mapping=[], options={"shop": shop.pk}, dry_run=dry_run, enqueue=False
+        actor=actor, job=job, mapping=mapping or job.mapping, options=options, dry_run=dry_run, enqueue=False
     )
     return services.import_run(job_id=job.pk)
+
+
+def counts(job) -> tuple[int, int, int, int]:
+    return job.created_count, job.updated_count, job.unchanged_count, job.rejected_count
+
+
+def run(actor, shop, path: str, *, dry_run: bool = False):
+    """Upload, start and run an order import in the foreground; returns the finished job."""
+    return run_file(actor, order_import.KIND, path, options={"shop": shop.pk}, dry_run=dry_run)

@@ -6,28 +6,18 @@ import csv
 import datetime
 
 import pytest
-from django.core.files import File
 
 from kehu.core import vcard
 from kehu.customers.models import Contact
-from kehu.integrations import services
 from kehu.integrations.models import ImportJob
+from kehu.integrations.tests.exports import counts, run_file
 
 pytestmark = pytest.mark.django_db
 HEADERS = ["客户名称", "联系人", "职务", "手机", "邮箱", "生日", "主要联系人", "备注"]
 
 
-def run_import(actor, path, *, mapping=None) -> ImportJob:
-    with path.open("rb") as handle:
-        job = services.import_upload(actor=actor, kind="contacts", upload=File(handle), filename=path.name)
-    services.import_start(
-        actor=actor, job=job, mapping=mapping or job.mapping, options={}, dry_run=False, enqueue=False
-    )
-    return services.import_run(job_id=job.pk)
-
-
-def counts(job) -> tuple[int, int, int, int]:
-    return job.created_count, job.updated_count, job.unchanged_count, job.rejected_count
+def run_import(actor, path) -> ImportJob:
+    return run_file(actor, "contacts", path, options={})
 
 
 def write_csv(tmp_path, rows, name="contacts.csv", encoding="gb18030"):

@@ -6,12 +6,11 @@ import csv
 from decimal import Decimal
 
 import pytest
-from django.core.files import File
 from openpyxl import Workbook
 
 from kehu.core.history import history_of
 from kehu.customers.models import Customer
-from kehu.integrations import services
+from kehu.integrations.tests.exports import counts, run_file
 from kehu.sales import buyer_stats
 from kehu.sales.models import BuyerStats, Order
 
@@ -32,16 +31,7 @@ HEADERS = [
 
 
 def run_import(actor, path, *, channel="own_site"):
-    with path.open("rb") as handle:
-        job = services.import_upload(actor=actor, kind="orders", upload=File(handle), filename=path.name)
-    services.import_start(
-        actor=actor, job=job, mapping=job.mapping, options={"channel": channel}, dry_run=False, enqueue=False
-    )
-    return services.import_run(job_id=job.pk)
-
-
-def counts(job) -> tuple[int, int, int, int]:
-    return job.created_count, job.updated_count, job.unchanged_count, job.rejected_count
+    return run_file(actor, "orders", path, options={"channel": channel})
 
 
 def write_csv(tmp_path, rows, name="orders.csv"):

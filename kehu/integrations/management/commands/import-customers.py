@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import ApplicationError
-from kehu.integrations import importers, selectors, services
-from kehu.integrations.management.jobs import run_in_foreground
+from kehu.integrations import importers, services
+from kehu.integrations.management.jobs import existing_file, resume_job, run_in_foreground
 from kehu.integrations.models import ImportJob
 from kehu.users.models import User
 
@@ -53,19 +53,13 @@ class Command(BaseCommand):
         if actor is None:
             raise CommandError(_("No active user “%(name)s”.") % {"name": options["user"]})
         if options["resume"]:
-            try:
-                job = selectors.import_get(actor=actor, job_id=options["resume"])
-                services.import_resume(actor=actor, job=job, enqueue=False)
-            except ApplicationError as exc:
-                raise CommandError(str(exc.message)) from exc
+            job = resume_job(actor, options["resume"])
             self._run(job.pk)
             return
         if not options["files"]:
             raise CommandError(_("Name at least one file, or --resume JOB."))
         importer = importers.get(self.kind)
-        for path in options["files"]:
-            if not path.is_file():
-                raise CommandError(_("%(path)s: no such file.") % {"path": path})
+        for path in map(existing_file, options["files"]):
             try:
                 with path.open("rb") as handle:
                     job = services.import_upload(

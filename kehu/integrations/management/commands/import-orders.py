@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.core.exceptions import ApplicationError
-from kehu.integrations import importers, order_import, selectors, services
-from kehu.integrations.management.jobs import run_in_foreground
+from kehu.integrations import importers, order_import, services
+from kehu.integrations.management.jobs import existing_file, resume_job, run_in_foreground
 from kehu.integrations.marketplace import Kind
 from kehu.sales.models import Shop
 from kehu.sales.selectors.shops import shop_find, shop_list
@@ -53,20 +53,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         actor = self._actor(options["user"])
         if options["resume"]:
-            try:
-                job = selectors.import_get(actor=actor, job_id=options["resume"])
-                services.import_resume(actor=actor, job=job, enqueue=False)
-            except ApplicationError as exc:
-                raise CommandError(str(exc.message)) from exc
+            job = resume_job(actor, options["resume"])
             self._finish([run_in_foreground(self, job.pk)])
             return
         if not options["files"] or not options["shop"]:
             raise CommandError(_("Name the shop (--shop) and at least one file, or --resume JOB."))
         shop = self._shop(actor, options["shop"], options["platform"], options["unit"])
         jobs = []
-        for path in options["files"]:
-            if not path.is_file():
-                raise CommandError(_("%(path)s: no such file.") % {"path": path})
+        for path in map(existing_file, options["files"]):
             try:
                 with path.open("rb") as handle:
                     job = services.import_upload(
