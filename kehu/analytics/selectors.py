@@ -72,6 +72,11 @@ def _rows(qs, field: str, labels: list[tuple[str, str]], rules: dict | None = No
     return rows
 
 
+def score_of(*, customer) -> CustomerScore | None:
+    """The scores of a customer the caller already may see."""
+    return CustomerScore.objects.filter(customer=customer).first()
+
+
 def rfm_summary(*, actor: User) -> dict:
     """Counts, sales and shares per class, group and ABC class over the customers the actor sees."""
     qs = CustomerScore.objects.filter(

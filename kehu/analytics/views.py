@@ -5,13 +5,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.analytics import scores, selectors, tasks
+from kehu.analytics import scores, selectors, services
 from kehu.analytics.forms import ScoreSettingsForm
-from kehu.analytics.models import CustomerScore, RfmClass
-from kehu.core.web import render_page
+from kehu.analytics.models import RfmClass
+from kehu.core.web import perform, render_page
 from kehu.users import scoping
 
 
@@ -29,19 +30,19 @@ def rfm(request):
 @login_required
 @require_POST
 def rfm_recompute(request):
-    if not scoping.is_manager(request.user):
-        messages.error(request, _("Only managers and admins recompute the scores."))
-        return redirect("analytics:rfm")
-    tasks.scores_recompute.enqueue()
-    messages.success(request, _("The scores are being recomputed in the background; reload in a moment."))
-    return redirect("analytics:rfm")
+    return perform(
+        request,
+        lambda: services.scores_recompute_request(actor=request.user),
+        success=_("The scores are being recomputed in the background; reload in a moment."),
+        then=reverse("analytics:rfm"),
+    )
 
 
 def customer_tab_context(*, request, customer, tab) -> dict:
     """`customer.tab` hook: the overview shows the customer's RFM scores, class, group and ABC class."""
     if tab != "overview":
         return {}
-    score = CustomerScore.objects.filter(customer=customer).first()
+    score = selectors.score_of(customer=customer)
     if score is None:
         return {}
     return {"customer_score": score, "overview_panels": ["analytics/_customer_panel.html"]}
@@ -54,8 +55,9 @@ def score_settings(request):
         raise PermissionDenied
     form = ScoreSettingsForm(request.POST or None, instance=scores.settings_get())
     if request.method == "POST" and form.is_valid():
-        form.save()
-        tasks.scores_recompute.enqueue()
+        services.score_settings_save(
+            actor=request.user, values={name: form.cleaned_data[name] for name in form.Meta.fields}
+        )
         messages.success(request, _("Saved; the scores are being recomputed in the background."))
         return redirect("analytics:rfm")
     return render_page(request, "analytics/settings.html", {"form": form}, status=422 if form.errors else 200)

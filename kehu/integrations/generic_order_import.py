@@ -208,11 +208,6 @@ def _buyer(ctx: Context, values: dict[str, str]) -> Customer:
 def import_row(ctx: Context, values: dict[str, str], row_number: int) -> str:
     number, channel, data, line = _parse(ctx, values)
     customer = _buyer(ctx, values)
-    existing = Order.all_objects.filter(channel=channel, number=number).values_list("pk", flat=True).first()
-    if existing is None and "ordered_at" not in data:
-        raise ValidationFailed(fields={"ordered_at": _("A new order needs the time it was placed.")})
-    if existing is None:
-        data.setdefault("status", Order.Status.COMPLETED)
     _order, outcome = order_record(
         actor=ctx.actor, customer=customer, channel=channel, number=number, data=data, line=line
     )

@@ -101,6 +101,12 @@ def link_suggestions(*, actor: User, customer: Customer) -> list[BuyerLinkSugges
     return [s for s in pending if scoping.can_see(actor, s.customer) and scoping.can_see(actor, s.other)]
 
 
+def buyer_figures(*, customer: Customer) -> tuple[bool, BuyerStats | None]:
+    """Whether the (already visible) customer is a marketplace buyer or has purchase figures, and the figures."""
+    stats = BuyerStats.objects.filter(customer=customer).first()
+    return stats is not None or customer.buyer_identities.exists(), stats
+
+
 def buyer_profile(*, actor: User, customer_id) -> BuyerProfile:
     customer = customer_get_for(actor=actor, customer_id=customer_id)
     return BuyerProfile(

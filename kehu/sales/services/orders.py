@@ -391,12 +391,15 @@ def order_record(
     """An order as another system recorded it (an import): status, amounts and dates as given, never priced.
     Creates it, or updates the fields given (history says "imported"); a line is added or updated by its SKU (else
     its title). Without a total, the total is the lines plus shipping less discount; a paid order without a paid
-    amount was paid in full, one without a payment time paid when ordered. Returns the order and whether it was created, updated or unchanged."""
+    amount was paid in full, one without a payment time paid when ordered; a new order needs its order time and
+    without a status is completed. Returns the order and whether it was created, updated or unchanged."""
     if not scoping.can_edit(actor, customer):
         raise PermissionDenied(_("You may not record orders for this customer."))
     order = Order.all_objects.select_for_update().filter(channel=channel, number=number).first()
     outcome = UPDATED
     if order is None:
+        if data.get("ordered_at") is None:
+            raise ValidationFailed(fields={"ordered_at": _("A new order needs the time it was placed.")})
         unit = primary_unit_of(actor) or customer.org_unit
         order = Order(
             channel=channel,
@@ -405,7 +408,8 @@ def order_record(
             owner=customer.owner,
             org_unit=customer.org_unit or unit,
             created_by=actor,
-            ordered_at=data.get("ordered_at") or timezone.now(),
+            ordered_at=data["ordered_at"],
+            status=data.get("status") or S.COMPLETED,
         )
         outcome = CREATED
     elif order.deleted_at is not None:

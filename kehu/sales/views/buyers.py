@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from kehu.core.exceptions import ApplicationError
 from kehu.core.web import flash_error, query_without, render_page
 from kehu.customers import privacy
-from kehu.sales.models import BuyerStats
 from kehu.sales.selectors import buyers as selectors
 from kehu.sales.services import buyers as services
 from kehu.users import scoping
@@ -20,8 +19,8 @@ def customer_tab_context(*, request, customer, tab) -> dict:
     """`customer.tab` hook: a buyer's overview shows their purchase figures and links to the profile."""
     if tab != "overview":
         return {}
-    stats = BuyerStats.objects.filter(customer=customer).first()
-    if stats is None and not customer.buyer_identities.exists():
+    is_buyer, stats = selectors.buyer_figures(customer=customer)
+    if not is_buyer:
         return {}
     return {"buyer_stats": stats, "overview_panels": ["sales/buyers/_customer_panel.html"]}
 
