@@ -95,10 +95,20 @@ def refunds(*, actor: User, customer: Customer, limit: int = 20) -> list[Order]:
 
 def link_suggestions(*, actor: User, customer: Customer) -> list[BuyerLinkSuggestion]:
     """Pending suggestions that this buyer is one person with another buyer the actor may also see."""
-    pending = BuyerLinkSuggestion.objects.filter(
+    pending = _visible_pairs(actor).filter(
         Q(customer=customer) | Q(other=customer), status=BuyerLinkSuggestion.Status.PENDING
-    ).select_related("customer", "other")
-    return [s for s in pending if scoping.can_see(actor, s.customer) and scoping.can_see(actor, s.other)]
+    )
+    return list(pending.select_related("customer", "other"))
+
+
+def _visible_pairs(actor: User):
+    """Suggestions both of whose customers the actor may see (and neither in the recycle bin), in one query."""
+    return BuyerLinkSuggestion.objects.filter(
+        scoping.visible_q(actor, Customer, prefix="customer__"),
+        scoping.visible_q(actor, Customer, prefix="other__"),
+        customer__deleted_at__isnull=True,
+        other__deleted_at__isnull=True,
+    )
 
 
 def buyer_figures(*, customer: Customer) -> tuple[bool, BuyerStats | None]:
@@ -131,14 +141,8 @@ def buyer_orders(*, actor: User, customer: Customer, cursor: str | None = None, 
 
 def suggestion_get_for(*, actor: User, suggestion_id) -> BuyerLinkSuggestion:
     suggestion = (
-        BuyerLinkSuggestion.objects.select_related("customer", "other")
-        .filter(pk=record_id(suggestion_id))
-        .first()
+        _visible_pairs(actor).select_related("customer", "other").filter(pk=record_id(suggestion_id)).first()
     )
-    if (
-        suggestion is None
-        or not scoping.can_see(actor, suggestion.customer)
-        or not scoping.can_see(actor, suggestion.other)
-    ):
+    if suggestion is None:
         raise NotFound()
     return suggestion

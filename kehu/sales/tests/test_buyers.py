@@ -285,3 +285,28 @@ def test_the_history_tab_masks_old_and_new_numbers_for_a_rep(org, wang, login):
     manager = login(org.east_manager)
     assert "13600001111" not in manager.get(f"/customers/{wang.pk}/?tab=history").content.decode()
     assert "13600001111" in manager.get(f"/customers/{wang.pk}/?tab=history&reveal=1").content.decode()
+
+
+def test_the_contacts_tab_and_the_profile_take_the_same_queries_however_many_rows(org, wang, family, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.customers.services import contact_create
+
+    client = login(org.east_manager)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    contact_create(actor=org.east_manager, customer=wang, data={"name": "联系人0", "mobile": "13500000000"})
+    queries(f"/customers/{wang.pk}/?tab=contacts")  # the first visit also records the recent view
+    tab, profile = queries(f"/customers/{wang.pk}/?tab=contacts"), queries(f"/buyers/{family.customer_id}/")
+    for i in range(1, 6):
+        contact_create(
+            actor=org.east_manager, customer=wang, data={"name": f"联系人{i}", "mobile": f"1350000000{i}"}
+        )
+    BuyerLinkSuggestion.objects.create(customer_id=family.customer_id, other=wang, reason="同一手机号")
+    assert queries(f"/customers/{wang.pk}/?tab=contacts") == tab
+    assert queries(f"/buyers/{family.customer_id}/") == profile
