@@ -37,6 +37,7 @@ def test_a_manager_uploads_an_export_opens_a_shop_and_the_worker_imports_it(
 
     refused = client.post(f"/imports/{job.pk}/start/", {"opt-shop": "new", "opt-new_shop_name": ""})
     assert refused.status_code == 422 and Shop.objects.count() == 0
+    assert "请填写新店铺的名称。" in refused.content.decode()
     started = client.post(
         f"/imports/{job.pk}/start/",
         {"opt-shop": "new", "opt-new_shop_name": "网页新店", "opt-new_shop_platform": "tmall"},
@@ -66,6 +67,7 @@ def test_a_rep_cannot_start_an_order_import_and_is_told_why(org, regions, login,
     assert "客户旗舰店" not in page  # not a shop of hers to pick
     response = client.post(f"/imports/{job.pk}/start/", {"opt-shop": "new", "opt-new_shop_name": "偷开的店"})
     assert response.status_code == 422
+    assert "只有店铺所属部门的经理才能导入其订单。" in response.content.decode()  # told why
     assert not Shop.objects.filter(name="偷开的店").exists() and not Order.objects.exists()
 
 
