@@ -1,9 +1,11 @@
 """Customer scores computed from purchases, stored with the time they were computed (recomputed by a job, never
 aggregated inside a request), and the settings that say how they are computed."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from kehu.core.models import TimeStampedModel
 from kehu.customers.models import Customer
@@ -48,6 +50,16 @@ class Lifecycle(models.TextChoices):
     DECLINE = "decline", _("Decline (退化期)")
 
 
+class CustomerClass(models.TextChoices):
+    """Seed 002's classes (rules in `kehu.analytics.scores`): potential customers have not bought yet."""
+
+    POTENTIAL = "potential", _("Potential")
+    NEW = "new", pgettext_lazy("customer class", "New")
+    FREQUENT = "frequent", _("Frequent")
+    LOYAL = "loyal", pgettext_lazy("customer class", "Loyal")
+    OLD = "old", _("Returning")
+
+
 class ScoreSettings(TimeStampedModel):
     """How scores are computed (one row). Quintiles score each customer against the others; thresholds are the
     seller's own lines (R < 60 days, F ≥ 5, M ≥ 500 CNY …). The eight classes compare against the averages or
@@ -76,6 +88,26 @@ class ScoreSettings(TimeStampedModel):
     stable_orders = models.PositiveIntegerField(_("stable from (purchases)"), default=5)
     abc_a = models.PositiveSmallIntegerField(_("A: share of sales (%)"), default=75)
     abc_b = models.PositiveSmallIntegerField(_("B: share of sales (%)"), default=20)
+    new_days = models.PositiveIntegerField(_("new customer: first purchase within (days)"), default=90)
+    loyal_days = models.PositiveIntegerField(_("loyal customer: buying for at least (days)"), default=365)
+    # Lifetime value (kehu.analytics.values).
+    holdout_days = models.PositiveIntegerField(_("check the model on the last (days)"), default=90)
+    yearly_discount = models.DecimalField(
+        _("discount rate per year (%)"), max_digits=5, decimal_places=2, default=10
+    )
+    min_customers = models.PositiveIntegerField(_("predict from at least (customers)"), default=100)
+    min_repeaters = models.PositiveIntegerField(_("… of whom bought again at least"), default=20)
+    # Churn warning.
+    churn_gap_factor = models.DecimalField(
+        _("warn after k × the usual time between purchases: k"), max_digits=4, decimal_places=1, default=2
+    )
+    churn_one_time_days = models.PositiveIntegerField(_("one-time buyers: warn after (days)"), default=90)
+    churn_window_days = models.PositiveIntegerField(
+        _("warn within (days) of crossing the line; longer lapses count as lost"), default=30
+    )
+    churn_min_value = models.DecimalField(
+        _("warn only for a value at risk of at least (CNY)"), max_digits=14, decimal_places=2, default=0
+    )
 
     class Meta:
         verbose_name = _("score settings")
@@ -99,6 +131,10 @@ class CustomerScore(models.Model):
     rfm_group = models.CharField(_("RFM group"), max_length=20, choices=RfmGroup.choices)
     abc = models.CharField("ABC", max_length=1)
     lifecycle = models.CharField(_("lifecycle stage"), max_length=12, choices=Lifecycle.choices)
+    customer_class = models.CharField(
+        _("customer class"), max_length=10, choices=CustomerClass.choices, default=CustomerClass.OLD
+    )
+    first_purchase_at = models.DateTimeField(_("first purchase"), null=True)
 
     SCOPE = ScopeSpec(via="customer")
 
@@ -110,6 +146,7 @@ class CustomerScore(models.Model):
             models.Index(fields=["rfm_group"], name="score_group"),
             models.Index(fields=["abc"], name="score_abc"),
             models.Index(fields=["lifecycle"], name="score_lifecycle"),
+            models.Index(fields=["customer_class"], name="score_customer_class"),
         ]
 
     def __str__(self) -> str:
@@ -134,3 +171,139 @@ class ScoreMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.month:%Y-%m} {self.rfm_class}"
+
+
+class ValueModel(models.Model):
+    """A fitted BG/NBD + Gamma-Gamma model for one shop (or across all shops when `shop` is empty), with how it
+    did on the held-out last days. When the data is too thin `status` says so and the parameters stay empty."""
+
+    class Status(models.TextChoices):
+        FITTED = "fitted", _("Fitted")
+        TOO_LITTLE = "too_little", _("Too little data")
+        FAILED = "failed", _("Could not be fitted")
+
+    shop = models.ForeignKey(
+        "sales.Shop",
+        verbose_name=_("shop"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    fitted_at = models.DateTimeField(_("fitted at"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    customers = models.PositiveIntegerField(_("customers used"), default=0)
+    repeaters = models.PositiveIntegerField(_("customers who bought again"), default=0)
+    bgnbd = models.JSONField(_("BG/NBD parameters"), default=dict)  # r, alpha (days), a, b
+    gamma_gamma = models.JSONField(_("Gamma-Gamma parameters"), default=dict)  # p, q, gamma (CNY)
+    log_likelihood = models.FloatField(_("log-likelihood"), null=True)
+    # {cutoff, days, bgnbd: {...}, rows: [[repeat purchases, customers, actual, predicted], …]}
+    holdout = models.JSONField(_("check on held-out days"), default=dict)
+
+    class Meta:
+        verbose_name = _("lifetime value model")
+        verbose_name_plural = _("lifetime value models")
+
+    def __str__(self) -> str:
+        return f"{self.shop_id or '*'} {self.status}"
+
+
+class CustomerValue(models.Model):
+    """A customer's predicted purchases and value, per shop and across shops (`shop` empty), from the latest
+    model, with the history it was predicted from (days)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_values")
+    shop = models.ForeignKey("sales.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField(_("computed at"))
+    repeat_purchases = models.IntegerField(_("repeat purchases"))
+    active_days = models.IntegerField(_("days from the first purchase to the last"))
+    age_days = models.IntegerField(_("days since the first purchase"))
+    average_value = models.DecimalField(_("average repeat purchase"), max_digits=14, decimal_places=2)
+    p_alive = models.FloatField(_("probability still a customer"), null=True)
+    purchases_3 = models.FloatField(_("expected purchases, 3 months"), null=True)
+    purchases_6 = models.FloatField(_("expected purchases, 6 months"), null=True)
+    purchases_12 = models.FloatField(_("expected purchases, 12 months"), null=True)
+    spend = models.DecimalField(_("expected spend per purchase"), max_digits=14, decimal_places=2, null=True)
+    clv_3 = models.DecimalField(_("value, 3 months"), max_digits=16, decimal_places=2, null=True)
+    clv_6 = models.DecimalField(_("value, 6 months"), max_digits=16, decimal_places=2, null=True)
+    clv_12 = models.DecimalField(_("value, 12 months"), max_digits=16, decimal_places=2, null=True)
+
+    SCOPE = ScopeSpec(via="customer")
+
+    class Meta:
+        verbose_name = _("predicted customer value")
+        verbose_name_plural = _("predicted customer values")
+        indexes = [
+            models.Index(fields=["customer", "shop"], name="value_customer"),
+            models.Index(fields=["shop", "clv_12"], name="value_shop_clv"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.clv_12}"
+
+
+class ChurnWarning(TimeStampedModel):
+    """A customer who has stayed away longer than their habit allows (流失预警), and what their owner did about
+    it (流失管理): hold them back (暂缓流失, with a win-back task) or confirm the loss (确认流失, with a reason).
+    The outcome follows from the orders: a purchase after the warning wins them back."""
+
+    class Reason(models.TextChoices):
+        RHYTHM = "rhythm", _("Overdue against their usual rhythm")
+        ONE_TIME = "one_time", _("One-time buyer who has not come back")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RETAINING = "retaining", _("Win-back under way (暂缓流失)")
+        LOST = "lost", _("Confirmed lost (确认流失)")
+        WON_BACK = "won_back", _("Won back")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="churn_warnings"
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    usual_gap_days = models.PositiveIntegerField(_("usual days between purchases"), null=True, blank=True)
+    days_since = models.PositiveIntegerField(_("days since the last purchase"))
+    threshold_days = models.PositiveIntegerField(_("warned after (days)"))
+    p_alive = models.FloatField(_("probability still a customer"), null=True, blank=True)
+    value_at_risk = models.DecimalField(_("value at risk (a year)"), max_digits=14, decimal_places=2)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    measure = models.TextField(_("measure"), blank=True)
+    lost_reason = models.CharField(_("why lost"), max_length=200, blank=True)
+    task = models.ForeignKey(
+        "activities.Task",
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    won_back_at = models.DateTimeField(_("won back at"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    SCOPE = ScopeSpec(via="customer")
+
+    class Meta:
+        verbose_name = _("churn warning")
+        verbose_name_plural = _("churn warnings")
+        indexes = [models.Index(fields=["status", "-raised_at"], name="churn_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(status__in=["open", "retaining"]),
+                name="churn_one_pending_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.status}"

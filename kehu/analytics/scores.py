@@ -19,6 +19,11 @@ migration can be read month by month.
 The lifecycle stage (seed 002): in decline (退化期) after `lapse_days` without a purchase; otherwise stable (稳定期)
 from `stable_orders` purchases on, forming (形成期) from the second, exploring (考察期) after the first.
 
+The customer class (seed 002): new (新客户) while the first purchase is at most `new_days` old; loyal (忠诚客户)
+after `stable_orders` purchases over at least `loyal_days` and still buying (within `lapse_days`); frequent
+(常客) from `frequent_orders` purchases; returning (老客户) otherwise. Customers who have not bought yet are the
+potential ones (潜在客户) and have no scores.
+
 ABC sorts customers by money spent: A until the customers before reach `abc_a`% of all sales, B until `abc_a +
 abc_b`%, C the rest (a customer who spent nothing is C).
 """
@@ -63,10 +68,11 @@ def settings_get() -> ScoreSettings:
     return ScoreSettings.objects.order_by("pk").first() or ScoreSettings()
 
 
-def _recency_sql() -> str:
+def _days_since_sql(column: str) -> str:
+    """Whole days from `column` to the moment given as the parameter."""
     if connection.vendor == "postgresql":
-        return "CAST(FLOOR(EXTRACT(EPOCH FROM (%s::timestamptz - s.last_purchase_at)) / 86400) AS INTEGER)"
-    return "CAST(julianday(%s) - julianday(s.last_purchase_at) AS INTEGER)"
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM (%s::timestamptz - {column})) / 86400) AS INTEGER)"
+    return f"CAST(julianday(%s) - julianday({column}) AS INTEGER)"
 
 
 def _quintile(column: str) -> str:
@@ -136,13 +142,15 @@ def recompute(*, now=None) -> int:
     sql = f"""
         INSERT INTO {scores}
             (customer_id, computed_at, recency_days, frequency, monetary, r, f, m, rfm_class, rfm_group, abc,
-             lifecycle)
+             lifecycle, customer_class, first_purchase_at)
         WITH base AS (
-            SELECT s.customer_id AS id, {_recency_sql()} AS d, s.order_count AS f, s.total_paid AS m
+            SELECT s.customer_id AS id, {_days_since_sql("s.last_purchase_at")} AS d, s.order_count AS f,
+                s.total_paid AS m, s.first_purchase_at AS first_at,
+                {_days_since_sql("COALESCE(s.first_purchase_at, s.last_purchase_at)")} AS age
             FROM {stats} s JOIN {customers} c ON c.id = s.customer_id
             WHERE s.order_count > 0 AND s.last_purchase_at IS NOT NULL AND c.deleted_at IS NULL
         ), ranked AS (
-            SELECT id, d, f, m,
+            SELECT id, d, f, m, first_at, age,
                 PERCENT_RANK() OVER (ORDER BY d DESC) AS pr_r,
                 PERCENT_RANK() OVER (ORDER BY f) AS pr_f,
                 PERCENT_RANK() OVER (ORDER BY m) AS pr_m,
@@ -151,7 +159,7 @@ def recompute(*, now=None) -> int:
                 SUM(m) OVER () AS total
             FROM base
         ), scored AS (
-            SELECT id, d, f AS frequency, m AS monetary, {r_sql} AS r, {f_sql} AS f, {m_sql} AS m,
+            SELECT id, d, f AS frequency, m AS monetary, first_at, age, {r_sql} AS r, {f_sql} AS f, {m_sql} AS m,
                 {class_sql} AS rfm_class, before, total
             FROM ranked
         )
@@ -159,10 +167,14 @@ def recompute(*, now=None) -> int:
             CASE WHEN total <= 0 OR monetary <= 0 THEN 'C' WHEN before < total * %s THEN 'A'
                  WHEN before < total * %s THEN 'B' ELSE 'C' END,
             CASE WHEN d > %s THEN 'decline' WHEN frequency >= %s THEN 'stable'
-                 WHEN frequency >= 2 THEN 'formation' ELSE 'exploration' END
+                 WHEN frequency >= 2 THEN 'formation' ELSE 'exploration' END,
+            CASE WHEN age <= %s THEN 'new' WHEN frequency >= %s AND age >= %s AND d <= %s THEN 'loyal'
+                 WHEN frequency >= %s THEN 'frequent' ELSE 'old' END,
+            first_at
         FROM scored
     """
     params = [
+        moment,
         moment,
         *score_params,
         *class_params,
@@ -171,6 +183,11 @@ def recompute(*, now=None) -> int:
         b_share,
         settings.lapse_days,
         settings.stable_orders,
+        settings.new_days,
+        settings.stable_orders,
+        settings.loyal_days,
+        settings.lapse_days,
+        settings.frequent_orders,
     ]
     month = timezone.localtime(now).date().replace(day=1)
     months = ScoreMonth._meta.db_table

@@ -2,15 +2,18 @@
 
 from django.utils.translation import gettext as _
 
-from kehu.analytics import scores, tasks
+from kehu.analytics import scores, tasks, values
 from kehu.analytics.models import ScoreSettings
 from kehu.core.exceptions import PermissionDenied
 from kehu.users import scoping
 
 
 def scores_recompute(*, now=None) -> int:
-    """Recompute every customer's scores now; the number of customers scored (the job and the command)."""
-    return scores.recompute(now=now)
+    """Recompute every customer's scores, predicted values and churn warnings now; the number of customers scored
+    (the job and the command)."""
+    count = scores.recompute(now=now)
+    values.recompute(now=now)
+    return count
 
 
 def scores_recompute_request(*, actor) -> None:

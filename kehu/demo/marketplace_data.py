@@ -115,7 +115,7 @@ SUCCESS, SHIPPED, PAID, UNPAID, CLOSED = (
 
 
 class Buyer:
-    __slots__ = ("mobile", "name", "nick", "place", "street")
+    __slots__ = ("mobile", "name", "nick", "place", "street", "units")
 
     def __init__(self, rng: random.Random, index: int):
         self.nick = f"{rng.choice(NICK_WORDS)}{rng.choice(NICK_WORDS)}{index}"
@@ -125,6 +125,7 @@ class Buyer:
         self.mobile = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
         self.place = rng.choice(PLACES)
         self.street = f"{rng.choice(['文一西路', '人民路', '解放大道', '中山北路'])}{rng.randrange(1, 999)}号"
+        self.units = (1, 1, 2, 1, 4, 1, 1, 2, 1, 3)[index % 10]  # some buyers buy more of everything
 
 
 def write_taobao(
@@ -177,7 +178,7 @@ def write_taobao(
             lines = []
             for _ in range(1 if rng.random() < 0.75 else rng.randrange(2, 4)):
                 title, price, variants = rng.choice(PRODUCTS)
-                lines.append((title, price, rng.choice(variants), rng.randrange(1, 3)))
+                lines.append((title, price, rng.choice(variants), rng.randrange(1, 3) * buyer.units))
             goods = sum(float(price) * qty for _t, price, _v, qty in lines)
             postage = 0.0 if goods > 99 else 10.0
             refund = round(float(lines[0][1]), 2) if status == SUCCESS and rng.random() < 0.04 else 0.0

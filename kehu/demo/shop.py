@@ -14,8 +14,8 @@ from kehu.sales.models import Shop
 from kehu.sales.services.shops import shop_create
 
 SHOP_NAME = "客户旗舰店"
-ORDERS = 300
-BUYERS = 110
+ORDERS = 1000
+BUYERS = 350
 
 
 def shop_for(*, manager, unit, now: datetime) -> Shop:
