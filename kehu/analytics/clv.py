@@ -56,18 +56,22 @@ def _compress(*columns):
 
 
 def _minimise(negative_ll, start: np.ndarray) -> np.ndarray:
-    """Minimise over the logarithms of the parameters (all must be positive): Nelder-Mead, then once more from
-    where it stopped, which settles the last digits."""
-    result = None
-    x0 = start
-    for _attempt in range(2):
-        result = optimize.minimize(
-            negative_ll,
-            x0,
-            method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 40_000},
-        )
-        x0 = result.x
+    """Minimise over the logarithms of the parameters (all must be positive), each kept within e^±15 so that
+    data without a finite optimum (everyone alike) stops at a bound instead of wandering: L-BFGS-B, then
+    Nelder-Mead from where it stopped, which settles the last digits."""
+    bounds = [(-15.0, 15.0)] * len(start)
+    result = optimize.minimize(
+        negative_ll, start, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500, "ftol": 1e-13}
+    )
+    polished = optimize.minimize(
+        negative_ll,
+        result.x,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"xatol": 1e-8, "fatol": 1e-10, "maxfev": 2_000},
+    )
+    if polished.fun <= result.fun:
+        result = polished
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise FitError("the optimiser did not converge")
     return np.exp(result.x)

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from kehu.analytics import scores, tasks, values
+from kehu.analytics import scores, tasks
 from kehu.analytics.models import ScoreSettings
 from kehu.core.exceptions import PermissionDenied
 from kehu.users import scoping
@@ -11,6 +11,8 @@ from kehu.users import scoping
 def scores_recompute(*, now=None) -> int:
     """Recompute every customer's scores, predicted values and churn warnings now; the number of customers scored
     (the job and the command)."""
+    from kehu.analytics import values  # NumPy and SciPy load where predictions are made, not on every start
+
     count = scores.recompute(now=now)
     values.recompute(now=now)
     return count

@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from kehu.analytics import clv
 from kehu.analytics.models import ChurnWarning, CustomerValue, ScoreSettings, ValueModel
@@ -356,7 +357,7 @@ def churn_warnings_raise(h: Histories, p: dict | None, *, today: int, now, setti
         for i in np.flatnonzero(due)
         if int(h.customer[i]) not in warned
     ]
-    ChurnWarning.objects.bulk_create(new, batch_size=1000)
+    bulk_create_with_history(new, ChurnWarning, batch_size=1000)
     return len(new)
 
 
