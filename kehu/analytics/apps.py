@@ -8,9 +8,11 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from kehu.analytics import selectors, views
+        from kehu.activities.notifications import register_texts
+        from kehu.analytics import selectors, texts, views
         from kehu.core import hooks
 
+        register_texts(events=texts.EVENT_TEXTS)
         hooks.register("customer.segment", selectors.segment)
         hooks.register("customer.segment", selectors.moved)
         hooks.register("customer.tab", views.customer_tab_context)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.activities.forms import DateTimeInput
 from kehu.analytics.models import ScoreSettings
 
 BOUNDS = ("recency_days", "frequency_bounds", "monetary_bounds")
@@ -57,6 +58,16 @@ class ScoreSettingsForm(forms.ModelForm):
             "stable_orders",
             "abc_a",
             "abc_b",
+            "new_days",
+            "loyal_days",
+            "holdout_days",
+            "yearly_discount",
+            "min_customers",
+            "min_repeaters",
+            "churn_gap_factor",
+            "churn_one_time_days",
+            "churn_window_days",
+            "churn_min_value",
         ]
 
     def clean(self):
@@ -70,4 +81,21 @@ class ScoreSettingsForm(forms.ModelForm):
             self.add_error(
                 "abc_b", _("A and B together may not exceed all of the sales, and A must be more than zero.")
             )
+        if data.get("min_customers") is not None and data.get("min_customers") < 2:
+            self.add_error("min_customers", _("A model needs at least two customers."))
+        if data.get("churn_gap_factor") is not None and data["churn_gap_factor"] <= 0:
+            self.add_error("churn_gap_factor", _("k must be more than zero."))
         return data
+
+
+class ChurnRetainForm(forms.Form):
+    measure = forms.CharField(
+        label=gettext_lazy("Win-back measure"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("What will be done: a call, a coupon, a visit … It becomes a task."),
+    )
+    due_at = forms.DateTimeField(label=gettext_lazy("Due"), widget=DateTimeInput())
+
+
+class ChurnLostForm(forms.Form):
+    lost_reason = forms.CharField(label=gettext_lazy("Why the customer is lost"), max_length=200)

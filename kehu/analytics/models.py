@@ -253,7 +253,7 @@ class ChurnWarning(TimeStampedModel):
         ONE_TIME = "one_time", _("One-time buyer who has not come back")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("churn warning", "Open")
         RETAINING = "retaining", _("Win-back under way (暂缓流失)")
         LOST = "lost", _("Confirmed lost (确认流失)")
         WON_BACK = "won_back", _("Won back")

@@ -1,10 +1,16 @@
 """Writes for analytics: the stored scores and the settings that say how they are computed."""
 
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.activities.models import Task
+from kehu.activities.services import task_create
 from kehu.analytics import scores, tasks
-from kehu.analytics.models import ScoreSettings
-from kehu.core.exceptions import PermissionDenied
+from kehu.analytics.models import ChurnWarning, ScoreSettings
+from kehu.core import hooks
+from kehu.core.exceptions import PermissionDenied, ValidationFailed
+from kehu.core.records import save_audited
 from kehu.users import scoping
 
 
@@ -36,3 +42,68 @@ def score_settings_save(*, actor, values: dict) -> ScoreSettings:
     settings.save()
     tasks.scores_recompute.enqueue()
     return settings
+
+
+# --- churn management (流失管理) -----------------------------------------------------------------------------------
+
+
+def _decide(*, actor, warning: ChurnWarning, status: str, event: str, data: dict) -> ChurnWarning:
+    if not scoping.can_edit(actor, warning.customer):
+        raise PermissionDenied(_("Only the customer's owner and their managers act on this warning."))
+    if warning.status not in (ChurnWarning.Status.OPEN, ChurnWarning.Status.RETAINING):
+        raise ValidationFailed(
+            _("This warning is settled: %(status)s.") % {"status": warning.get_status_display()}
+        )
+    warning.status = status
+    warning.decided_at = timezone.now()
+    warning.decided_by = actor
+    save_audited(warning, actor=actor)
+    hooks.emit("customer.event", actor=actor, customer=warning.customer, event=event, data=data)
+    return warning
+
+
+@transaction.atomic
+def churn_retain(*, actor, warning: ChurnWarning, measure: str, due_at) -> ChurnWarning:
+    """暂缓流失: the owner records the win-back measure; it becomes a task for the customer's owner, due then."""
+    measure = (measure or "").strip()
+    if not measure:
+        raise ValidationFailed(fields={"measure": _("Say what will be done to win the customer back.")})
+    warning = ChurnWarning.objects.select_for_update().select_related("customer").get(pk=warning.pk)
+    customer = warning.customer
+    task = task_create(
+        actor=actor,
+        data={
+            "title": _("Win back %(customer)s") % {"customer": customer.name},
+            "description": measure,
+            "customer": customer,
+            "assignee": customer.owner or actor,
+            "due_at": due_at,
+            "priority": Task.Priority.HIGH,
+        },
+    )
+    warning.measure = measure
+    warning.task = task
+    return _decide(
+        actor=actor,
+        warning=warning,
+        status=ChurnWarning.Status.RETAINING,
+        event="churn_retaining",
+        data={"measure": measure},
+    )
+
+
+@transaction.atomic
+def churn_confirm_lost(*, actor, warning: ChurnWarning, reason: str) -> ChurnWarning:
+    """确认流失: the owner confirms the customer is lost and says why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"lost_reason": _("Say why the customer is lost.")})
+    warning = ChurnWarning.objects.select_for_update().select_related("customer").get(pk=warning.pk)
+    warning.lost_reason = reason[:200]
+    return _decide(
+        actor=actor,
+        warning=warning,
+        status=ChurnWarning.Status.LOST,
+        event="churn_lost",
+        data={"reason": reason},
+    )

@@ -9,4 +9,7 @@ urlpatterns = [
     path("rfm/recompute/", views.rfm_recompute, name="rfm_recompute"),
     path("settings/", views.score_settings, name="settings"),
     path("migration/", views.rfm_migration, name="migration"),
+    path("value/", views.value_models, name="value"),
+    path("churn/", views.churn_list, name="churn"),
+    path("churn/<int:pk>/", views.churn_detail, name="churn_detail"),
 ]

@@ -1,25 +1,41 @@
 """The RFM and ABC page: the actor's customers per class and group, each count opening the customer list of
 exactly those customers."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.analytics import scores, selectors, services
-from kehu.analytics.forms import ScoreSettingsForm
-from kehu.analytics.models import RfmClass
-from kehu.core.web import perform, render_page
+from kehu.analytics import charts, scores, selectors, services
+from kehu.analytics.forms import ChurnLostForm, ChurnRetainForm, ScoreSettingsForm
+from kehu.analytics.models import ChurnWarning, RfmClass
+from kehu.core.exceptions import ApplicationError
+from kehu.core.pagination import keyset_page
+from kehu.core.web import apply_error, perform, query_without, render_page
 from kehu.users import scoping
+from kehu.users.selectors import assignable_users, units_visible
 
 
 @login_required
 def rfm(request):
+    summary = selectors.rfm_summary(actor=request.user)
+    found = [
+        charts.segments_chart("classes", _("The eight classes"), summary["classes"]),
+        charts.segments_chart("groups", _("Named groups"), summary["groups"]),
+        charts.pareto_chart(selectors.pareto(actor=request.user)),
+    ]
+    file = charts.download(request, found)
+    if file is not None:
+        return file
     context = {
-        **selectors.rfm_summary(actor=request.user),
+        **summary,
+        "charts": {chart.name: chart for chart in found if chart},
         "can_recompute": scoping.is_manager(request.user),
         "can_configure": scoping.is_system_admin(request.user),
         "settings": scores.settings_get(),
@@ -45,7 +61,11 @@ def customer_tab_context(*, request, customer, tab) -> dict:
     score = selectors.score_of(customer=customer)
     if score is None:
         return {}
-    return {"customer_score": score, "overview_panels": ["analytics/_customer_panel.html"]}
+    return {
+        "customer_score": score,
+        "customer_values": selectors.values_of(customer=customer),
+        "overview_panels": ["analytics/_customer_panel.html"],
+    }
 
 
 @login_required
@@ -78,3 +98,93 @@ def rfm_migration(request):
     ]
     context = {"months": months, "start": start, "end": end, "classes": classes, "matrix": matrix}
     return render_page(request, "analytics/migration.html", context)
+
+
+# --- lifetime value ------------------------------------------------------------------------------------------------
+
+
+@login_required
+def value_models(request):
+    """The fitted models (across shops, then per shop): parameters, customers used, the held-out check as a chart,
+    or why there is no model yet."""
+    models = [(model, charts.holdout_chart(model)) for model in selectors.value_models(actor=request.user)]
+    file = charts.download(request, [chart for _model, chart in models])
+    if file is not None:
+        return file
+    context = {
+        "models": models,
+        "summary": selectors.value_summary(actor=request.user),
+        "settings": scores.settings_get(),
+        "can_recompute": scoping.is_manager(request.user),
+    }
+    return render_page(request, "analytics/value.html", context)
+
+
+# --- churn warning and management --------------------------------------------------------------------------------
+
+
+@login_required
+def churn_list(request):
+    """流失预警: the warned customers the actor sees, the most valuable first, with how earlier warnings ended."""
+    filters = selectors.ChurnFilters.from_params(request.GET)
+    page = keyset_page(
+        selectors.churn_warnings(actor=request.user, filters=filters),
+        ordering=["-value_at_risk", "-id"],
+        cursor=request.GET.get("cursor"),
+        size=50,
+    )
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": ChurnWarning.Status.choices,
+        "owners": assignable_users(actor=request.user),
+        "units": units_visible(actor=request.user),
+        "outcomes": selectors.churn_outcomes(actor=request.user, filters=filters),
+        "settings": scores.settings_get(),
+        "query": query_without(request, "cursor"),
+    }
+    return render_page(request, "analytics/churn.html", context, partial="rows")
+
+
+@login_required
+def churn_detail(request, pk: int):
+    """One warning: the facts, and the owner's measure — hold the customer back with a task, or confirm the loss."""
+    warning = selectors.churn_warning_get(actor=request.user, warning_id=pk)
+    retain = ChurnRetainForm(initial={"due_at": timezone.localtime() + timedelta(days=3)})
+    lost = ChurnLostForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form = ChurnRetainForm(request.POST) if action == "retain" else ChurnLostForm(request.POST)
+        if action == "retain":
+            retain = form
+        else:
+            lost = form
+        if form.is_valid():
+            try:
+                if action == "retain":
+                    services.churn_retain(
+                        actor=request.user,
+                        warning=warning,
+                        measure=form.cleaned_data["measure"],
+                        due_at=form.cleaned_data["due_at"],
+                    )
+                    messages.success(request, _("Win-back under way; the task is on the owner's list."))
+                else:
+                    services.churn_confirm_lost(
+                        actor=request.user, warning=warning, reason=form.cleaned_data["lost_reason"]
+                    )
+                    messages.success(request, _("Recorded as lost."))
+                return redirect("analytics:churn")
+            except ApplicationError as exc:
+                apply_error(form, exc)
+        status = 422
+    context = {
+        "warning": warning,
+        "retain": retain,
+        "lost": lost,
+        "can_act": scoping.can_edit(request.user, warning.customer)
+        and warning.status in (ChurnWarning.Status.OPEN, ChurnWarning.Status.RETAINING),
+        "value": selectors.values_of(customer=warning.customer)[:1],
+    }
+    return render_page(request, "analytics/churn_detail.html", context, status=status)
