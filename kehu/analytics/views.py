@@ -183,6 +183,7 @@ def churn_detail(request, pk: int):
         "warning": warning,
         "retain": retain,
         "lost": lost,
+        "problems": [retain, lost],
         "can_act": scoping.can_edit(request.user, warning.customer)
         and warning.status in (ChurnWarning.Status.OPEN, ChurnWarning.Status.RETAINING),
         "value": selectors.values_of(customer=warning.customer)[:1],

@@ -215,6 +215,16 @@ def test_a_system_admin_sets_thresholds_and_a_bad_line_is_explained(five, org, l
         "stable_orders": "5",
         "abc_a": "80",
         "abc_b": "15",
+        "new_days": "90",
+        "loyal_days": "365",
+        "holdout_days": "60",
+        "yearly_discount": "8",
+        "min_customers": "50",
+        "min_repeaters": "10",
+        "churn_gap_factor": "2.5",
+        "churn_one_time_days": "120",
+        "churn_window_days": "30",
+        "churn_min_value": "100",
     }
     refused = client.post("/analytics/settings/", form)
     assert refused.status_code == 422 and not ScoreSettings.objects.exists()
@@ -227,6 +237,7 @@ def test_a_system_admin_sets_thresholds_and_a_bad_line_is_explained(five, org, l
         [100, 500, 1000, 3000],
         80,
     )
+    assert (saved.holdout_days, saved.churn_gap_factor, saved.churn_one_time_days) == (60, Decimal("2.5"), 120)
     database_worker()  # the recompute the save queued
     assert {s.customer_id: (s.r, s.f, s.m) for s in CustomerScore.objects.all()}[five["E"].pk] == (4, 1, 1)
     explained = client.get("/analytics/rfm/").content.decode()

@@ -5,15 +5,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from kehu.analytics import values
 from kehu.analytics.models import ChurnWarning, CustomerValue, ScoreSettings, ValueModel
-from kehu.sales import buyer_stats
+from kehu.analytics.tests.history import NOW, Orders
 from kehu.sales.models import Order, Shop
 
 pytestmark = pytest.mark.django_db
-NOW = timezone.now().replace(microsecond=0)
 
 
 @pytest.fixture
@@ -22,32 +20,6 @@ def shops(org):
         Shop.objects.create(platform=Shop.Platform.TAOBAO, name=name, org_unit=org.team_a)
         for name in ("甲店", "乙店")
     ]
-
-
-class Orders:
-    def __init__(self, org):
-        self.org = org
-        self.n = 0
-
-    def add(
-        self, customer, days_ago: float, paid: str, *, shop=None, status=Order.Status.COMPLETED, refunded="0"
-    ):
-        self.n += 1
-        at = NOW - timedelta(days=days_ago)
-        Order.objects.create(
-            channel=Order.Channel.TAOBAO if shop else Order.Channel.B2B,
-            number=f"T{self.n:06d}",
-            customer=customer,
-            owner=customer.owner,
-            org_unit=customer.org_unit,
-            shop=shop,
-            status=status,
-            ordered_at=at,
-            paid_at=at,
-            paid_amount=Decimal(paid),
-            refunded_amount=Decimal(refunded),
-        )
-        buyer_stats.refresh([customer.pk])
 
 
 @pytest.fixture
