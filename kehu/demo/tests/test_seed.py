@@ -11,10 +11,12 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from kehu.activities.models import Task, TimelineEntry
+from kehu.analytics.models import ValueModel
 from kehu.core.models import Region
 from kehu.customers import selectors
 from kehu.customers.models import Contact, Customer, PoolRule
 from kehu.customers.services import contact_derive, customer_derive
+from kehu.demo import shop
 from kehu.demo.bulk import bulk_generate
 from kehu.demo.seed import DEMO_PASSWORD, demo_counts
 from kehu.sales import buyer_stats
@@ -82,9 +84,11 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
 
     buyers = Customer.objects.filter(buyer_identities__isnull=False).distinct()
     assert 330 <= counts["customers"] - buyers.count() <= 460  # 360 seeded, and those converted from leads
-    assert 80 <= counts["buyers"] <= 110 and counts["orders"] >= 300  # the demo shop's import
+    assert 250 <= counts["buyers"] <= shop.BUYERS and counts["orders"] >= shop.ORDERS  # the demo shop's import
     assert BuyerStats.objects.filter(order_count__gt=1).exists() and buyer_stats.drift() == {}
-    assert OrderLine.objects.filter(order__shop__isnull=False).count() > 300
+    assert OrderLine.objects.filter(order__shop__isnull=False).count() > shop.ORDERS
+    # Enough buyers for the lifetime-value models to fit, so the demo shows predictions.
+    assert ValueModel.objects.filter(status=ValueModel.Status.FITTED).count() == 2
     assert counts["leads"] >= 180
     statuses = Counter(Lead.objects.values_list("status", flat=True))
     assert all(statuses[s] for s in ("new", "contacted", "qualified", "disqualified", "converted")), statuses
