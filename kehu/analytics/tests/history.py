@@ -1,8 +1,8 @@
 """Completed orders written straight to the table for analytics tests, with the buyer figures kept true."""
 
 from datetime import timedelta
-from itertools import count
 from decimal import Decimal
+from itertools import count
 
 from django.utils import timezone
 

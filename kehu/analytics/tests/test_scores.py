@@ -237,7 +237,11 @@ def test_a_system_admin_sets_thresholds_and_a_bad_line_is_explained(five, org, l
         [100, 500, 1000, 3000],
         80,
     )
-    assert (saved.holdout_days, saved.churn_gap_factor, saved.churn_one_time_days) == (60, Decimal("2.5"), 120)
+    assert (saved.holdout_days, saved.churn_gap_factor, saved.churn_one_time_days) == (
+        60,
+        Decimal("2.5"),
+        120,
+    )
     database_worker()  # the recompute the save queued
     assert {s.customer_id: (s.r, s.f, s.m) for s in CustomerScore.objects.all()}[five["E"].pk] == (4, 1, 1)
     explained = client.get("/analytics/rfm/").content.decode()

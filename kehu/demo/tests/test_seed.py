@@ -84,7 +84,9 @@ def test_seed_demo_builds_the_company_once_and_prints_the_logins(demo_regions):
 
     buyers = Customer.objects.filter(buyer_identities__isnull=False).distinct()
     assert 330 <= counts["customers"] - buyers.count() <= 460  # 360 seeded, and those converted from leads
-    assert 250 <= counts["buyers"] <= shop.BUYERS and counts["orders"] >= shop.ORDERS  # the demo shop's import
+    assert (
+        250 <= counts["buyers"] <= shop.BUYERS and counts["orders"] >= shop.ORDERS
+    )  # the demo shop's import
     assert BuyerStats.objects.filter(order_count__gt=1).exists() and buyer_stats.drift() == {}
     assert OrderLine.objects.filter(order__shop__isnull=False).count() > shop.ORDERS
     # Enough buyers for the lifetime-value models to fit, so the demo shows predictions.
