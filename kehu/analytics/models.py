@@ -3,8 +3,8 @@ aggregated inside a request), and the settings that say how they are computed.""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import TimeStampedModel
@@ -192,7 +192,7 @@ class ValueModel(models.Model):
     )
     fitted_at = models.DateTimeField(_("fitted at"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
-    message = models.CharField(_("message"), max_length=300, blank=True)
+    needs = models.JSONField(_("minimum data"), default=dict)  # {customers, repeaters} in force when fitted
     customers = models.PositiveIntegerField(_("customers used"), default=0)
     repeaters = models.PositiveIntegerField(_("customers who bought again"), default=0)
     bgnbd = models.JSONField(_("BG/NBD parameters"), default=dict)  # r, alpha (days), a, b
@@ -207,6 +207,35 @@ class ValueModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_id or '*'} {self.status}"
+
+    def explanation(self) -> str:
+        """Why there is no model, in the reader's language."""
+        return explain(self.status, self.customers, self.repeaters, self.needs)
+
+    def holdout_explanation(self) -> str:
+        """Why the held-out check could not be made, if it could not."""
+        h = self.holdout or {}
+        return (
+            explain(h["status"], h["customers"], h["repeaters"], h.get("needs", {})) if "status" in h else ""
+        )
+
+
+def explain(status: str, customers: int, repeaters: int, needs: dict) -> str:
+    if status == ValueModel.Status.TOO_LITTLE:
+        return gettext(
+            "Predictions need at least %(customers)s buyers of whom %(repeaters)s bought again; "
+            "there are %(have)s and %(again)s."
+        ) % {
+            "customers": needs.get("customers"),
+            "repeaters": needs.get("repeaters"),
+            "have": customers,
+            "again": repeaters,
+        }
+    if status == ValueModel.Status.FAILED:
+        return gettext(
+            "The purchases are too uneven for a stable model; predictions resume with more orders."
+        )
+    return ""
 
 
 class CustomerValue(models.Model):

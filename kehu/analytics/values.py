@@ -21,7 +21,7 @@ year). A purchase after the warning marks it won back.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -29,7 +29,6 @@ from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from kehu.analytics import clv
@@ -118,7 +117,7 @@ def read_histories(*, cutoff: int, by_shop: bool) -> Histories:
 @dataclass
 class Fit:
     status: str
-    message: str = ""
+    needs: dict = field(default_factory=dict)  # the minimum in force, for the explanation
     customers: int = 0
     repeaters: int = 0
     bgnbd: clv.BgNbd | None = None
@@ -135,27 +134,18 @@ def _sample(n: int) -> np.ndarray | slice:
 def fit(x, t_x, T, m_x, settings: ScoreSettings) -> Fit:
     """Both models over these customers, or why not."""
     customers, repeaters = len(x), int(np.count_nonzero(x > 0))
+    needs = {"customers": settings.min_customers, "repeaters": settings.min_repeaters}
     if customers < settings.min_customers or repeaters < settings.min_repeaters:
-        message = _(
-            "Predictions need at least %(customers)s buyers of whom %(repeaters)s bought again; "
-            "there are %(have)s and %(again)s."
-        ) % {
-            "customers": settings.min_customers,
-            "repeaters": settings.min_repeaters,
-            "have": customers,
-            "again": repeaters,
-        }
-        return Fit(ValueModel.Status.TOO_LITTLE, message, customers, repeaters)
+        return Fit(ValueModel.Status.TOO_LITTLE, needs, customers, repeaters)
     pick = _sample(customers)
     try:
         bgnbd, ll = clv.bgnbd_fit(x[pick], t_x[pick], T[pick])
         gamma_gamma, _ll = clv.gamma_gamma_fit(x[pick], m_x[pick])
-    except clv.FitError as e:
-        return Fit(ValueModel.Status.FAILED, str(e), customers, repeaters)
-    if gamma_gamma.q <= 1 or abs(bgnbd.a - 1) < 1e-9:
-        message = _("The purchases are too uneven for a stable model; predictions resume with more orders.")
-        return Fit(ValueModel.Status.FAILED, message, customers, repeaters)
-    return Fit(ValueModel.Status.FITTED, "", customers, repeaters, bgnbd, gamma_gamma, ll)
+    except clv.FitError:
+        return Fit(ValueModel.Status.FAILED, needs, customers, repeaters)
+    if gamma_gamma.q <= 1 or abs(bgnbd.a - 1) < 1e-9:  # no finite expected spend; eq. 10 undefined at a = 1
+        return Fit(ValueModel.Status.FAILED, needs, customers, repeaters)
+    return Fit(ValueModel.Status.FITTED, needs, customers, repeaters, bgnbd, gamma_gamma, ll)
 
 
 def _whole(h: Histories, today: int):
@@ -178,7 +168,13 @@ def holdout_check(h: Histories, *, cutoff: int, days: int, settings: ScoreSettin
     check = fit(x, t_x, T, m_x, settings)
     result = {"cutoff": (EPOCH + datetime.timedelta(days=cutoff)).isoformat(), "days": days}
     if check.status != ValueModel.Status.FITTED:
-        return {**result, "message": check.message}
+        return {
+            **result,
+            "status": check.status,
+            "customers": check.customers,
+            "repeaters": check.repeaters,
+            "needs": check.needs,
+        }
     predicted = clv.expected_purchases(check.bgnbd, days, x, t_x, T)
     actual = before.after_days.astype(float)
     bucket = np.minimum(x, HOLDOUT_ROWS - 1).astype(int)
@@ -272,7 +268,7 @@ def _store_model(shop_id, model: Fit, holdout: dict, now) -> ValueModel:
         shop_id=shop_id,
         fitted_at=now,
         status=model.status,
-        message=model.message,
+        needs=model.needs,
         customers=model.customers,
         repeaters=model.repeaters,
         bgnbd=model.bgnbd.as_dict() if model.bgnbd else {},

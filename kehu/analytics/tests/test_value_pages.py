@@ -82,7 +82,7 @@ def test_holding_a_customer_back_makes_a_task_and_a_timeline_entry_and_a_purchas
     assert warning.status == ChurnWarning.Status.WON_BACK
     page = client.get("/analytics/churn/?status=all").content.decode()
     outcomes = page.split('data-testid="churn-outcomes"')[1].split("</table>")[0]
-    assert "1 of 1" in outcomes  # won back after a win-back action
+    assert "1 位中 1 位" in outcomes  # won back after a win-back action: 1 of 1
 
 
 def test_confirming_the_loss_needs_a_reason_and_settles_the_warning(warned, org, login):

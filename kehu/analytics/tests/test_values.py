@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from kehu.analytics import values
 from kehu.analytics.models import ChurnWarning, CustomerValue, ScoreSettings, ValueModel
@@ -63,7 +64,9 @@ def test_too_little_data_says_what_is_missing_and_predicts_nothing(org, make_cus
     values.recompute(now=NOW)
     model = ValueModel.objects.get(shop=None)
     assert model.status == ValueModel.Status.TOO_LITTLE
-    assert "100" in model.message and "there are 3 and 3" in model.message
+    assert (model.customers, model.repeaters, model.needs) == (3, 3, {"customers": 100, "repeaters": 20})
+    with translation.override("en"):
+        assert "at least 100 buyers of whom 20 bought again; there are 3 and 3" in model.explanation()
     assert model.bgnbd == {}
     assert CustomerValue.objects.count() == 3
     assert not CustomerValue.objects.exclude(clv_12=None).exists()
@@ -93,7 +96,7 @@ def test_a_fitted_model_ranks_regulars_above_the_lapsed_and_checks_itself_on_hel
     lenient(holdout_days=60)
     values.recompute(now=NOW)
     model = ValueModel.objects.get(shop=None)
-    assert model.status == ValueModel.Status.FITTED, model.message
+    assert model.status == ValueModel.Status.FITTED, model.explanation()
     assert model.customers == 60 and model.repeaters == 40
     assert set(model.bgnbd) == {"r", "alpha", "a", "b"} and set(model.gamma_gamma) == {"p", "q", "gamma"}
     found = {v.customer_id: v for v in CustomerValue.objects.filter(shop=None)}
