@@ -26,6 +26,22 @@ class Chart:
         return f"{self.name}-option"
 
 
+def _frame(series: list, labels: list, axis_name: str, *, right: int) -> dict:
+    """Tooltip, legend on top, and a category axis named below its labels."""
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": series, "top": 0, "left": "center"},
+        "grid": {"left": 56, "right": right, "bottom": 48, "top": 48},
+        "xAxis": {
+            "type": "category",
+            "data": labels,
+            "name": axis_name,
+            "nameLocation": "middle",
+            "nameGap": 28,
+        },
+    }
+
+
 def holdout_chart(model: ValueModel) -> Chart | None:
     """Average purchases in the held-out days, as predicted and as made, per repeat purchases before them."""
     rows = model.holdout.get("rows") if model.holdout else None
@@ -34,16 +50,7 @@ def holdout_chart(model: ValueModel) -> Chart | None:
     labels = [f"{k}+" if k == rows[-1][0] and k >= 7 else str(k) for k, *_rest in rows]
     predicted, actual = _("Predicted"), _("Actual")
     option = {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"data": [predicted, actual], "top": 0, "left": "center"},
-        "grid": {"left": 56, "right": 24, "bottom": 48, "top": 48},
-        "xAxis": {
-            "type": "category",
-            "data": labels,
-            "name": _("Repeat purchases before the cut-off"),
-            "nameLocation": "middle",
-            "nameGap": 28,
-        },
+        **_frame([predicted, actual], labels, _("Repeat purchases before the cut-off"), right=24),
         "yAxis": {"type": "value", "name": _("Purchases per customer")},
         "series": [
             {"name": predicted, "type": "line", "data": [row[3] for row in rows], "smooth": False},
@@ -87,16 +94,7 @@ def pareto_chart(shares: list[tuple[int, float]]) -> Chart | None:
         cumulative.append(round(100 * running, 1))
     sales, total = _("Share of sales"), _("Cumulative share")
     option = {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"data": [sales, total], "top": 0, "left": "center"},
-        "grid": {"left": 48, "right": 48, "bottom": 48, "top": 48},
-        "xAxis": {
-            "type": "category",
-            "data": labels,
-            "name": _("Customers, biggest spenders first"),
-            "nameLocation": "middle",
-            "nameGap": 28,
-        },
+        **_frame([sales, total], labels, _("Customers, biggest spenders first"), right=48),
         "yAxis": [{"type": "value", "name": "%"}, {"type": "value", "name": "%", "max": 100}],
         "series": [
             {"name": sales, "type": "bar", "data": [round(100 * share, 2) for _b, share in shares]},
