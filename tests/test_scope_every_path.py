@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kehu.activities import services as activity_services
+from kehu.analytics.models import ChurnWarning
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.sales.models import Contract, Expense, Invoice, Lead, Opportunity, Order, Product, Quote, Receipt
@@ -122,7 +123,16 @@ def hidden(org, pipeline):
     statement = commission_statement_compute(
         actor=org.east_manager, user=org.rep_a, month=today.replace(day=1)
     )
+    warning = ChurnWarning.objects.create(
+        customer=customer,
+        raised_at=timezone.now(),
+        reason=ChurnWarning.Reason.ONE_TIME,
+        days_since=100,
+        threshold_days=90,
+        value_at_risk=Decimal("300"),
+    )
     return {
+        "churn": warning.pk,
         "quote": quote.pk,
         "contract": contract.pk,
         "instalment": instalment.pk,
@@ -197,6 +207,14 @@ BY_ID = [
     ("api", "patch", "/api/v1/tasks/{task}", {"version": 1, "title": "x"}),
     ("api", "delete", "/api/v1/tasks/{task}", None),
     ("api", "post", "/api/v1/tasks/{task}/complete", {}),
+    ("web", "get", "/analytics/churn/{churn}/", None),
+    ("web", "post", "/analytics/churn/{churn}/", {"action": "lost", "lost_reason": "偷偷确认"}),
+    (
+        "web",
+        "post",
+        "/analytics/churn/{churn}/",
+        {"action": "retain", "measure": "偷偷挽回", "due_at": "2030-01-01T10:00"},
+    ),
     ("web", "get", "/opportunities/{opportunity}/", None),
     ("web", "get", "/opportunities/{opportunity}/?tab=stages", None),
     ("web", "get", "/opportunities/{opportunity}/?tab=history", None),
@@ -344,6 +362,11 @@ LISTS = [
     ("web", "get", "/forecast/", None),
     ("web", "get", "/review/", None),
     ("web", "get", "/reports/funnel/", None),
+    ("web", "get", "/analytics/churn/?status=all", None),
+    ("web", "get", "/analytics/churn/?owner={owner}", None),
+    ("web", "get", "/customers/?segment=churn:warned", None),
+    ("web", "get", "/analytics/rfm/", None),
+    ("web", "get", "/analytics/value/", None),
 ]
 
 BULK_CHANGES = [
@@ -443,6 +466,8 @@ def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, call, outsider):
     assert Order.all_objects.filter(contract_id=hidden["contract"]).count() == 0
     expense = Expense.all_objects.get(pk=hidden["expense"])
     assert (expense.status, expense.deleted_at) == ("submitted", None)
+    warning = ChurnWarning.objects.get(pk=hidden["churn"])
+    assert (warning.status, warning.task_id, warning.lost_reason) == ("open", None, "")
 
 
 @pytest.mark.parametrize("outsider", ["rep_b", "rep_c"])

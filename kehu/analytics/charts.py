@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kehu.analytics.models import ValueModel
-from kehu.core.exports import FORMATS, ExportColumn, export_response
+from kehu.core.exports import ExportColumn, export_format, export_response
 
 
 @dataclass
@@ -67,7 +67,7 @@ def download(request, charts: list) -> object | None:
     chart = next((c for c in charts if c and c.name == name), None)
     if chart is None or not chart.table:
         return None
-    fmt = request.GET.get("format") if request.GET.get("format") in FORMATS else "csv"
+    fmt = export_format(request.GET)
     header, *rows = chart.table
     columns = [ExportColumn(label=label, value=itemgetter(i)) for i, label in enumerate(header)]
     return export_response(

@@ -20,7 +20,7 @@ from kehu.analytics.models import (
     ValueModel,
 )
 from kehu.analytics.scores import GROUP_RULES
-from kehu.core.exceptions import NotFound
+from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.customers.models import Customer
 from kehu.sales.models import Shop
 from kehu.users import scoping
@@ -226,13 +226,19 @@ class ChurnFilters:
 
     @classmethod
     def from_params(cls, params) -> "ChurnFilters":
-        def number(name):
-            value = params.get(name, "")
-            return int(value) if value.isdigit() else None
+        """Parse the query string; a bad status or id is refused with the reason (the list then shows unfiltered)."""
+        status = (params.get("status") or "pending").strip()
+        allowed = ["pending", "all", *ChurnWarning.Status.values]
+        if status not in allowed:
+            message = _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}
+            raise ValidationFailed(message, fields={"status": message})
 
-        status = params.get("status", "pending")
-        if status not in {"pending", "all", *ChurnWarning.Status.values}:
-            status = "pending"
+        def number(name):
+            raw = str(params.get(name) or "").strip()
+            if raw and not raw.isdigit():
+                raise ValidationFailed(_("Enter a record id."), fields={name: _("Enter a record id.")})
+            return int(raw) if raw else None
+
         return cls(status=status, owner=number("owner"), unit=number("unit"))
 
 

@@ -47,13 +47,24 @@ def score_settings_save(*, actor, values: dict) -> ScoreSettings:
 # --- churn management (流失管理) -----------------------------------------------------------------------------------
 
 
-def _decide(*, actor, warning: ChurnWarning, status: str, event: str, data: dict) -> ChurnWarning:
+PENDING = (ChurnWarning.Status.OPEN, ChurnWarning.Status.RETAINING)
+
+
+def churn_actionable(*, actor, warning: ChurnWarning) -> bool:
+    """Whether the actor may still record a measure: the warning is pending and the customer theirs to edit."""
+    return warning.status in PENDING and scoping.can_edit(actor, warning.customer)
+
+
+def _check_pending(*, actor, warning: ChurnWarning) -> None:
     if not scoping.can_edit(actor, warning.customer):
         raise PermissionDenied(_("Only the customer's owner and their managers act on this warning."))
-    if warning.status not in (ChurnWarning.Status.OPEN, ChurnWarning.Status.RETAINING):
+    if warning.status not in PENDING:
         raise ValidationFailed(
             _("This warning is settled: %(status)s.") % {"status": warning.get_status_display()}
         )
+
+
+def _decide(*, actor, warning: ChurnWarning, status: str, event: str, data: dict) -> ChurnWarning:
     warning.status = status
     warning.decided_at = timezone.now()
     warning.decided_by = actor
@@ -69,6 +80,7 @@ def churn_retain(*, actor, warning: ChurnWarning, measure: str, due_at) -> Churn
     if not measure:
         raise ValidationFailed(fields={"measure": _("Say what will be done to win the customer back.")})
     warning = ChurnWarning.objects.select_for_update().select_related("customer").get(pk=warning.pk)
+    _check_pending(actor=actor, warning=warning)
     customer = warning.customer
     task = task_create(
         actor=actor,
@@ -99,6 +111,7 @@ def churn_confirm_lost(*, actor, warning: ChurnWarning, reason: str) -> ChurnWar
     if not reason:
         raise ValidationFailed(fields={"lost_reason": _("Say why the customer is lost.")})
     warning = ChurnWarning.objects.select_for_update().select_related("customer").get(pk=warning.pk)
+    _check_pending(actor=actor, warning=warning)
     warning.lost_reason = reason[:200]
     return _decide(
         actor=actor,

@@ -29,7 +29,7 @@ from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from kehu.analytics import clv
 from kehu.analytics.models import ChurnWarning, CustomerValue, ScoreSettings, ValueModel
@@ -362,10 +362,11 @@ def churn_outcomes_settle() -> int:
     pending = ChurnWarning.objects.exclude(status=ChurnWarning.Status.WON_BACK).filter(
         customer__buyer_stats__last_purchase_at__gt=F("raised_at")
     )
-    count = 0
-    for warning in pending.select_related("customer__buyer_stats"):
+    settled = list(pending.select_related("customer__buyer_stats"))
+    moment = timezone.now()
+    for warning in settled:
         warning.status = ChurnWarning.Status.WON_BACK
         warning.won_back_at = warning.customer.buyer_stats.last_purchase_at
-        warning.save(update_fields=["status", "won_back_at", "updated_at"])
-        count += 1
-    return count
+        warning.updated_at = moment
+    bulk_update_with_history(settled, ChurnWarning, ["status", "won_back_at", "updated_at"], batch_size=1000)
+    return len(settled)

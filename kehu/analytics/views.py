@@ -17,7 +17,7 @@ from kehu.analytics.forms import ChurnLostForm, ChurnRetainForm, ScoreSettingsFo
 from kehu.analytics.models import ChurnWarning, RfmClass
 from kehu.core.exceptions import ApplicationError
 from kehu.core.pagination import keyset_page
-from kehu.core.web import apply_error, perform, query_without, render_page
+from kehu.core.web import apply_error, filters_from, perform, query_without, render_page
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users, units_visible
 
@@ -126,7 +126,7 @@ def value_models(request):
 @login_required
 def churn_list(request):
     """流失预警: the warned customers the actor sees, the most valuable first, with how earlier warnings ended."""
-    filters = selectors.ChurnFilters.from_params(request.GET)
+    filters = filters_from(request, selectors.ChurnFilters)
     page = keyset_page(
         selectors.churn_warnings(actor=request.user, filters=filters),
         ordering=["-value_at_risk", "-id"],
@@ -184,8 +184,6 @@ def churn_detail(request, pk: int):
         "retain": retain,
         "lost": lost,
         "problems": [retain, lost],
-        "can_act": scoping.can_edit(request.user, warning.customer)
-        and warning.status in (ChurnWarning.Status.OPEN, ChurnWarning.Status.RETAINING),
-        "value": selectors.values_of(customer=warning.customer)[:1],
+        "can_act": services.churn_actionable(actor=request.user, warning=warning),
     }
     return render_page(request, "analytics/churn_detail.html", context, status=status)

@@ -25,6 +25,12 @@ CHUNK = 1 << 16
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def export_format(params) -> str:
+    """The `format` a download asks for: "csv" (the default) or "xlsx"."""
+    fmt = params.get("format")
+    return fmt if fmt in FORMATS else "csv"
+
+
 @dataclass(frozen=True)
 class ExportColumn:
     label: object  # a translatable string

@@ -9,7 +9,7 @@ import pytest
 
 from kehu.activities.models import Task, TimelineEntry
 from kehu.analytics import values
-from kehu.analytics.models import ChurnWarning, ScoreSettings
+from kehu.analytics.models import ChurnWarning, CustomerValue, ScoreSettings
 from kehu.analytics.scores import recompute as scores_recompute
 from kehu.analytics.tests.history import NOW, Orders
 
@@ -115,6 +115,10 @@ def test_the_model_page_explains_too_little_data_and_the_customer_page_shows_the
 ):
     page = login(org.rep_a).get("/analytics/value/").content.decode()
     assert 'data-testid="value-model"' in page
+    predicted = CustomerValue.objects.get(customer=warned["regular"], shop=None)
+    fitted = login(org.rep_a).get(f"/customers/{warned['regular'].pk}/").content.decode()
+    card = fitted.split('data-testid="customer-value"')[1].split("</table>")[0]
+    assert predicted.clv_12 > 0 and f"{predicted.clv_12:,.2f}" in card
     ScoreSettings.objects.update(min_customers=100, min_repeaters=20)
     values.recompute(now=NOW)
     page = login(org.rep_a).get("/analytics/value/").content.decode()
@@ -122,6 +126,8 @@ def test_the_model_page_explains_too_little_data_and_the_customer_page_shows_the
     assert "100" in message and "20" in message
     customer = login(org.rep_a).get(f"/customers/{warned['regular'].pk}/").content.decode()
     assert 'data-testid="customer-value"' in customer
+    card = customer.split('data-testid="customer-value"')[1].split("</table>")[0]
+    assert "暂无模型" in card  # no model any more: the card says so instead of showing numbers
 
 
 def test_a_chart_downloads_its_data_and_its_bars_open_exactly_the_customers_counted(warned, org, login):
@@ -140,3 +146,9 @@ def test_a_chart_downloads_its_data_and_its_bars_open_exactly_the_customers_coun
     assert listed.count('data-testid="customer-row"') == first
     xlsx = client.get("/analytics/rfm/?download=pareto&format=xlsx")
     assert xlsx.status_code == 200 and xlsx["Content-Disposition"].endswith('.xlsx"')
+
+
+def test_a_bad_filter_is_explained_and_the_list_shows_unfiltered(warned, org, login):
+    page = login(org.rep_a).get("/analytics/churn/?status=nonsense&owner=abc").content.decode()
+    assert "pending, all, open" in page  # the allowed statuses, named in the message
+    assert "甲方客户" in page

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.exceptions import ApplicationError, StaleEdit
-from kehu.core.exports import FORMATS
+from kehu.core.exports import export_format
 from kehu.core.web import filters_from, flash_error, perform, query_without, render_page, stale_context
 from kehu.customers.privacy import history_masks
 from kehu.sales.exports import export_order_lines, export_orders
@@ -71,7 +71,7 @@ def order_list(request):
 def order_export(request):
     """The filtered orders (`?what=lines`: their line items) as CSV or XLSX."""
     filters = filters_from(request, selectors.OrderFilters)
-    fmt = request.GET.get("format") if request.GET.get("format") in FORMATS else "csv"
+    fmt = export_format(request.GET)
     detail = {k: v for k, v in request.GET.items() if k not in ("format", "what", "cursor") and v}
     if request.GET.get("what") == "lines":
         rows = selectors.order_line_export_rows(actor=request.user, filters=filters)
