@@ -7,6 +7,7 @@ from operator import itemgetter
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 
 from kehu.analytics.models import ValueModel
@@ -147,3 +148,215 @@ def segments_chart(name: str, title: str, rows: list) -> Chart | None:
         *[[row.label, row.customers, round(100 * row.sales_share, 1)] for row in rows],
     ]
     return Chart(name=name, title=title, option=option, table=table, height=360)
+
+
+def _customers_link(segment: str) -> str:
+    return f"{reverse('customers:list')}?{urlencode({'segment': segment})}"
+
+
+def products_chart(rows: list, top: int = 30) -> Chart | None:
+    """Sales of the best-selling products with the cumulative share of all sales; a bar opens their buyers."""
+    if not rows:
+        return None
+    shown = rows[:top]
+    sales, total = _("Sales"), _("Cumulative share")
+    option = {
+        **_frame([sales, total], [row.label for row in shown], "", right=48),
+        "yAxis": [{"type": "value", "name": sales}, {"type": "value", "name": "%", "max": 100}],
+        "series": [
+            {
+                "name": sales,
+                "type": "bar",
+                "data": [{"value": float(row.sales), "link": _customers_link(row.key)} for row in shown],
+            },
+            {
+                "name": total,
+                "type": "line",
+                "yAxisIndex": 1,
+                "data": [round(100 * row.cumulative, 1) for row in shown],
+            },
+        ],
+    }
+    option["xAxis"]["axisLabel"] = {"rotate": 30}
+    option["grid"]["bottom"] = 96
+    table = [
+        [_("Product"), sales, _("Share of sales"), total, _("Quantity"), _("Orders"), "ABC"],
+        *[
+            [
+                row.label,
+                float(row.sales),
+                round(100 * row.share, 2),
+                round(100 * row.cumulative, 2),
+                float(row.quantity),
+                row.orders,
+                row.abc,
+            ]
+            for row in rows
+        ],
+    ]
+    return Chart(
+        name="products", title=_("Product sales composition"), option=option, table=table, height=380
+    )
+
+
+def monthly_chart(months: dict) -> Chart | None:
+    """Sales per month; a bar opens the customers who bought in that month."""
+    if not months:
+        return None
+    sales, customers = _("Sales"), _("Buying customers")
+    keys = sorted(months)
+    option = {
+        **_frame([sales, customers], [f"{m:%Y-%m}" for m in keys], "", right=56),
+        "yAxis": [{"type": "value", "name": sales}, {"type": "value", "name": customers}],
+        "series": [
+            {
+                "name": sales,
+                "type": "bar",
+                "data": [
+                    {"value": float(months[m]["sales"] or 0), "link": _customers_link(f"month:{m}")}
+                    for m in keys
+                ],
+            },
+            {
+                "name": customers,
+                "type": "line",
+                "yAxisIndex": 1,
+                "data": [
+                    {"value": months[m]["customers"], "link": _customers_link(f"month:{m}")} for m in keys
+                ],
+            },
+        ],
+    }
+    table = [
+        [_("Month"), sales, _("Purchases"), customers],
+        *[
+            [f"{m:%Y-%m}", float(months[m]["sales"] or 0), months[m]["orders"], months[m]["customers"]]
+            for m in keys
+        ],
+    ]
+    return Chart(name="months", title=_("Sales per month"), option=option, table=table)
+
+
+def seasonal_chart(seasonal) -> Chart | None:
+    """Each calendar month's seasonal index (100 = an average month), and the target it is given."""
+    if not seasonal.enough:
+        return None
+    labels = [str(MONTHS[m]) for m, *_rest in seasonal.table]
+    index, target = _("Seasonal index (%)"), _("Monthly target")
+    series = [
+        {"name": index, "type": "bar", "data": [round(100 * row[3], 1) for row in seasonal.table]},
+    ]
+    axes = [{"type": "value", "name": "%"}]
+    if seasonal.target is not None:
+        series.append(
+            {
+                "name": target,
+                "type": "line",
+                "yAxisIndex": 1,
+                "data": [float(row[4]) for row in seasonal.table],
+            }
+        )
+        axes.append({"type": "value", "name": target})
+    option = {**_frame([s["name"] for s in series], labels, "", right=72), "yAxis": axes, "series": series}
+    years = [f"{start:%Y-%m} – {end:%Y-%m}" for start, end in seasonal.years]
+    table = [
+        [_("Month"), *years, _("Monthly average"), index, target],
+        *[
+            [
+                labels[i],
+                *[round(value, 2) for value in row[1]],
+                round(row[2], 2),
+                round(100 * row[3], 1),
+                float(row[4]) if row[4] is not None else "",
+            ]
+            for i, row in enumerate(seasonal.table)
+        ],
+    ]
+    return Chart(name="seasonal", title=_("Seasonal index"), option=option, table=table)
+
+
+def cohort_chart(rows: list) -> Chart | None:
+    """First-purchase months down, months since across: the share of the cohort who bought that month. A cell
+    opens exactly those customers."""
+    if not rows:
+        return None
+    span = max(len(row.cells) for row in rows)
+    months = [f"{row.cohort:%Y-%m}" for row in rows]
+    data = [
+        {"value": [k, y, round(100 * share, 1), n], "link": _customers_link(key)}
+        for y, row in enumerate(rows)
+        for k, n, share, key in row.cells
+        if n
+    ]
+    option = {
+        "tooltip": {"position": "top"},
+        "grid": {"left": 72, "right": 24, "bottom": 80, "top": 24},
+        "xAxis": {
+            "type": "category",
+            "data": [str(k) for k in range(span)],
+            "name": _("Months after the first purchase"),
+            "nameLocation": "middle",
+            "nameGap": 28,
+            "splitArea": {"show": True},
+        },
+        "yAxis": {"type": "category", "data": months, "inverse": True, "splitArea": {"show": True}},
+        "visualMap": {
+            "min": 0,
+            "max": 100,
+            "calculable": True,
+            "orient": "horizontal",
+            "left": "center",
+            "bottom": 0,
+            "text": ["100%", "0%"],
+        },
+        "series": [{"name": _("Bought (%)"), "type": "heatmap", "data": data, "label": {"show": True}}],
+    }
+    table = [
+        [_("First purchase month"), _("Customers"), *[str(k) for k in range(span)]],
+        *[[f"{row.cohort:%Y-%m}", row.size, *[n for _k, n, _s, _key in row.cells]] for row in rows],
+    ]
+    return Chart(
+        name="cohorts",
+        title=_("Cohort retention"),
+        option=option,
+        table=table,
+        height=max(320, 40 + 28 * len(rows)),
+    )
+
+
+def migration_chart(start, end, matrix: list) -> Chart | None:
+    """Flows of customers from their class in one month to their class in another (Sankey); a flow opens them."""
+    if start == end:
+        return None
+    flows = [(value, label, to, n) for value, label, cells in matrix for to, n in cells if n]
+    if not flows:
+        return None
+    labels = {value: label for value, label, _cells in matrix}
+    left = {value: f"{label} · {start:%Y-%m}" for value, label in labels.items()}
+    right = {value: f"{label} · {end:%Y-%m}" for value, label in labels.items()}
+    used_left = {value for value, _l, _t, _n in flows}
+    used_right = {to for _v, _l, to, _n in flows}
+    option = {
+        "tooltip": {"trigger": "item"},
+        "series": [
+            {
+                "type": "sankey",
+                "left": 8,
+                "right": 200,
+                "emphasis": {"focus": "adjacency"},
+                "data": [{"name": left[v]} for v in labels if v in used_left]
+                + [{"name": right[v]} for v in labels if v in used_right],
+                "links": [
+                    {
+                        "source": left[value],
+                        "target": right[to],
+                        "value": n,
+                        "link": _customers_link(f"moved:{start}:{value}:{end}:{to}"),
+                    }
+                    for value, _label, to, n in flows
+                ],
+            }
+        ],
+    }
+    table = [[_("From"), _("To"), _("Customers")], *[[left[v], right[t], n] for v, _l, t, n in flows]]
+    return Chart(name="migration", title=_("Segment migration"), option=option, table=table, height=480)

@@ -336,3 +336,59 @@ class ChurnWarning(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.status}"
+
+
+class PurchaseMonth(models.Model):
+    """A customer's completed purchases (交易成功, net of refunds) in one month of local time and one shop (empty:
+    orders outside a shop), with the month of their first purchase anywhere: the customer-month summary the cohorts,
+    the seasonal sales and their drill-downs read. Rebuilt by the scores job, refreshed per customer after imports."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey("sales.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))  # its first day
+    cohort = models.DateField(_("first purchase month"))
+    orders = models.IntegerField(_("purchases"))
+    sales = models.DecimalField(_("sales"), max_digits=16, decimal_places=2)
+
+    SCOPE = ScopeSpec(via="customer")
+
+    class Meta:
+        verbose_name = _("monthly purchases")
+        verbose_name_plural = _("monthly purchases")
+        indexes = [
+            models.Index(fields=["cohort", "month"], name="purchase_month_cohort"),
+            models.Index(fields=["customer", "month"], name="purchase_month_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+
+class ReportCell(models.Model):
+    """The figures the report pages add up, per owner and org unit (so the data scope filters them as it filters
+    the customers: owned, in the reader's units, or in a pool they may claim): `report` names the report, `key`
+    and `key2` its dimensions. Rebuilt with the scores; a page reads a few hundred rows, never the orders."""
+
+    class Report(models.TextChoices):
+        MONTH = "month", _("Sales per month")  # key: month, key2: shop id or ""
+        COHORT = "cohort", _("Cohorts")  # key: first purchase month, key2: months since
+        PRODUCT = "product", _("Product sales")  # key: product id or "", key2: month
+        COMPOSITION = "comp", _("Customer composition")  # key: dimension, key2: value
+
+    report = models.CharField(max_length=8, choices=Report.choices)
+    key = models.CharField(max_length=40)
+    key2 = models.CharField(max_length=40, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey("users.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    customers = models.IntegerField(default=0)
+    orders = models.IntegerField(default=0)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, default=0)
+    sales = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    SCOPE = ScopeSpec(owner="owner", unit="org_unit", pool=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["report", "key"], name="report_cell_key")]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.key} {self.key2}"

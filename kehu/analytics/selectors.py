@@ -2,10 +2,12 @@
 
 import datetime
 from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum, Window
-from django.db.models.functions import Ntile
+from django.db.models.functions import Coalesce, Ntile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.analytics.models import (
@@ -14,15 +16,19 @@ from kehu.analytics.models import (
     CustomerScore,
     CustomerValue,
     Lifecycle,
+    PurchaseMonth,
+    ReportCell,
     RfmClass,
     RfmGroup,
     ScoreMonth,
     ValueModel,
 )
-from kehu.analytics.scores import GROUP_RULES
+from kehu.analytics.reports import COMPOSITION_FIELDS
+from kehu.analytics.scores import GROUP_RULES, settings_get
 from kehu.core.exceptions import NotFound, ValidationFailed
+from kehu.core.models import Region
 from kehu.customers.models import Customer
-from kehu.sales.models import Shop
+from kehu.sales.models import Order, OrderLine, Product, Shop
 from kehu.users import scoping
 from kehu.users.models import User
 
@@ -308,3 +314,356 @@ def pareto(*, actor: User, buckets: int = 50) -> list[tuple[int, float]]:
         rows = [(bucket, float(total or 0)) for bucket, total in cursor.fetchall()]
     total = sum(value for _bucket, value in rows) or 1.0
     return [(bucket, value / total) for bucket, value in rows]
+
+
+# --- reports (read from the stored `ReportCell` figures) ------------------------------------------------------
+
+
+def _cells(actor: User, report: str, **filters):
+    return ReportCell.objects.filter(scoping.visible_q(actor, ReportCell), report=report, **filters)
+
+
+def reports_computed_at():
+    return CustomerScore.objects.aggregate(at=Max("computed_at"))["at"]
+
+
+def _month(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _months_between(start: datetime.date, end: datetime.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def _add_months(month: datetime.date, n: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + n
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass
+class ReportFilters:
+    by: str = "customer_type"  # the composition's dimension
+    period: str = "12"  # months of product sales, or "all"
+    shop: int | None = None
+    target: Decimal | None = None  # the annual target to spread over the months
+
+    @classmethod
+    def from_params(cls, params) -> "ReportFilters":
+        """Parse the query string; a bad value is refused with the reason (the page then shows the defaults)."""
+        by = (params.get("by") or cls.by).strip()
+        if by not in dict(composition_dimensions()):
+            message = _("Choose one of: %(choices)s.") % {
+                "choices": ", ".join(dict(composition_dimensions()))
+            }
+            raise ValidationFailed(message, fields={"by": message})
+        period = (params.get("period") or cls.period).strip()
+        if period not in PERIODS:
+            message = _("Choose one of: %(choices)s.") % {"choices": ", ".join(PERIODS)}
+            raise ValidationFailed(message, fields={"period": message})
+        shop = str(params.get("shop") or "").strip()
+        if shop and not shop.isdigit():
+            raise ValidationFailed(_("Enter a record id."), fields={"shop": _("Enter a record id.")})
+        raw = str(params.get("target") or "").replace(",", "").replace("，", "").strip()
+        try:
+            target = Decimal(raw) if raw else None
+        except InvalidOperation:
+            target = Decimal(-1)
+        if target is not None and (not target.is_finite() or target < 0 or target >= 10**13):
+            message = _("Enter an amount of zero or more.")
+            raise ValidationFailed(message, fields={"target": message})
+        return cls(by=by, period=period, shop=int(shop) if shop else None, target=target)
+
+
+def composition_dimensions() -> list[tuple[str, str]]:
+    return [
+        ("customer_type", _("Type")),
+        ("kind", _("Kind")),
+        ("source", _("Source")),
+        ("level", _("Level")),
+        ("province", _("Province")),
+        ("status", _("Status")),
+        ("shop", _("Shop")),
+    ]
+
+
+def _value_labels(dimension: str, values: list[str]) -> dict[str, str]:
+    choices = {
+        "customer_type": Customer.Type,
+        "kind": Customer.Kind,
+        "source": Customer.Source,
+        "level": Customer.Level,
+        "status": Customer.Status,
+    }
+    if dimension in choices:
+        return {value: str(label) for value, label in choices[dimension].choices}
+    ids = [value for value in values if value]
+    if dimension == "province":
+        return {r.code: r.name for r in Region.objects.filter(code__in=ids)}
+    return {
+        str(shop.pk): str(shop) for shop in Shop.objects.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+    }
+
+
+def composition(*, actor: User, dimension: str) -> list[Row]:
+    """客户构成: the actor's customers by one dimension, with their share of the customers and of sales; for
+    shops, the customers who bought there (one customer may count in several shops)."""
+    if dimension not in dict(composition_dimensions()):
+        raise ValidationFailed(fields={"by": _("Unknown dimension.")})
+    found = list(
+        _cells(actor, ReportCell.Report.COMPOSITION, key=dimension)
+        .values("key2")
+        .annotate(n=Sum("customers"), sales=Sum("sales"), orders=Sum("orders"))
+        .order_by()
+    )
+    labels = _value_labels(dimension, [row["key2"] for row in found])
+    customers = sum(row["n"] for row in found) or 1
+    sales = sum(float(row["sales"] or 0) for row in found) or 1.0
+    rows = [
+        Row(
+            key=f"comp:{dimension}:{row['key2']}",
+            label=labels.get(row["key2"], row["key2"]) if row["key2"] else _("Not set"),
+            customers=row["n"],
+            share=row["n"] / customers,
+            sales=row["sales"] or 0,
+            sales_share=float(row["sales"] or 0) / sales,
+            orders=row["orders"] or 0,
+        )
+        for row in found
+    ]
+    return sorted(rows, key=lambda row: (-row.customers, row.label))
+
+
+@dataclass
+class ProductRow:
+    product_id: int | None
+    label: str
+    sales: object
+    share: float
+    cumulative: float
+    quantity: object
+    orders: int
+    abc: str
+    key: str  # the customers who bought it in the period
+
+
+PERIODS = {"3": 3, "6": 6, "12": 12, "36": 36, "all": None}
+
+
+def product_sales(*, actor: User, period: str, today: datetime.date) -> list[ProductRow]:
+    """Product sales composition over the last `period` months (this one included): products by money taken, their
+    share and cumulative share, classed A/B/C by the same thresholds as customers."""
+    months = PERIODS.get(period, 12)
+    qs = _cells(actor, ReportCell.Report.PRODUCT)
+    since = _add_months(today.replace(day=1), 1 - months) if months else None
+    if since:
+        qs = qs.filter(key2__gte=since.isoformat())
+    found = list(
+        qs.values("key")
+        .annotate(sales=Sum("sales"), units=Sum("quantity"), n=Sum("orders"))
+        .order_by("-sales")
+    )
+    ids = [int(row["key"]) for row in found if row["key"]]
+    names = {product.pk: str(product) for product in Product.objects.filter(pk__in=ids)}
+    settings = settings_get()
+    total = sum(float(row["sales"] or 0) for row in found) or 1.0
+    rows, before = [], 0.0
+    for row in found:
+        share = float(row["sales"] or 0) / total
+        abc = (
+            "A"
+            if before < settings.abc_a / 100
+            else "B"
+            if before < (settings.abc_a + settings.abc_b) / 100
+            else "C"
+        )
+        before += share
+        product_id = int(row["key"]) if row["key"] else None
+        rows.append(
+            ProductRow(
+                product_id=product_id,
+                label=names.get(product_id, "") if product_id else _("Items without a product"),
+                sales=row["sales"] or 0,
+                share=share,
+                cumulative=min(before, 1.0),
+                quantity=row["units"] or 0,
+                orders=row["n"] or 0,
+                abc=abc,
+                key=f"bought:{row['key'] or 'none'}:{since.isoformat() if since else 'all'}",
+            )
+        )
+    return rows
+
+
+def monthly_sales(*, actor: User, shop: int | None = None) -> dict[datetime.date, dict]:
+    """Sales, purchases and buying customers per month (across shops, or one shop)."""
+    qs = _cells(actor, ReportCell.Report.MONTH)
+    if shop:
+        qs = qs.filter(key2=str(shop))
+    rows = qs.values("key").annotate(sales=Sum("sales"), orders=Sum("orders"), customers=Sum("customers"))
+    return {_month(row["key"]): row for row in rows.order_by("key") if _month(row["key"])}
+
+
+@dataclass
+class Seasonal:
+    enough: bool
+    months_available: int
+    years: list  # [(first month, last month)] of each 12-month year used, oldest first
+    table: list  # per calendar month 1-12: (month, [sales per year], average, index, target share)
+    average: float  # the overall monthly average
+    target: object = None
+
+
+def seasonal_index(*, actor: User, shop: int | None, today: datetime.date, target=None) -> Seasonal:
+    """季节指数 (seed 002): from the last two or three whole years of monthly sales (ending last month), each calendar
+    month's average ÷ the overall monthly average; an annual target is spread over the months by the indices."""
+    sales = {month: float(row["sales"] or 0) for month, row in monthly_sales(actor=actor, shop=shop).items()}
+    last = _add_months(today.replace(day=1), -1)
+    first = min((m for m, v in sales.items() if v), default=None)
+    available = _months_between(first, last) + 1 if first and first <= last else 0
+    years = min(3, available // 12)
+    if years < 2:
+        return Seasonal(enough=False, months_available=available, years=[], table=[], average=0.0)
+    start = _add_months(last, 1 - 12 * years)
+    spans = [(_add_months(start, 12 * y), _add_months(start, 12 * y + 11)) for y in range(years)]
+    per_month: dict[int, list[float]] = {m: [] for m in range(1, 13)}
+    for y in range(years):
+        for i in range(12):
+            month = _add_months(start, 12 * y + i)
+            per_month[month.month].append(sales.get(month, 0.0))
+    average = sum(sum(values) for values in per_month.values()) / (12 * years)
+    table = []
+    for m in range(1, 13):
+        values = per_month[m]
+        mean = sum(values) / years
+        index = mean / average if average else 0.0
+        table.append((m, values, mean, index, None))
+    if target is not None and average:
+        table = _spread(table, target)
+    return Seasonal(
+        enough=True, months_available=available, years=spans, table=table, average=average, target=target
+    )
+
+
+def _spread(table: list, target) -> list:
+    """The target for each month by its index, in cents; rounding leftovers go to the months with the largest
+    remainders so the months add up to the target exactly."""
+    cents = int(Decimal(target) * 100)
+    exact = [Decimal(cents) * Decimal(index) / 12 for _m, _v, _mean, index, _t in table]
+    floors = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
+    left = cents - sum(floors)
+    for i in sorted(range(12), key=lambda i: exact[i] - floors[i], reverse=True)[:left]:
+        floors[i] += 1
+    return [
+        (m, v, mean, index, Decimal(c) / 100)
+        for (m, v, mean, index, _t), c in zip(table, floors, strict=True)
+    ]
+
+
+@dataclass
+class CohortRow:
+    cohort: datetime.date
+    size: int
+    cells: list  # (months since, customers, share of the cohort, segment key)
+
+
+def cohorts(*, actor: User, today: datetime.date, count: int = 12) -> list[CohortRow]:
+    """Customers by first-purchase month (the last `count` months) and how many bought again 1, 2, … months later."""
+    first = _add_months(today.replace(day=1), 1 - count)
+    found = (
+        _cells(actor, ReportCell.Report.COHORT, key__gte=first.isoformat())
+        .values("key", "key2")
+        .annotate(n=Sum("customers"))
+        .order_by()
+    )
+    table: dict[datetime.date, dict[int, int]] = {}
+    for row in found:
+        month = _month(row["key"])
+        if month and row["key2"].isdigit():
+            table.setdefault(month, {})[int(row["key2"])] = row["n"]
+    rows = []
+    for cohort in sorted(table):
+        size = table[cohort].get(0, 0)
+        span = _months_between(cohort, today.replace(day=1))
+        cells = [
+            (
+                k,
+                table[cohort].get(k, 0),
+                table[cohort].get(k, 0) / size if size else 0,
+                f"cohort:{cohort}:{k}",
+            )
+            for k in range(span + 1)
+        ]
+        rows.append(CohortRow(cohort=cohort, size=size, cells=cells))
+    return rows
+
+
+def report_segment(*, segment: str):
+    """`customer.segment` hook for the report drill-downs: "cohort:<first month>:<months since>",
+    "comp:<dimension>:<value>", "bought:<product id or none>:<first month or all>", "month:<month>"."""
+    kind, _sep, rest = segment.partition(":")
+    if kind == "cohort":
+        start, _sep, since = rest.partition(":")
+        cohort = _month(start)
+        if cohort is None or not since.isdigit():
+            return None
+        month = _add_months(cohort, int(since))
+        ids = PurchaseMonth.objects.filter(cohort=cohort, month=month).values("customer_id")
+        label = _("First bought in %(cohort)s, bought again %(n)s months later") % {
+            "cohort": f"{cohort:%Y-%m}",
+            "n": since,
+        }
+        return Q(pk__in=ids), label if since != "0" else _("First bought in %(cohort)s") % {
+            "cohort": f"{cohort:%Y-%m}"
+        }
+    if kind == "month":
+        month = _month(rest)
+        if month is None:
+            return None
+        return Q(pk__in=PurchaseMonth.objects.filter(month=month).values("customer_id")), _(
+            "Bought in %(month)s"
+        ) % {"month": f"{month:%Y-%m}"}
+    if kind == "comp":
+        return _composition_q(*rest.partition(":")[::2])
+    if kind == "bought":
+        return _bought_q(*rest.partition(":")[::2])
+    return None
+
+
+def _composition_q(dimension: str, value: str):
+    label = dict(composition_dimensions()).get(dimension)
+    if label is None or (dimension == "shop" and value and not value.isdigit()):
+        return None
+    name = _value_labels(dimension, [value]).get(value, value) if value else _("Not set")
+    if dimension == "shop":
+        bought = (
+            PurchaseMonth.objects.filter(shop_id=int(value))
+            if value
+            else PurchaseMonth.objects.filter(shop=None)
+        )
+        return Q(pk__in=bought.values("customer_id")), f"{label}: {name}"
+    column = COMPOSITION_FIELDS[dimension]
+    q = Q(**{f"{column}__isnull": True}) if column.endswith("_id") and not value else Q(**{column: value})
+    return q, f"{label}: {name}"
+
+
+def _bought_q(product: str, since: str):
+    if product != "none" and not product.isdigit():
+        return None
+    start = _month(since)
+    if since != "all" and start is None:
+        return None
+    lines = OrderLine.objects.filter(order__status=Order.Status.COMPLETED, order__deleted_at__isnull=True)
+    if product == "none":
+        lines, name = lines.filter(product=None), _("Items without a product")
+    else:
+        lines = lines.filter(product_id=int(product))
+        name = str(Product.objects.filter(pk=int(product)).first() or product)
+    if start is None:
+        return Q(pk__in=lines.values("order__customer_id")), _("Bought %(product)s") % {"product": name}
+    moment = timezone.make_aware(datetime.datetime.combine(start, datetime.time()))
+    lines = lines.annotate(at=Coalesce("order__paid_at", "order__ordered_at")).filter(at__gte=moment)
+    label = _("Bought %(product)s since %(month)s") % {"product": name, "month": f"{start:%Y-%m}"}
+    return Q(pk__in=lines.values("order__customer_id")), label

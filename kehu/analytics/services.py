@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from kehu.activities.models import Task
 from kehu.activities.services import task_create
-from kehu.analytics import scores, tasks
+from kehu.analytics import reports, scores, tasks
 from kehu.analytics.models import ChurnWarning, ScoreSettings
 from kehu.core import hooks
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
@@ -20,6 +20,7 @@ def scores_recompute(*, now=None) -> int:
     from kehu.analytics import values  # NumPy and SciPy load where predictions are made, not on every start
 
     count = scores.recompute(now=now)
+    reports.rebuild(now=now)
     values.recompute(now=now)
     return count
 

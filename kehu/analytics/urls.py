@@ -12,4 +12,8 @@ urlpatterns = [
     path("value/", views.value_models, name="value"),
     path("churn/", views.churn_list, name="churn"),
     path("churn/<int:pk>/", views.churn_detail, name="churn_detail"),
+    path("composition/", views.composition, name="composition"),
+    path("products/", views.products, name="products"),
+    path("seasonal/", views.seasonal, name="seasonal"),
+    path("cohorts/", views.cohorts, name="cohorts"),
 ]

@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.analytics import charts, scores, selectors, services
@@ -18,8 +20,17 @@ from kehu.analytics.models import ChurnWarning, RfmClass
 from kehu.core.exceptions import ApplicationError
 from kehu.core.pagination import keyset_page
 from kehu.core.web import apply_error, filters_from, perform, query_without, render_page
+from kehu.sales.selectors.shops import shop_list
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users, units_visible
+
+PERIOD_LABELS = [
+    ("3", gettext_lazy("Last 3 months")),
+    ("6", gettext_lazy("Last 6 months")),
+    ("12", gettext_lazy("Last 12 months")),
+    ("36", gettext_lazy("Last 3 years")),
+    ("all", gettext_lazy("All time")),
+]
 
 
 @login_required
@@ -96,7 +107,18 @@ def rfm_migration(request):
         (value, label, [(to, counts.get((value, to), 0)) for to, _label in classes])
         for value, label in classes
     ]
-    context = {"months": months, "start": start, "end": end, "classes": classes, "matrix": matrix}
+    chart = charts.migration_chart(start, end, matrix) if end else None
+    file = charts.download(request, [chart])
+    if file is not None:
+        return file
+    context = {
+        "months": months,
+        "start": start,
+        "end": end,
+        "classes": classes,
+        "matrix": matrix,
+        "chart": chart,
+    }
     return render_page(request, "analytics/migration.html", context)
 
 
@@ -187,3 +209,67 @@ def churn_detail(request, pk: int):
         "can_act": services.churn_actionable(actor=request.user, warning=warning),
     }
     return render_page(request, "analytics/churn_detail.html", context, status=status)
+
+
+# --- reports -------------------------------------------------------------------------------------------------------
+
+
+def _report(request, template: str, found: list, context: dict):
+    """A report page: its charts (or a chart's data as a file), when the figures were computed, the filters."""
+    file = charts.download(request, found)
+    if file is not None:
+        return file
+    context = {
+        **context,
+        "charts": {chart.name: chart for chart in found if chart},
+        "computed_at": selectors.reports_computed_at(),
+        "can_recompute": scoping.is_manager(request.user),
+    }
+    return render_page(request, template, context)
+
+
+@login_required
+def composition(request):
+    """客户构成: the customers by type, kind, source, level, province, status or shop, as shares of customers and
+    of sales; a bar opens exactly those customers."""
+    filters = filters_from(request, selectors.ReportFilters)
+    rows = selectors.composition(actor=request.user, dimension=filters.by)
+    dimensions = dict(selectors.composition_dimensions())
+    found = [charts.segments_chart("composition", dimensions[filters.by], rows)]
+    context = {"rows": rows, "filters": filters, "dimensions": dimensions.items()}
+    return _report(request, "analytics/composition.html", found, context)
+
+
+@login_required
+def products(request):
+    """Product sales composition over a period, with the cumulative share and the products' ABC classes."""
+    filters = filters_from(request, selectors.ReportFilters)
+    rows = selectors.product_sales(actor=request.user, period=filters.period, today=timezone.localdate())
+    context = {"rows": rows, "filters": filters, "periods": PERIOD_LABELS, "settings": scores.settings_get()}
+    return _report(request, "analytics/products.html", [charts.products_chart(rows)], context)
+
+
+@login_required
+def seasonal(request):
+    """季节指数 from the monthly sales, and an annual target spread over the months by it."""
+    filters = filters_from(request, selectors.ReportFilters)
+    today = timezone.localdate()
+    result = selectors.seasonal_index(
+        actor=request.user, shop=filters.shop, today=today, target=filters.target
+    )
+    months = selectors.monthly_sales(actor=request.user, shop=filters.shop)
+    found = [charts.seasonal_chart(result), charts.monthly_chart(months)]
+    context = {
+        "seasonal": result,
+        "filters": filters,
+        "shops": shop_list(actor=request.user),
+        "month_names": MONTHS,
+    }
+    return _report(request, "analytics/seasonal.html", found, context)
+
+
+@login_required
+def cohorts(request):
+    """Customers by first-purchase month and the share who bought again each month after (a heat map)."""
+    rows = selectors.cohorts(actor=request.user, today=timezone.localdate())
+    return _report(request, "analytics/cohorts.html", [charts.cohort_chart(rows)], {"rows": rows})

@@ -128,6 +128,15 @@ class Buyer:
         self.units = (1, 1, 2, 1, 4, 1, 1, 2, 1, 3)[index % 10]  # some buyers buy more of everything
 
 
+def _placed(rng: random.Random, start: datetime, days: int, season: dict[int, float] | None) -> datetime:
+    """A time within `days` from `start`; with `season`, a month is kept in proportion to its weight."""
+    top = max(season.values()) if season else 1.0
+    while True:
+        moment = start + timedelta(seconds=int(rng.random() * days * 86400))
+        if not season or rng.random() * top < season.get(moment.month, 1.0):
+            return moment
+
+
 def write_taobao(
     directory: Path,
     orders: int,
@@ -135,9 +144,11 @@ def write_taobao(
     seed: int = 2026,
     buyers: int | None = None,
     start: datetime | None = None,
+    days: int = 690,
+    season: dict[int, float] | None = None,
 ) -> tuple[Path, Path]:
-    """Write ExportOrderList<stamp>.csv and ExportOrderDetailList<stamp>.csv, the orders placed over the 690 days
-    from `start`; returns their paths."""
+    """Write ExportOrderList<stamp>.csv and ExportOrderDetailList<stamp>.csv, the orders placed over the `days`
+    from `start` (more in the months `season` weighs above 1, fewer below); returns their paths."""
     rng = random.Random(seed)
     buyers = buyers or max(1, orders * 2 // 5)
     people = [Buyer(rng, i) for i in range(buyers)]
@@ -157,7 +168,7 @@ def write_taobao(
         for i in range(orders):
             buyer = people[int(rng.random() ** 1.6 * buyers)]
             number = str(351531314732935790 + i * 7919)
-            created = start + timedelta(seconds=int(rng.random() * 690 * 86400))
+            created = _placed(rng, start, days, season)
             roll = rng.random()
             status = (
                 SUCCESS

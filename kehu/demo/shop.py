@@ -14,15 +14,19 @@ from kehu.sales.models import Shop
 from kehu.sales.services.shops import shop_create
 
 SHOP_NAME = "客户旗舰店"
-ORDERS = 1000
+ORDERS = 1400
 BUYERS = 350
+DAYS = 3 * 365 - 10  # three years of orders, so the seasonal index has whole years to work from
+# More orders around 618 and Double 11, fewer over the Spring Festival.
+SEASON = {1: 0.9, 2: 0.6, 3: 0.9, 6: 1.4, 10: 1.1, 11: 2.0, 12: 1.2}
 
 
 def shop_for(*, manager, unit, now: datetime) -> Shop:
     shop = shop_create(actor=manager, platform=Shop.Platform.TAOBAO, name=SHOP_NAME, org_unit=unit)
-    start = (now - timedelta(days=700)).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    start = (now - timedelta(days=DAYS + 10)).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     with tempfile.TemporaryDirectory() as folder:
-        for path in write_taobao(Path(folder), ORDERS, buyers=BUYERS, start=start):  # the order report first
+        written = write_taobao(Path(folder), ORDERS, buyers=BUYERS, start=start, days=DAYS, season=SEASON)
+        for path in written:  # the order report first
             with path.open("rb") as handle:
                 job = services.import_upload(
                     actor=manager, kind=order_import.KIND, upload=File(handle), filename=path.name
