@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kehu.activities import services as activity_services
+from kehu.analytics import reports
 from kehu.analytics.models import ChurnWarning
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
@@ -131,7 +132,25 @@ def hidden(org, pipeline):
         threshold_days=90,
         value_at_risk=Decimal("300"),
     )
+    # A completed purchase of a product, so the report drill-downs (cohort, month, product, composition) find it.
+    bought = Order.objects.create(
+        number="SCOPE-PAID-1",
+        customer=customer,
+        owner=org.rep_a,
+        org_unit=customer.org_unit,
+        status=Order.Status.COMPLETED,
+        ordered_at=timezone.now(),
+        paid_at=timezone.now(),
+        paid_amount=Decimal("300"),
+    )
+    bought.lines.create(
+        product=product, title="x", quantity=1, unit_price=Decimal("300"), amount=Decimal("300")
+    )
+    month = timezone.localdate().replace(day=1)
+    reports.rebuild()
     return {
+        "month": month.isoformat(),
+        "product": product.pk,
         "churn": warning.pk,
         "quote": quote.pk,
         "contract": contract.pk,
@@ -367,6 +386,15 @@ LISTS = [
     ("web", "get", "/customers/?segment=churn:warned", None),
     ("web", "get", "/analytics/rfm/", None),
     ("web", "get", "/analytics/value/", None),
+    ("web", "get", "/analytics/composition/?by=source", None),
+    ("web", "get", "/analytics/products/?period=all", None),
+    ("web", "get", "/analytics/seasonal/", None),
+    ("web", "get", "/analytics/cohorts/", None),
+    ("web", "get", "/analytics/cohorts/?download=cohorts&format=csv", None),
+    ("web", "get", "/customers/?segment=cohort:{month}:0", None),
+    ("web", "get", "/customers/?segment=month:{month}", None),
+    ("web", "get", "/customers/?segment=bought:{product}:all", None),
+    ("web", "get", "/customers/?segment=comp:source:", None),
 ]
 
 BULK_CHANGES = [

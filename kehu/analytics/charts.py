@@ -313,7 +313,11 @@ def cohort_chart(rows: list) -> Chart | None:
     }
     table = [
         [_("First purchase month"), _("Customers"), *[str(k) for k in range(span)]],
-        *[[f"{row.cohort:%Y-%m}", row.size, *[n for _k, n, _s, _key in row.cells]] for row in rows],
+        *[
+            [f"{row.cohort:%Y-%m}", row.size, *[n for _k, n, _s, _key in row.cells]]
+            + [""] * (span - len(row.cells))
+            for row in rows
+        ],
     ]
     return Chart(
         name="cohorts",

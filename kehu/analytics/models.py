@@ -114,6 +114,22 @@ class ScoreSettings(TimeStampedModel):
         verbose_name_plural = _("score settings")
 
 
+class ScoreRun(models.Model):
+    """The last full computation of the scores (one row): when, how many customers, and where it drew the lines
+    (`scores.cutoffs`) that place the customers scored again after an import until the next full run."""
+
+    computed_at = models.DateTimeField(_("computed at"))
+    customers = models.PositiveIntegerField(_("customers scored"), default=0)
+    cutoffs = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("score computation")
+        verbose_name_plural = _("score computations")
+
+    def __str__(self) -> str:
+        return f"{self.computed_at:%Y-%m-%d %H:%M}"
+
+
 class CustomerScore(models.Model):
     """A customer's RFM and ABC as of `computed_at`, from their completed orders net of refunds."""
 

@@ -29,10 +29,11 @@ abc_b`%, C the rest (a customer who spent nothing is C).
 """
 
 from django.db import connection, transaction
+from django.db.models import Avg, Max, Min
 from django.utils import timezone
 
-from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup, ScoreMonth, ScoreSettings
-from kehu.core.rawsql import adapt_datetime
+from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup, ScoreMonth, ScoreRun, ScoreSettings
+from kehu.core.rawsql import adapt_datetime, chunks
 from kehu.customers.models import Customer
 from kehu.sales.models import BuyerStats
 
@@ -124,12 +125,71 @@ def _group_sql() -> str:
     return "CASE " + " ".join(f"WHEN {rule} THEN '{group.value}'" for group, rule in GROUP_RULES) + " END"
 
 
+def _cut_case(column: str, cuts: dict, *, fewer_is_better: bool) -> tuple[str, list]:
+    """A CASE giving the highest score whose stored cut the value reaches, else 1."""
+    parts, params = [], []
+    for score in (5, 4, 3, 2):
+        bound = cuts.get(str(score))
+        if bound is not None:
+            parts.append(f"WHEN {column} {'<=' if fewer_is_better else '>='} %s THEN {score}")
+            params.append(bound)
+    return ("CASE " + " ".join(parts) + " ELSE 1 END", params) if parts else ("1", [])
+
+
+def cutoffs() -> dict:
+    """Where the last full computation drew its lines, read back from the scores it wrote: per score the longest
+    recency and the least frequency and money that still earned it, the averages, and the least money of an A and
+    of a B customer. Customers scored between two full runs are placed by these lines."""
+    qs = CustomerScore.objects.order_by()
+    found: dict = {"r": {}, "f": {}, "m": {}}
+    for measure, column, fewer_is_better in (
+        ("r", "recency_days", True),
+        ("f", "frequency", False),
+        ("m", "monetary", False),
+    ):
+        rows = {row[measure]: row for row in qs.values(measure).annotate(low=Min(column), high=Max(column))}
+        for score in (5, 4, 3, 2):
+            reached = [rows[k]["high" if fewer_is_better else "low"] for k in rows if k >= score]
+            if reached:
+                bound = max(reached) if fewer_is_better else min(reached)
+                found[measure][str(score)] = float(bound) if measure == "m" else int(bound)
+    averages = qs.aggregate(d=Avg("recency_days"), f=Avg("frequency"), m=Avg("monetary"))
+    found["avg"] = {key: float(value or 0) for key, value in averages.items()}
+    for grade in ("A", "B"):
+        least = qs.filter(abc=grade, monetary__gt=0).aggregate(least=Min("monetary"))["least"]
+        found[grade] = float(least) if least is not None else None
+    return found
+
+
 @transaction.atomic
 def recompute(*, now=None) -> int:
     """Replace every customer's scores with fresh ones; returns how many customers were scored."""
     now = now or timezone.now()
-    settings = settings_get()
-    r_sql, f_sql, m_sql, score_params = _scores(settings)
+    count = _write(now=now, settings=settings_get())
+    run = ScoreRun.objects.order_by("pk").first() or ScoreRun()
+    run.computed_at, run.customers, run.cutoffs = now, count, cutoffs()
+    run.save()
+    return count
+
+
+@transaction.atomic
+def refresh(customer_ids: list[int], *, now=None) -> int:
+    """Score again only these customers (their purchases changed), placed by the lines of the last full computation;
+    the next full computation ranks everyone afresh. Without one, everyone is scored now."""
+    now = now or timezone.now()
+    run = ScoreRun.objects.order_by("pk").first()
+    if run is None:
+        return recompute(now=now)
+    count = 0
+    for ids in chunks(sorted(set(customer_ids))):
+        count += _write(now=now, settings=settings_get(), customer_ids=ids, cuts=run.cutoffs)
+    return count
+
+
+def _write(
+    *, now, settings: ScoreSettings, customer_ids: list[int] | None = None, cuts: dict | None = None
+) -> int:
+    """Write the scores of every customer (or of `customer_ids`, by the stored `cuts`) and this month's standing."""
     class_sql, class_params = _class_sql(settings)
     a_share = settings.abc_a / 100
     b_share = (settings.abc_a + settings.abc_b) / 100
@@ -139,6 +199,38 @@ def recompute(*, now=None) -> int:
         CustomerScore._meta.db_table,
     )
     moment = adapt_datetime(now)
+    only, only_params = "", []
+    if customer_ids is not None:
+        only = f" AND s.customer_id IN ({', '.join(['%s'] * len(customer_ids))})"
+        only_params = list(customer_ids)
+    if cuts is None:
+        r_sql, f_sql, m_sql, score_params = _scores(settings)
+        ranked = """PERCENT_RANK() OVER (ORDER BY d DESC) AS pr_r,
+                PERCENT_RANK() OVER (ORDER BY f) AS pr_f,
+                PERCENT_RANK() OVER (ORDER BY m) AS pr_m,
+                AVG(d) OVER () AS avg_d, AVG(f) OVER () AS avg_f, AVG(m) OVER () AS avg_m,
+                SUM(m) OVER (ORDER BY m DESC, id ROWS UNBOUNDED PRECEDING) - m AS before,
+                SUM(m) OVER () AS total"""
+        ranked_params: list = []
+        abc_sql = """CASE WHEN total <= 0 OR monetary <= 0 THEN 'C' WHEN before < total * %s THEN 'A'
+                 WHEN before < total * %s THEN 'B' ELSE 'C' END"""
+        abc_params: list = [a_share, b_share]
+    else:
+        if settings.method == ScoreSettings.Method.THRESHOLDS:
+            r_sql, f_sql, m_sql, score_params = _scores(settings)
+        else:
+            r_sql, r_params = _cut_case("d", cuts["r"], fewer_is_better=True)
+            f_sql, f_params = _cut_case("f", cuts["f"], fewer_is_better=False)
+            m_sql, m_params = _cut_case("m", cuts["m"], fewer_is_better=False)
+            score_params = [*r_params, *f_params, *m_params]
+        ranked = "%s AS avg_d, %s AS avg_f, %s AS avg_m, 0 AS before, 0 AS total"
+        ranked_params = [cuts["avg"]["d"], cuts["avg"]["f"], cuts["avg"]["m"]]
+        abc_sql = "CASE WHEN monetary > 0 AND monetary >= %s THEN 'A' WHEN monetary > 0 AND monetary >= %s THEN 'B' ELSE 'C' END"
+        # No A (or B) customer at the last run: nobody reaches that class now either.
+        abc_params = [
+            cuts["A"] if cuts["A"] is not None else 1e18,
+            cuts["B"] if cuts["B"] is not None else 1e18,
+        ]
     sql = f"""
         INSERT INTO {scores}
             (customer_id, computed_at, recency_days, frequency, monetary, r, f, m, rfm_class, rfm_group, abc,
@@ -148,15 +240,9 @@ def recompute(*, now=None) -> int:
                 s.total_paid AS m, s.first_purchase_at AS first_at,
                 {_days_since_sql("COALESCE(s.first_purchase_at, s.last_purchase_at)")} AS age
             FROM {stats} s JOIN {customers} c ON c.id = s.customer_id
-            WHERE s.order_count > 0 AND s.last_purchase_at IS NOT NULL AND c.deleted_at IS NULL
+            WHERE s.order_count > 0 AND s.last_purchase_at IS NOT NULL AND c.deleted_at IS NULL{only}
         ), ranked AS (
-            SELECT id, d, f, m, first_at, age,
-                PERCENT_RANK() OVER (ORDER BY d DESC) AS pr_r,
-                PERCENT_RANK() OVER (ORDER BY f) AS pr_f,
-                PERCENT_RANK() OVER (ORDER BY m) AS pr_m,
-                AVG(d) OVER () AS avg_d, AVG(f) OVER () AS avg_f, AVG(m) OVER () AS avg_m,
-                SUM(m) OVER (ORDER BY m DESC, id ROWS UNBOUNDED PRECEDING) - m AS before,
-                SUM(m) OVER () AS total
+            SELECT id, d, f, m, first_at, age, {ranked}
             FROM base
         ), scored AS (
             SELECT id, d, f AS frequency, m AS monetary, first_at, age, {r_sql} AS r, {f_sql} AS f, {m_sql} AS m,
@@ -164,8 +250,7 @@ def recompute(*, now=None) -> int:
             FROM ranked
         )
         SELECT id, %s, d, frequency, monetary, r, f, m, rfm_class, {_group_sql()},
-            CASE WHEN total <= 0 OR monetary <= 0 THEN 'C' WHEN before < total * %s THEN 'A'
-                 WHEN before < total * %s THEN 'B' ELSE 'C' END,
+            {abc_sql},
             CASE WHEN d > %s THEN 'decline' WHEN frequency >= %s THEN 'stable'
                  WHEN frequency >= 2 THEN 'formation' ELSE 'exploration' END,
             CASE WHEN age <= %s THEN 'new' WHEN frequency >= %s AND age >= %s AND d <= %s THEN 'loyal'
@@ -176,11 +261,12 @@ def recompute(*, now=None) -> int:
     params = [
         moment,
         moment,
+        *only_params,
+        *ranked_params,
         *score_params,
         *class_params,
         moment,
-        a_share,
-        b_share,
+        *abc_params,
         settings.lapse_days,
         settings.stable_orders,
         settings.new_days,
@@ -192,14 +278,28 @@ def recompute(*, now=None) -> int:
     month = timezone.localtime(now).date().replace(day=1)
     months = ScoreMonth._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {scores}")
+        if customer_ids is None:
+            cursor.execute(f"DELETE FROM {scores}")
+            cursor.execute(sql, params)
+            count = cursor.rowcount
+            # This month's standing is the latest computation's; earlier months stay as they ended.
+            cursor.execute(f"DELETE FROM {months} WHERE month = %s", [month])
+            cursor.execute(
+                f"INSERT INTO {months} (customer_id, month, rfm_class, rfm_group, abc) "
+                f"SELECT customer_id, %s, rfm_class, rfm_group, abc FROM {scores}",
+                [month],
+            )
+            return count
+        marks = ", ".join(["%s"] * len(customer_ids))
+        cursor.execute(f"DELETE FROM {scores} WHERE customer_id IN ({marks})", customer_ids)
         cursor.execute(sql, params)
         count = cursor.rowcount
-        # This month's standing is the latest computation's; earlier months stay as they ended.
-        cursor.execute(f"DELETE FROM {months} WHERE month = %s", [month])
+        cursor.execute(
+            f"DELETE FROM {months} WHERE month = %s AND customer_id IN ({marks})", [month, *customer_ids]
+        )
         cursor.execute(
             f"INSERT INTO {months} (customer_id, month, rfm_class, rfm_group, abc) "
-            f"SELECT customer_id, %s, rfm_class, rfm_group, abc FROM {scores}",
-            [month],
+            f"SELECT customer_id, %s, rfm_class, rfm_group, abc FROM {scores} WHERE customer_id IN ({marks})",
+            [month, *customer_ids],
         )
     return count

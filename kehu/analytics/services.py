@@ -11,6 +11,7 @@ from kehu.analytics.models import ChurnWarning, ScoreSettings
 from kehu.core import hooks
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.records import save_audited
+from kehu.sales.models import Order
 from kehu.users import scoping
 
 
@@ -23,6 +24,28 @@ def scores_recompute(*, now=None) -> int:
     reports.rebuild(now=now)
     values.recompute(now=now)
     return count
+
+
+# Above this many changed customers an import is followed by a full computation instead.
+REFRESH_AT_MOST = 200_000
+
+
+def scores_refresh(*, customer_ids: list[int], now=None) -> int:
+    """Score again only the customers whose purchases changed (after an import), by the lines of the last full
+    computation; their predictions, churn warnings and the report figures follow at the next full one (nightly)."""
+    return scores.refresh(customer_ids, now=now)
+
+
+def scores_refresh_imported(*, since, shop_id: int | None = None, now=None) -> int:
+    """After an order import: the customers of the orders it wrote or changed (since it started) are scored again;
+    a very large import recomputes everything."""
+    changed = Order.all_objects.filter(updated_at__gte=since, customer__isnull=False)
+    if shop_id:
+        changed = changed.filter(shop_id=shop_id)
+    ids = list(changed.order_by().values_list("customer_id", flat=True).distinct())
+    if len(ids) > REFRESH_AT_MOST:
+        return scores_recompute(now=now)
+    return scores_refresh(customer_ids=ids, now=now)
 
 
 def scores_recompute_request(*, actor) -> None:

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kehu.analytics.tasks import scores_recompute
+from kehu.analytics.tasks import scores_refresh_imported
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.rawsql import RowWriter, chunks
 from kehu.core.text import mask_name, mask_phone, normalise_phone
@@ -964,8 +964,11 @@ class OptionsForm(forms.Form):
 
 
 def scores_refresh(job) -> None:
-    """New purchases move customers between segments: the scores are recomputed in the background."""
-    scores_recompute.enqueue()
+    """New purchases move customers between segments: the customers of the orders this import wrote are scored
+    again in the background (everyone, when nothing was scored yet)."""
+    shop = job.options.get("shop")
+    since = job.started_at or job.created_at
+    scores_refresh_imported.enqueue(since.isoformat(), shop if isinstance(shop, int) else None)
 
 
 def columns() -> list[Column]:

@@ -18,10 +18,19 @@ class Orders:
         self.org = org
 
     def add(
-        self, customer, days_ago: float, paid: str, *, shop=None, status=Order.Status.COMPLETED, refunded="0"
+        self,
+        customer,
+        days_ago: float,
+        paid: str,
+        *,
+        shop=None,
+        status=Order.Status.COMPLETED,
+        refunded="0",
+        at=None,
     ):
-        at = NOW - timedelta(days=days_ago)
-        Order.objects.create(
+        """A completed order `days_ago` before NOW (or at `at`) paid `paid`; returns it."""
+        at = at or NOW - timedelta(days=days_ago)
+        order = Order.objects.create(
             channel=Order.Channel.TAOBAO if shop else Order.Channel.B2B,
             number=f"T{next(NUMBERS):06d}",
             customer=customer,
@@ -35,3 +44,4 @@ class Orders:
             refunded_amount=Decimal(refunded),
         )
         buyer_stats.refresh([customer.pk])
+        return order
