@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kehu.activities import services as activity_services
-from kehu.analytics import reports
+from kehu.analytics import reports, scores
 from kehu.analytics.models import ChurnWarning
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
@@ -147,6 +147,7 @@ def hidden(org, pipeline):
         product=product, title="x", quantity=1, unit_price=Decimal("300"), amount=Decimal("300")
     )
     month = timezone.localdate().replace(day=1)
+    scores.recompute()
     reports.rebuild()
     return {
         "month": month.isoformat(),

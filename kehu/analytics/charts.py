@@ -83,11 +83,10 @@ def download(request, charts: list) -> object | None:
     )
 
 
-def pareto_chart(shares: list[tuple[int, float]]) -> Chart | None:
-    """Sales share of each equal group of customers, richest first, with the cumulative share."""
+def pareto_chart(shares: list[tuple[int, float]], groups: int) -> Chart | None:
+    """Sales share of each of `groups` equal groups of all buyers, richest first, with the cumulative share."""
     if not shares:
         return None
-    groups = len(shares)
     labels = [f"{round(100 * bucket / groups)}%" for bucket, _share in shares]
     running, cumulative = 0.0, []
     for _bucket, share in shares:

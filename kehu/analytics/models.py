@@ -357,7 +357,7 @@ class ChurnWarning(TimeStampedModel):
 class PurchaseMonth(models.Model):
     """A customer's completed purchases (交易成功, net of refunds) in one month of local time and one shop (empty:
     orders outside a shop), with the month of their first purchase anywhere: the customer-month summary the cohorts,
-    the seasonal sales and their drill-downs read. Rebuilt by the scores job, refreshed per customer after imports."""
+    the seasonal sales and their drill-downs read. Rebuilt by the scores job."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     shop = models.ForeignKey("sales.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -390,6 +390,11 @@ class ReportCell(models.Model):
         COHORT = "cohort", _("Cohorts")  # key: first purchase month, key2: months since
         PRODUCT = "product", _("Product sales")  # key: product id or "", key2: month
         COMPOSITION = "comp", _("Customer composition")  # key: dimension, key2: value
+        SEGMENT = (
+            "seg",
+            _("Segments"),
+        )  # key: rfm_class, rfm_group, abc, lifecycle or customer_class; key2: value
+        PARETO = "pareto", _("Pareto")  # key: fiftieth of all buyers by money spent, the biggest first
 
     report = models.CharField(max_length=8, choices=Report.choices)
     key = models.CharField(max_length=40)

@@ -17,8 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
-from kehu.analytics.models import PurchaseMonth, ReportCell
-from kehu.core.rawsql import chunks
+from kehu.analytics.models import CustomerScore, PurchaseMonth, ReportCell
 from kehu.customers.models import Customer
 from kehu.sales.models import BuyerStats, Order, OrderLine
 
@@ -77,10 +76,9 @@ def _fill_months(customer_ids: list[int] | None = None) -> None:
 
 
 def _fill_cells() -> None:
-    months, customers, stats, cells = (
+    months, customers, cells = (
         PurchaseMonth._meta.db_table,
         Customer._meta.db_table,
-        BuyerStats._meta.db_table,
         ReportCell._meta.db_table,
     )
     head = (
@@ -104,14 +102,6 @@ def _fill_cells() -> None:
             FROM {months} p JOIN {customers} c ON c.id = p.customer_id
             GROUP BY p.shop_id, c.owner_id, c.org_unit_id""",
     ]
-    for name, column in COMPOSITION_FIELDS.items():
-        statements.append(
-            f"""SELECT 'comp', '{name}', {_text(f"c.{column}")}, c.owner_id, c.org_unit_id,
-                    COUNT(*), SUM(COALESCE(s.order_count, 0)), 0, SUM(COALESCE(s.total_paid, 0))
-                FROM {customers} c LEFT JOIN {stats} s ON s.customer_id = c.id
-                WHERE c.deleted_at IS NULL
-                GROUP BY c.{column}, c.owner_id, c.org_unit_id"""
-        )
     lines = (
         OrderLine.objects.filter(
             order__status=Order.Status.COMPLETED,
@@ -136,13 +126,69 @@ def _fill_cells() -> None:
     )
     line_sql, line_params = lines.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {cells}")
+        cursor.execute(
+            f"DELETE FROM {cells} WHERE report IN (%s, %s, %s) OR (report = %s AND key = 'shop')",
+            [R.MONTH, R.COHORT, R.PRODUCT, R.COMPOSITION],
+        )
         for statement in statements:
             cursor.execute(head + statement)
         cursor.execute(
             head + f"SELECT 'product', {_text('g.product_id')}, {_text(_as_date('g.month'))}, "
             f"g.owner, g.unit, g.buyers, g.n, g.units, g.paid FROM ({line_sql}) g",
             line_params,
+        )
+
+
+R = ReportCell.Report
+SEGMENT_KINDS = ("rfm_class", "rfm_group", "abc", "lifecycle", "customer_class")
+PARETO_BUCKETS = 50
+
+
+@transaction.atomic
+def segments_rebuild() -> None:
+    """The customer figures, per owner and unit: every live customer by the fields of the composition report, and
+    the scored ones per segment (class, group, ABC, stage, customer class) and per fiftieth of all buyers by money
+    spent (the Pareto chart) — what the RFM page adds up. Rebuilt with the scores, full or refreshed."""
+    scores, customers, cells = (
+        CustomerScore._meta.db_table,
+        Customer._meta.db_table,
+        ReportCell._meta.db_table,
+    )
+    head = (
+        f"INSERT INTO {cells} (report, key, key2, owner_id, org_unit_id, customers, orders, quantity, sales) "
+    )
+    stats = BuyerStats._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {cells} WHERE report IN (%s, %s) OR (report = %s AND key <> 'shop')",
+            [R.SEGMENT, R.PARETO, R.COMPOSITION],
+        )
+        for name, column in COMPOSITION_FIELDS.items():
+            cursor.execute(
+                head
+                + f"""SELECT 'comp', '{name}', {_text(f"c.{column}")}, c.owner_id, c.org_unit_id,
+                        COUNT(*), SUM(COALESCE(s.order_count, 0)), 0, SUM(COALESCE(s.total_paid, 0))
+                    FROM {customers} c LEFT JOIN {stats} s ON s.customer_id = c.id
+                    WHERE c.deleted_at IS NULL
+                    GROUP BY c.{column}, c.owner_id, c.org_unit_id"""
+            )
+        for kind in SEGMENT_KINDS:
+            cursor.execute(
+                head
+                + f"""SELECT 'seg', '{kind}', s.{kind}, c.owner_id, c.org_unit_id,
+                        COUNT(*), SUM(s.frequency), 0, SUM(s.monetary)
+                    FROM {scores} s JOIN {customers} c ON c.id = s.customer_id
+                    WHERE c.deleted_at IS NULL
+                    GROUP BY s.{kind}, c.owner_id, c.org_unit_id"""
+            )
+        cursor.execute(
+            head
+            + f"""SELECT 'pareto', {_text("b.bucket")}, '', b.owner_id, b.org_unit_id, COUNT(*), 0, 0, SUM(b.monetary)
+                FROM (SELECT c.owner_id, c.org_unit_id, s.monetary,
+                        NTILE({PARETO_BUCKETS}) OVER (ORDER BY s.monetary DESC, s.customer_id) AS bucket
+                      FROM {scores} s JOIN {customers} c ON c.id = s.customer_id
+                      WHERE c.deleted_at IS NULL) b
+                GROUP BY b.bucket, b.owner_id, b.org_unit_id"""
         )
 
 
@@ -153,12 +199,3 @@ def rebuild(*, now=None) -> int:
     _fill_months()
     _fill_cells()
     return PurchaseMonth.objects.count()
-
-
-@transaction.atomic
-def refresh(customer_ids: list[int]) -> None:
-    """Read these customers' monthly purchases again from their orders (after an import changed them). The
-    report figures follow at the next full rebuild."""
-    for ids in chunks(sorted(set(customer_ids))):
-        PurchaseMonth.objects.filter(customer_id__in=ids)._raw_delete(PurchaseMonth.objects.db)
-        _fill_months(ids)

@@ -33,6 +33,7 @@ from django.db.models import Avg, Max, Min
 from django.utils import timezone
 
 from kehu.analytics.models import CustomerScore, RfmClass, RfmGroup, ScoreMonth, ScoreRun, ScoreSettings
+from kehu.analytics.reports import segments_rebuild
 from kehu.core.rawsql import adapt_datetime, chunks
 from kehu.customers.models import Customer
 from kehu.sales.models import BuyerStats
@@ -169,6 +170,7 @@ def recompute(*, now=None) -> int:
     run = ScoreRun.objects.order_by("pk").first() or ScoreRun()
     run.computed_at, run.customers, run.cutoffs = now, count, cutoffs()
     run.save()
+    segments_rebuild()
     return count
 
 
@@ -183,6 +185,7 @@ def refresh(customer_ids: list[int], *, now=None) -> int:
     count = 0
     for ids in chunks(sorted(set(customer_ids))):
         count += _write(now=now, settings=settings_get(), customer_ids=ids, cuts=run.cutoffs)
+    segments_rebuild()
     return count
 
 

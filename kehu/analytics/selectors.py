@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from django.db import connection
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum, Window
-from django.db.models.functions import Coalesce, Ntile
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,10 +84,12 @@ class Row:
         return self.sales / self.orders if self.orders else None
 
 
-def _rows(qs, field: str, labels: list[tuple[str, str]], rules: dict | None = None) -> list[Row]:
+def _rows(cells, kind: str, labels: list[tuple[str, str]], rules: dict | None = None) -> list[Row]:
     found = {
-        r[field]: r
-        for r in qs.values(field).annotate(n=Count("pk"), sales=Sum("monetary"), orders=Sum("frequency"))
+        r["key2"]: r
+        for r in cells.filter(key=kind)
+        .values("key2")
+        .annotate(n=Sum("customers"), sales=Sum("sales"), orders=Sum("orders"))
     }
     customers = sum(r["n"] for r in found.values()) or 1
     sales = sum((r["sales"] or 0) for r in found.values()) or 1
@@ -96,7 +98,7 @@ def _rows(qs, field: str, labels: list[tuple[str, str]], rules: dict | None = No
         r = found.get(value, {"n": 0, "sales": 0, "orders": 0})
         rows.append(
             Row(
-                key=f"{field}:{value}",
+                key=f"{kind}:{value}",
                 label=str(label),
                 customers=r["n"],
                 share=r["n"] / customers,
@@ -115,28 +117,31 @@ def score_of(*, customer) -> CustomerScore | None:
 
 
 def rfm_summary(*, actor: User) -> dict:
-    """Counts, sales and shares per class, group and ABC class over the customers the actor sees."""
-    qs = CustomerScore.objects.filter(
-        scoping.visible_q(actor, CustomerScore), customer__deleted_at__isnull=True
-    )
+    """Counts, sales and shares per class, group and ABC class over the customers the actor sees (the figures
+    stored with the scores, per owner and unit)."""
+    cells = ReportCell.objects.filter(scoping.visible_q(actor, ReportCell), report=ReportCell.Report.SEGMENT)
     rules = {group.value: rule if rule != "1 = 1" else _("everyone else") for group, rule in GROUP_RULES}
     return {
-        "computed_at": qs.aggregate(at=Max("computed_at"))["at"],
-        "classes": _rows(qs, "rfm_class", RfmClass.choices),
-        "groups": _rows(qs, "rfm_group", RfmGroup.choices, rules),
-        "abc": _rows(qs, "abc", [(v, v) for v in ABC]),
-        "lifecycle": _rows(qs, "lifecycle", Lifecycle.choices),
-        "customer_classes": _class_rows(actor, qs),
+        "computed_at": CustomerScore.objects.aggregate(at=Max("computed_at"))["at"],
+        "classes": _rows(cells, "rfm_class", RfmClass.choices),
+        "groups": _rows(cells, "rfm_group", RfmGroup.choices, rules),
+        "abc": _rows(cells, "abc", [(v, v) for v in ABC]),
+        "lifecycle": _rows(cells, "lifecycle", Lifecycle.choices),
+        "customer_classes": _class_rows(actor, cells),
     }
 
 
-def _class_rows(actor: User, scored) -> list[Row]:
-    """The customer classes, with the potential customers (everyone visible who has not bought yet) first."""
-    rows = _rows(scored, "customer_class", CustomerClass.choices[1:])
-    potential = Customer.objects.filter(
-        scoping.visible_q(actor, Customer), deleted_at__isnull=True, customer_score__isnull=True
-    ).count()
-    everyone = sum(r.customers for r in rows) + potential
+def _class_rows(actor: User, cells) -> list[Row]:
+    """The customer classes, with the potential customers (everyone visible who has not bought yet) first: those
+    are every customer of the composition figures less the scored ones."""
+    rows = _rows(cells, "customer_class", CustomerClass.choices[1:])
+    everyone = (
+        ReportCell.objects.filter(
+            scoping.visible_q(actor, ReportCell), report=ReportCell.Report.COMPOSITION, key="kind"
+        ).aggregate(n=Sum("customers"))["n"]
+        or 0
+    )
+    potential = max(everyone - sum(r.customers for r in rows), 0)
     for row in rows:
         row.share = row.customers / everyone if everyone else 0
     first = Row(
@@ -160,18 +165,18 @@ def months_scored(*, actor: User) -> list:
 def migration(*, actor: User, start, end) -> dict:
     """How the actor's customers moved between the eight classes from month `start` to month `end`:
     {(from class, to class): customers}, counting customers scored in both months."""
-    visible = scoping.visible_q(actor, ScoreMonth)
-    later = ScoreMonth.objects.filter(visible, month=end, customer_id=OuterRef("customer_id")).values(
-        "rfm_class"
+    earlier = ScoreMonth.objects.filter(scoping.visible_q(actor, ScoreMonth), month=start).values(
+        "customer_id", "rfm_class"
     )
-    rows = (
-        ScoreMonth.objects.filter(visible, month=start)
-        .annotate(later=Subquery(later[:1]))
-        .exclude(later=None)
-        .values("rfm_class", "later")
-        .annotate(n=Count("pk"))
-    )
-    return {(row["rfm_class"], row["later"]): row["n"] for row in rows}
+    sql, params = earlier.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.rfm_class, b.rfm_class, COUNT(*) FROM ({sql}) a "
+            f"JOIN {ScoreMonth._meta.db_table} b ON b.customer_id = a.customer_id AND b.month = %s "
+            "GROUP BY a.rfm_class, b.rfm_class",
+            [*params, end],
+        )
+        return {(before, after): n for before, after, n in cursor.fetchall()}
 
 
 def moved(*, segment: str):
@@ -297,23 +302,22 @@ def churn_outcomes(*, actor: User, filters: ChurnFilters) -> dict:
     return {"rows": rows, **counts}
 
 
-def pareto(*, actor: User, buckets: int = 50) -> list[tuple[int, float]]:
-    """Customers ranked by money spent, in `buckets` equal groups: (group, its share of sales) — the Pareto chart
-    beside the ABC classes."""
-    qs = CustomerScore.objects.filter(
-        scoping.visible_q(actor, CustomerScore), customer__deleted_at__isnull=True
+def pareto(*, actor: User) -> list[tuple[int, float]]:
+    """All buyers ranked by money spent in fifty equal groups, biggest first: (group, the share of the actor's sales
+    its customers made) — the Pareto chart beside the ABC classes."""
+    rows = (
+        ReportCell.objects.filter(scoping.visible_q(actor, ReportCell), report=ReportCell.Report.PARETO)
+        .values("key")
+        .annotate(sales=Sum("sales"))
     )
-    ranked = qs.annotate(
-        bucket=Window(Ntile(buckets), order_by=[F("monetary").desc(), F("customer_id").asc()])
-    ).values("bucket", "monetary")
-    sql, params = ranked.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT bucket, SUM(monetary) FROM ({sql}) ranked GROUP BY bucket ORDER BY bucket", params
-        )
-        rows = [(bucket, float(total or 0)) for bucket, total in cursor.fetchall()]
-    total = sum(value for _bucket, value in rows) or 1.0
-    return [(bucket, value / total) for bucket, value in rows]
+    found = sorted((int(row["key"]), float(row["sales"] or 0)) for row in rows if row["key"].isdigit())
+    total = sum(value for _bucket, value in found) or 1.0
+    return [(bucket, value / total) for bucket, value in found]
+
+
+def pareto_groups() -> int:
+    """Into how many groups all buyers were ranked (fifty, or fewer when there are fewer buyers)."""
+    return ReportCell.objects.filter(report=ReportCell.Report.PARETO).values("key").distinct().count()
 
 
 # --- reports (read from the stored `ReportCell` figures) ------------------------------------------------------

@@ -39,7 +39,7 @@ def rfm(request):
     found = [
         charts.segments_chart("classes", _("The eight classes"), summary["classes"]),
         charts.segments_chart("groups", _("Named groups"), summary["groups"]),
-        charts.pareto_chart(selectors.pareto(actor=request.user)),
+        charts.pareto_chart(selectors.pareto(actor=request.user), selectors.pareto_groups()),
     ]
     file = charts.download(request, found)
     if file is not None:

@@ -158,7 +158,7 @@ def test_customer_composition_by_source_with_shares_and_drill_downs(org, make_cu
     make_customer(org.rep_c, name="北方网站客户", source=Customer.Source.WEBSITE)
     orders.add(web[0], 10, "600")
     orders.add(fair, 10, "400")
-    reports.rebuild(now=NOW)
+    scores_recompute(now=NOW)
     rows = {row.key: row for row in selectors.composition(actor=org.rep_a, dimension="source")}
     website = rows[f"comp:source:{Customer.Source.WEBSITE}"]
     assert (website.customers, website.share, website.sales_share) == (3, 0.6, 0.6)
