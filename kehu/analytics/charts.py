@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.analytics.models import ValueModel
 from kehu.core.exports import ExportColumn, export_format, export_response
@@ -158,7 +159,7 @@ def products_chart(rows: list, top: int = 30) -> Chart | None:
     if not rows:
         return None
     shown = rows[:top]
-    sales, total = _("Sales"), _("Cumulative share")
+    sales, total = pgettext("amount", "Sales"), _("Cumulative share")
     option = {
         **_frame([sales, total], [row.label for row in shown], "", right=48),
         "yAxis": [{"type": "value", "name": sales}, {"type": "value", "name": "%", "max": 100}],
@@ -202,7 +203,7 @@ def monthly_chart(months: dict) -> Chart | None:
     """Sales per month; a bar opens the customers who bought in that month."""
     if not months:
         return None
-    sales, customers = _("Sales"), _("Buying customers")
+    sales, customers = pgettext("amount", "Sales"), _("Buying customers")
     keys = sorted(months)
     option = {
         **_frame([sales, customers], [f"{m:%Y-%m}" for m in keys], "", right=56),
@@ -289,7 +290,7 @@ def cohort_chart(rows: list) -> Chart | None:
     ]
     option = {
         "tooltip": {"position": "top"},
-        "grid": {"left": 72, "right": 24, "bottom": 80, "top": 24},
+        "grid": {"left": 72, "right": 24, "bottom": 96, "top": 24},
         "xAxis": {
             "type": "category",
             "data": [str(k) for k in range(span)],
@@ -302,7 +303,8 @@ def cohort_chart(rows: list) -> Chart | None:
         "visualMap": {
             "min": 0,
             "max": 100,
-            "calculable": True,
+            "calculable": False,
+            "itemHeight": 120,
             "orient": "horizontal",
             "left": "center",
             "bottom": 0,
