@@ -177,7 +177,8 @@ def recompute(*, now=None) -> int:
 @transaction.atomic
 def refresh(customer_ids: list[int], *, now=None) -> int:
     """Score again only these customers (their purchases changed), placed by the lines of the last full computation;
-    the next full computation ranks everyone afresh. Without one, everyone is scored now."""
+    the next full computation ranks everyone afresh, and the stored page figures (`reports.segments_rebuild`) with
+    it. Without one, everyone is scored now."""
     now = now or timezone.now()
     run = ScoreRun.objects.order_by("pk").first()
     if run is None:
@@ -185,7 +186,6 @@ def refresh(customer_ids: list[int], *, now=None) -> int:
     count = 0
     for ids in chunks(sorted(set(customer_ids))):
         count += _write(now=now, settings=settings_get(), customer_ids=ids, cuts=run.cutoffs)
-    segments_rebuild()
     return count
 
 
