@@ -16,7 +16,6 @@ from pypinyin import lazy_pinyin
 
 from kehu.activities.models import TimelineEntry
 from kehu.activities.services import task_complete, task_create, timeline_entry_create
-from kehu.analytics import scores
 from kehu.analytics.services import scores_recompute
 from kehu.core.models import Region
 from kehu.core.text import normalise_email, normalise_name, normalise_phone
@@ -492,9 +491,6 @@ def demo_seed(*, progress=None) -> SeedResult:
     # Import jobs commit batch by batch, so the shop is filled after the rest is in place.
     shop_for(manager=org.manager_of_region["华东大区"], unit=org.units["上海一组"], now=now)
     say("shop")
-    scores.recompute(
-        now=now - timedelta(days=31)
-    )  # last month's standing, so the segment migration shows moves
     scores_recompute(now=now)
     return SeedResult(created=True, counts=demo_counts())
 
