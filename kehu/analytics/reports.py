@@ -2,15 +2,18 @@
 
 - `PurchaseMonth`: per customer, shop and month (local time) the completed orders (交易成功) and what the buyer
   paid net of refunds — the rules of `sales.BuyerStats` — with the month of the customer's first purchase
-  anywhere (their cohort). Refreshed for a few customers after an import (`refresh`).
+  anywhere (their cohort).
 - `ReportCell`: the same figures added up per report key and per owner and org unit of the customer, so a page
   adds up a few hundred rows the reader's scope allows instead of the orders:
   - month: sales, purchases and buying customers per month and shop (seasonal index);
   - cohort: customers of a first-purchase month who bought again n months later (n = 0: the cohort itself);
   - product: sales, quantity and orders per product and month (product sales composition, product ABC);
   - comp: every live customer by kind, type, source, level, province, status and the shops they bought in,
-    with their purchases and money (customer composition).
-A customer counts for their current owner and unit: a customer handed to a colleague moves with the next run.
+    with their purchases and money (customer composition);
+  - seg, pareto: the scored customers per segment and per fiftieth of all buyers by money (the RFM page), rebuilt
+    with the scores (`segments_rebuild`).
+A customer counts for their owner and unit when the figures were built: one handed to a colleague moves with the
+next run.
 """
 
 from django.db import connection, transaction
@@ -20,6 +23,11 @@ from django.db.models.functions import Coalesce, TruncMonth
 from kehu.analytics.models import CustomerScore, PurchaseMonth, ReportCell
 from kehu.customers.models import Customer
 from kehu.sales.models import BuyerStats, Order, OrderLine
+
+R = ReportCell.Report
+SEGMENT_KINDS = ("rfm_class", "rfm_group", "abc", "lifecycle", "customer_class")
+PARETO_BUCKETS = 50
+
 
 # The customer fields the composition report groups by (the shops a customer bought in come from the orders).
 COMPOSITION_FIELDS = {
@@ -75,15 +83,20 @@ def _fill_months(customer_ids: list[int] | None = None) -> None:
         )
 
 
+def _cells_insert() -> str:
+    return (
+        f"INSERT INTO {ReportCell._meta.db_table} "
+        "(report, key, key2, owner_id, org_unit_id, customers, orders, quantity, sales) "
+    )
+
+
 def _fill_cells() -> None:
     months, customers, cells = (
         PurchaseMonth._meta.db_table,
         Customer._meta.db_table,
         ReportCell._meta.db_table,
     )
-    head = (
-        f"INSERT INTO {cells} (report, key, key2, owner_id, org_unit_id, customers, orders, quantity, sales) "
-    )
+    head = _cells_insert()
     statements = [
         # Sales per month and shop.
         f"""SELECT 'month', {_text("p.month")}, {_text("p.shop_id")}, c.owner_id, c.org_unit_id,
@@ -139,25 +152,18 @@ def _fill_cells() -> None:
         )
 
 
-R = ReportCell.Report
-SEGMENT_KINDS = ("rfm_class", "rfm_group", "abc", "lifecycle", "customer_class")
-PARETO_BUCKETS = 50
-
-
 @transaction.atomic
 def segments_rebuild() -> None:
     """The customer figures, per owner and unit: every live customer by the fields of the composition report, and
     the scored ones per segment (class, group, ABC, stage, customer class) and per fiftieth of all buyers by money
-    spent (the Pareto chart) — what the RFM page adds up. Rebuilt with the scores, full or refreshed."""
-    scores, customers, cells = (
+    spent (the Pareto chart) — what the RFM page adds up. Rebuilt with every full computation of the scores."""
+    scores, customers, cells, stats = (
         CustomerScore._meta.db_table,
         Customer._meta.db_table,
         ReportCell._meta.db_table,
+        BuyerStats._meta.db_table,
     )
-    head = (
-        f"INSERT INTO {cells} (report, key, key2, owner_id, org_unit_id, customers, orders, quantity, sales) "
-    )
-    stats = BuyerStats._meta.db_table
+    head = _cells_insert()
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {cells} WHERE report IN (%s, %s) OR (report = %s AND key <> 'shop')",

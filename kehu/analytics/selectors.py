@@ -2,7 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Max, Q, Sum
@@ -29,6 +29,8 @@ from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.models import Region
 from kehu.customers.models import Customer
 from kehu.sales.models import Order, OrderLine, Product, Shop
+from kehu.sales.money import parse_amount
+from kehu.sales.services.payments import add_months
 from kehu.users import scoping
 from kehu.users.models import User
 
@@ -43,7 +45,7 @@ KINDS = {
 ABC = ("A", "B", "C")
 
 
-def segment(*, segment: str):
+def segment(*, segment: str, actor: User):
     """`customer.segment` hook: "rfm_class:…", "rfm_group:…", "lifecycle:…", "customer_class:…", "abc:A|B|C" or
     "churn:warned" (a pending churn warning) → (filter on customers, label)."""
     kind, _sep, value = segment.partition(":")
@@ -122,7 +124,7 @@ def rfm_summary(*, actor: User) -> dict:
     cells = ReportCell.objects.filter(scoping.visible_q(actor, ReportCell), report=ReportCell.Report.SEGMENT)
     rules = {group.value: rule if rule != "1 = 1" else _("everyone else") for group, rule in GROUP_RULES}
     return {
-        "computed_at": CustomerScore.objects.aggregate(at=Max("computed_at"))["at"],
+        "computed_at": reports_computed_at(),
         "classes": _rows(cells, "rfm_class", RfmClass.choices),
         "groups": _rows(cells, "rfm_group", RfmGroup.choices, rules),
         "abc": _rows(cells, "abc", [(v, v) for v in ABC]),
@@ -179,7 +181,7 @@ def migration(*, actor: User, start, end) -> dict:
         return {(before, after): n for before, after, n in cursor.fetchall()}
 
 
-def moved(*, segment: str):
+def moved(*, segment: str, actor: User):
     """`customer.segment` hook for "moved:2026-10-01:important_value:2026-11-01:general_value"."""
     kind, *parts = segment.split(":")
     if kind != "moved" or len(parts) != 4:
@@ -342,11 +344,6 @@ def _months_between(start: datetime.date, end: datetime.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
-def _add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 @dataclass
 class ReportFilters:
     by: str = "customer_type"  # the composition's dimension
@@ -370,12 +367,8 @@ class ReportFilters:
         shop = str(params.get("shop") or "").strip()
         if shop and not shop.isdigit():
             raise ValidationFailed(_("Enter a record id."), fields={"shop": _("Enter a record id.")})
-        raw = str(params.get("target") or "").replace(",", "").replace("，", "").strip()
-        try:
-            target = Decimal(raw) if raw else None
-        except InvalidOperation:
-            target = Decimal(-1)
-        if target is not None and (not target.is_finite() or target < 0 or target >= 10**13):
+        target, error = parse_amount(str(params.get("target") or ""))
+        if error or (target is not None and (target < 0 or target >= 10**13)):
             message = _("Enter an amount of zero or more.")
             raise ValidationFailed(message, fields={"target": message})
         return cls(by=by, period=period, shop=int(shop) if shop else None, target=target)
@@ -393,7 +386,8 @@ def composition_dimensions() -> list[tuple[str, str]]:
     ]
 
 
-def _value_labels(dimension: str, values: list[str]) -> dict[str, str]:
+def _value_labels(actor: User, dimension: str, values: list[str]) -> dict[str, str]:
+    """The names of a dimension's values; shops are named only where the actor's own figures include them."""
     choices = {
         "customer_type": Customer.Type,
         "kind": Customer.Kind,
@@ -406,9 +400,9 @@ def _value_labels(dimension: str, values: list[str]) -> dict[str, str]:
     ids = [value for value in values if value]
     if dimension == "province":
         return {r.code: r.name for r in Region.objects.filter(code__in=ids)}
-    return {
-        str(shop.pk): str(shop) for shop in Shop.objects.filter(pk__in=[int(i) for i in ids if i.isdigit()])
-    }
+    mine = _cells(actor, ReportCell.Report.COMPOSITION, key="shop", key2__in=ids)
+    shop_ids = [int(key) for key in mine.values_list("key2", flat=True).distinct() if key.isdigit()]
+    return {str(shop.pk): str(shop) for shop in Shop.objects.filter(pk__in=shop_ids)}
 
 
 def composition(*, actor: User, dimension: str) -> list[Row]:
@@ -422,7 +416,7 @@ def composition(*, actor: User, dimension: str) -> list[Row]:
         .annotate(n=Sum("customers"), sales=Sum("sales"), orders=Sum("orders"))
         .order_by()
     )
-    labels = _value_labels(dimension, [row["key2"] for row in found])
+    labels = _value_labels(actor, dimension, [row["key2"] for row in found])
     customers = sum(row["n"] for row in found) or 1
     sales = sum(float(row["sales"] or 0) for row in found) or 1.0
     rows = [
@@ -461,7 +455,7 @@ def product_sales(*, actor: User, period: str, today: datetime.date) -> list[Pro
     share and cumulative share, classed A/B/C by the same thresholds as customers."""
     months = PERIODS.get(period, 12)
     qs = _cells(actor, ReportCell.Report.PRODUCT)
-    since = _add_months(today.replace(day=1), 1 - months) if months else None
+    since = add_months(today.replace(day=1), 1 - months) if months else None
     if since:
         qs = qs.filter(key2__gte=since.isoformat())
     found = list(
@@ -524,18 +518,18 @@ def seasonal_index(*, actor: User, shop: int | None, today: datetime.date, targe
     """季节指数 (seed 002): from the last two or three whole years of monthly sales (ending last month), each calendar
     month's average ÷ the overall monthly average; an annual target is spread over the months by the indices."""
     sales = {month: float(row["sales"] or 0) for month, row in monthly_sales(actor=actor, shop=shop).items()}
-    last = _add_months(today.replace(day=1), -1)
+    last = add_months(today.replace(day=1), -1)
     first = min((m for m, v in sales.items() if v), default=None)
     available = _months_between(first, last) + 1 if first and first <= last else 0
     years = min(3, available // 12)
     if years < 2:
         return Seasonal(enough=False, months_available=available, years=[], table=[], average=0.0)
-    start = _add_months(last, 1 - 12 * years)
-    spans = [(_add_months(start, 12 * y), _add_months(start, 12 * y + 11)) for y in range(years)]
+    start = add_months(last, 1 - 12 * years)
+    spans = [(add_months(start, 12 * y), add_months(start, 12 * y + 11)) for y in range(years)]
     per_month: dict[int, list[float]] = {m: [] for m in range(1, 13)}
     for y in range(years):
         for i in range(12):
-            month = _add_months(start, 12 * y + i)
+            month = add_months(start, 12 * y + i)
             per_month[month.month].append(sales.get(month, 0.0))
     average = sum(sum(values) for values in per_month.values()) / (12 * years)
     table = []
@@ -575,7 +569,7 @@ class CohortRow:
 
 def cohorts(*, actor: User, today: datetime.date, count: int = 12) -> list[CohortRow]:
     """Customers by first-purchase month (the last `count` months) and how many bought again 1, 2, … months later."""
-    first = _add_months(today.replace(day=1), 1 - count)
+    first = add_months(today.replace(day=1), 1 - count)
     found = (
         _cells(actor, ReportCell.Report.COHORT, key__gte=first.isoformat())
         .values("key", "key2")
@@ -604,7 +598,7 @@ def cohorts(*, actor: User, today: datetime.date, count: int = 12) -> list[Cohor
     return rows
 
 
-def report_segment(*, segment: str):
+def report_segment(*, segment: str, actor: User):
     """`customer.segment` hook for the report drill-downs: "cohort:<first month>:<months since>",
     "comp:<dimension>:<value>", "bought:<product id or none>:<first month or all>", "month:<month>"."""
     kind, _sep, rest = segment.partition(":")
@@ -613,7 +607,7 @@ def report_segment(*, segment: str):
         cohort = _month(start)
         if cohort is None or not since.isdigit():
             return None
-        month = _add_months(cohort, int(since))
+        month = add_months(cohort, int(since))
         ids = PurchaseMonth.objects.filter(cohort=cohort, month=month).values("customer_id")
         label = _("First bought in %(cohort)s, bought again %(n)s months later") % {
             "cohort": f"{cohort:%Y-%m}",
@@ -630,27 +624,30 @@ def report_segment(*, segment: str):
             "Bought in %(month)s"
         ) % {"month": f"{month:%Y-%m}"}
     if kind == "comp":
-        return _composition_q(*rest.partition(":")[::2])
+        return _composition_q(actor, *rest.partition(":")[::2])
     if kind == "bought":
         return _bought_q(*rest.partition(":")[::2])
     return None
 
 
-def _composition_q(dimension: str, value: str):
+def _composition_q(actor: User, dimension: str, value: str):
     label = dict(composition_dimensions()).get(dimension)
     if label is None or (dimension == "shop" and value and not value.isdigit()):
         return None
-    name = _value_labels(dimension, [value]).get(value, value) if value else _("Not set")
+    name = _value_labels(actor, dimension, [value]).get(value, value) if value else _("Not set")
     if dimension == "shop":
         bought = (
             PurchaseMonth.objects.filter(shop_id=int(value))
             if value
             else PurchaseMonth.objects.filter(shop=None)
         )
-        return Q(pk__in=bought.values("customer_id")), f"{label}: {name}"
+        return Q(pk__in=bought.values("customer_id")), _("%(dimension)s: %(value)s") % {
+            "dimension": label,
+            "value": name,
+        }
     column = COMPOSITION_FIELDS[dimension]
     q = Q(**{f"{column}__isnull": True}) if column.endswith("_id") and not value else Q(**{column: value})
-    return q, f"{label}: {name}"
+    return q, _("%(dimension)s: %(value)s") % {"dimension": label, "value": name}
 
 
 def _bought_q(product: str, since: str):

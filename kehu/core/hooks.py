@@ -14,8 +14,9 @@ in their AppConfig.ready(). Events in use:
 - ``customer.pool_actions``: (request) — buttons {"label", "url", "icon"} an upper domain adds to the pool page.
 - ``customers.kept``: (customer_ids) — the set of binned customers that must not be purged yet.
 - ``customer.has_open_deal``: (customer) — true when an upper domain has a deal in progress for the customer.
-- ``customer.segment``: (segment) — (Q over customers, label) when an upper domain knows the segment (e.g.
-  ``rfm_class:important_value``), else None; the customer list's ``segment`` filter.
+- ``customer.segment``: (segment, actor) — (Q over customers, label) when an upper domain knows the segment
+  (e.g. ``rfm_class:important_value``), else None; the customer list's ``segment`` filter. The label names only
+  records the actor may see.
 - ``customer.tab``: (request, customer, tab) — context an upper domain adds to a customer page tab; an
   ``overview_panels`` list names templates shown on the overview.
 """

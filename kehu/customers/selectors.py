@@ -70,9 +70,9 @@ class CustomerFilters:
         )
 
 
-def segment_of(segment: str) -> tuple[Q, str]:
+def segment_of(segment: str, *, actor: User) -> tuple[Q, str]:
     """The filter and the label of a segment an upper domain defines; a segment nobody knows is refused."""
-    for found in hooks.emit("customer.segment", segment=segment):
+    for found in hooks.emit("customer.segment", segment=segment, actor=actor):
         if found is not None:
             return found
     raise ValidationFailed(fields={"segment": _("Unknown segment “%(segment)s”.") % {"segment": segment}})
@@ -109,7 +109,7 @@ def _apply_filters(qs: QuerySet, *, actor: User, filters: CustomerFilters) -> Qu
     if filters.followup_due:
         qs = qs.filter(next_followup_on__lte=timezone.localdate())
     if filters.segment:
-        qs = qs.filter(segment_of(filters.segment)[0])
+        qs = qs.filter(segment_of(filters.segment, actor=actor)[0])
     if filters.custom:
         defs = {d.key: d for d in CustomField.objects.filter(entity=CustomField.Entity.CUSTOMER, active=True)}
         for key, value in filters.custom.items():

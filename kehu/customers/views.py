@@ -49,7 +49,9 @@ def _list_context(request, filters, page, sort):
         "custom_filters": CustomField.objects.filter(entity=CustomField.Entity.CUSTOMER, active=True),
         "saved_filters": selectors.saved_filters_of(actor=request.user),
         "can_assign": scoping.is_manager(request.user),
-        "segment_label": selectors.segment_of(filters.segment)[1] if filters.segment else "",
+        "segment_label": selectors.segment_of(filters.segment, actor=request.user)[1]
+        if filters.segment
+        else "",
     }
 
 

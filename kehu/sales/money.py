@@ -4,10 +4,11 @@ manual exchange-rate table, using the rate valid on the date that matters (close
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 CENT = Decimal("0.01")
 
@@ -100,3 +101,17 @@ def cny_in_words(amount: Decimal) -> str:
     if fen:
         text += ("零" if yuan and not jiao else "") + digits[fen] + "分"
     return sign + text
+
+
+def parse_amount(raw: str) -> tuple[Decimal | None, str]:
+    """Typed text → (amount, error), thousands separators (also Chinese commas) allowed; empty text is (None, "")."""
+    text = (raw or "").strip().replace(",", "").replace("，", "")
+    if not text:
+        return None, ""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None, gettext("Enter a number.")
+    if not value.is_finite():
+        return None, gettext("Enter a number.")
+    return value, ""

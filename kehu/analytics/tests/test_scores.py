@@ -276,6 +276,9 @@ def test_segment_migration_between_two_months_opens_exactly_the_movers(five, org
     assert sum(map(int, counts)) == 5  # every customer scored in both months, once
     listed = client.get(f"/customers/?{link}").content.decode()
     assert listed.count('data-testid="customer-row"') == 1 and "乙" in listed
+    # The Sankey chart carries the same flow, opening the same customers.
+    sankey = page.split('id="migration-option"')[1].split("</script>")[0]
+    assert link.replace(":", "%3A") in sankey and '"value": 1' in sankey
 
 
 @pytest.mark.django_db(transaction=True)  # the real worker runs the recompute the import queues

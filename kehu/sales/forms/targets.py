@@ -2,7 +2,6 @@
 
 import datetime
 import re
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils import timezone
@@ -48,20 +47,6 @@ def parse_cell(name: str) -> tuple[str, int, datetime.date] | None:
     if match is None:
         return None
     return match["kind"], int(match["id"]), datetime.date.fromisoformat(f"{match['month']}-01")
-
-
-def parse_amount(raw: str) -> tuple[Decimal | None, str]:
-    """A cell's text → (amount, error); an empty cell is (None, "") and removes the quota."""
-    text = (raw or "").strip().replace(",", "").replace("，", "")
-    if not text:
-        return None, ""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None, str(_("Enter a number."))
-    if not value.is_finite():
-        return None, str(_("Enter a number."))
-    return value, ""
 
 
 class ForecastForm(forms.Form):

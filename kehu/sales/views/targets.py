@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 from kehu.core.csvstream import csv_lines
 from kehu.core.exceptions import ApplicationError
 from kehu.core.web import flash_error, render_page
-from kehu.sales.forms.targets import ForecastForm, MonthForm, QuotaFilterForm, parse_amount, parse_cell
+from kehu.sales.forms.targets import ForecastForm, MonthForm, QuotaFilterForm, parse_cell
 from kehu.sales.models import CommissionStatement, Quota
+from kehu.sales.money import parse_amount
 from kehu.sales.selectors import targets as selectors
 from kehu.sales.services import targets as services
 from kehu.users import scoping
