@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.activities",
     "kehu.sales",
+    "kehu.support",
     "kehu.analytics",
     "kehu.integrations",
     "kehu.demo",
@@ -226,6 +227,9 @@ KEHU = {
     "COMPANY_EMAIL": env_str("KEHU_COMPANY_EMAIL", ""),
     "COMPANY_BANK": env_str("KEHU_COMPANY_BANK", ""),
     "COMPANY_TAX_ID": env_str("KEHU_COMPANY_TAX_ID", ""),
+    # The service desk's address: replies to customers come from it (DEFAULT_FROM_EMAIL when empty).
+    "SUPPORT_EMAIL": env_str("KEHU_SUPPORT_EMAIL", ""),
+    "MAIL_DOMAIN": env_str("KEHU_MAIL_DOMAIN", "kehu.local"),  # the right-hand side of Message-IDs we make
 }
 
 SITE_NAME = _("Kehu CRM")

@@ -15,6 +15,7 @@ DEFAULT_PATTERNS = {
     "quote": "QT{year}{month}-{n:04}",
     "contract": "HT{year}-{n:04}",
     "order": "SO{year}{month}{day}-{n:04}",
+    "ticket": "T{year}{month}{day}-{n:04}",
 }
 
 

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SupportConfig(AppConfig):
+    name = "kehu.support"
+    label = "support"
+    verbose_name = _("Service desk")
+
+    def ready(self):
+        from kehu.activities.notifications import register_texts
+        from kehu.core import hooks
+        from kehu.support import notifications, services
+
+        register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
+        hooks.register("user.handover", services.tickets_hand_over)
+        hooks.register("customer.merged", services.tickets_move_to_survivor)
+        hooks.register("customers.kept", services.customers_kept_by_support)

@@ -1,0 +1,495 @@
+"""The service desk: tickets (complaints, after-sale, questions) with their timeline, categories, routing rules,
+service-level policies, working calendars and the escalations the scheduler records."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from kehu.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
+from kehu.customers.models import Contact, Customer, Tag
+from kehu.sales.models import Order, OrderLine, Product
+from kehu.sales.models.opportunities import BilingualName
+from kehu.users.models import OrgUnit
+from kehu.users.scoping import ScopeSpec
+
+
+class Severity(models.IntegerChoices):
+    """How upset the customer is (seed: complaints are handled at the level their anger calls for)."""
+
+    FURIOUS = 1, _("1 · Furious")
+    ANGRY = 2, _("2 · Angry")
+    UNHAPPY = 3, _("3 · Unhappy")
+    CALM = 4, _("4 · Calm")
+
+
+SEVERITY_GUIDANCE = {
+    Severity.FURIOUS: _(
+        "Threatens to go to the platform, a regulator or the press, demands compensation, or has complained "
+        "before without result. A senior agent calls back within the hour."
+    ),
+    Severity.ANGRY: _("Raises their voice, contacts us again and again, or talks of a bad review."),
+    Severity.UNHAPPY: _("Disappointed but reasonable; expects a fix."),
+    Severity.CALM: _("Calm; wants an answer or information."),
+}
+
+
+class TicketType(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation")
+    COMPLAINT = "complaint", _("Complaint")
+    AFTER_SALE = "after_sale", _("After-sale")
+    SUGGESTION = "suggestion", _("Suggestion")
+    DISPUTE = "dispute", _("Dispute")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", pgettext_lazy("ticket channel", "Phone")
+    WEB_FORM = "web_form", _("Web form")
+    EMAIL = "email", pgettext_lazy("ticket channel", "E-mail")
+    MARKETPLACE = "marketplace", _("Marketplace message")
+    WECHAT = "wechat", _("WeChat")
+    WALK_IN = "walk_in", _("Walk-in")
+    API = "api", pgettext_lazy("ticket channel", "API")
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, pgettext_lazy("priority", "Low")
+    NORMAL = 2, pgettext_lazy("priority", "Normal")
+    HIGH = 3, pgettext_lazy("priority", "High")
+    URGENT = 4, pgettext_lazy("priority", "Urgent")
+
+
+class Category(BilingualName, TimeStampedModel):
+    """A node of the ticket category tree (质量问题 › 破损)."""
+
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("ticket category")
+        verbose_name_plural = _("ticket categories")
+
+    def lineage(self) -> list["Category"]:
+        """This category and its parents, the top one first."""
+        nodes, node, seen = [], self, set()
+        while node is not None and node.pk not in seen:
+            seen.add(node.pk)
+            nodes.append(node)
+            node = node.parent
+        return list(reversed(nodes))
+
+    @property
+    def path_label(self) -> str:
+        return " › ".join(c.label for c in self.lineage())
+
+
+class WorkCalendar(TimeStampedModel):
+    """Working hours of a unit (or, without a unit, of the company) for service-level clocks. Each weekday holds
+    periods like "09:00-12:00, 13:00-18:00"; an empty day is a day off."""
+
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.OneToOneField(
+        OrgUnit,
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="work_calendar",
+        help_text=_("Leave empty for the company's calendar, used by units without their own."),
+    )
+    mon = models.CharField(_("Monday"), max_length=100, blank=True, default="09:00-18:00")
+    tue = models.CharField(_("Tuesday"), max_length=100, blank=True, default="09:00-18:00")
+    wed = models.CharField(_("Wednesday"), max_length=100, blank=True, default="09:00-18:00")
+    thu = models.CharField(_("Thursday"), max_length=100, blank=True, default="09:00-18:00")
+    fri = models.CharField(_("Friday"), max_length=100, blank=True, default="09:00-18:00")
+    sat = models.CharField(_("Saturday"), max_length=100, blank=True)
+    sun = models.CharField(_("Sunday"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarDay(models.Model):
+    """A public holiday (no work) or a 调休 working day (a weekend day worked) of a calendar."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Working day (调休)")
+
+    calendar = models.ForeignKey(WorkCalendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+def default_escalation() -> list[dict]:
+    return [
+        {"percent": 75, "notify": "assignee"},
+        {"percent": 100, "notify": "team_lead", "raise_priority": True},
+        {"percent": 150, "notify": "manager"},
+    ]
+
+
+class SlaPolicy(TimeStampedModel):
+    """Service-level targets in working minutes for tickets of a type × severity × customer level (an empty
+    criterion matches any); the most specific active policy applies. `escalation` lists the steps taken at
+    percentages of each target: whom to notify (assignee, team_lead, manager) and whether to raise priority."""
+
+    name = models.CharField(_("name"), max_length=100)
+    ticket_type = models.CharField(_("type"), max_length=16, choices=TicketType.choices, blank=True)
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=Severity.choices, null=True, blank=True
+    )
+    customer_level = models.CharField(
+        _("customer level"), max_length=8, choices=Customer.Level.choices, blank=True
+    )
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response within (working minutes)"), validators=[MinValueValidator(1)]
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution within (working minutes)"), validators=[MinValueValidator(1)]
+    )
+    escalation = models.JSONField(_("escalation steps"), default=default_escalation, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def specificity(self) -> int:
+        return sum(bool(v) for v in (self.ticket_type, self.severity, self.customer_level))
+
+
+class ServiceAgent(TimeStampedModel):
+    """A user's service-desk profile: their level (seed: junior → senior) and whether they take tickets now."""
+
+    class Level(models.TextChoices):
+        JUNIOR = "junior", _("Junior")
+        INTERMEDIATE = "intermediate", _("Intermediate")
+        SENIOR = "senior", _("Senior")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_agent", primary_key=True
+    )
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices, default=Level.JUNIOR)
+    on_shift = models.BooleanField(
+        _("on shift"), default=True, help_text=_("Routing assigns tickets only to agents on shift.")
+    )
+
+    class Meta:
+        verbose_name = _("service agent")
+        verbose_name_plural = _("service agents")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class RoutingRule(TimeStampedModel):
+    """The first active rule (by position) whose criteria all hold routes a new ticket to a team and/or an
+    agent. Empty criteria match anything; `severity` matches tickets at least that severe."""
+
+    class Method(models.TextChoices):
+        TEAM = "team", _("Team queue (no assignee)")
+        FIXED = "fixed", _("A named agent")
+        ROUND_ROBIN = "round_robin", _("Round robin among agents on shift")
+        LEAST_LOADED = "least_loaded", _("Least-loaded agent on shift")
+
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    ticket_type = models.CharField(_("type"), max_length=16, choices=TicketType.choices, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category (and below)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    severity = models.PositiveSmallIntegerField(
+        _("severity at least"), choices=Severity.choices, null=True, blank=True
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    customer_level = models.CharField(
+        _("customer level"), max_length=8, choices=Customer.Level.choices, blank=True
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(OrgUnit, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(_("assign to"), max_length=14, choices=Method.choices, default=Method.TEAM)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(SoftDeleteModel, VersionedModel, TimeStampedModel):
+    """A complaint, question or after-sale case (工单). Its team and assignee decide who works it; the customer's
+    owner sees it too. Service-level clocks run in the team's working hours; `paused_seconds` is the working time
+    spent waiting on the customer, which the clocks do not count."""
+
+    class Status(models.TextChoices):
+        NEW = "new", pgettext_lazy("ticket status", "New")
+        ASSIGNED = "assigned", pgettext_lazy("ticket status", "Assigned")
+        IN_PROGRESS = "in_progress", pgettext_lazy("ticket status", "In progress")
+        WAITING = "waiting", pgettext_lazy("ticket status", "Waiting on customer")
+        RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+        CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+
+    OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING)
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    requester_name = models.CharField(_("requester"), max_length=100, blank=True)
+    requester_email = models.EmailField(_("requester e-mail"), blank=True)
+    requester_phone = models.CharField(_("requester phone"), max_length=40, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.PHONE)
+    ticket_type = models.CharField(
+        _("type"), max_length=16, choices=TicketType.choices, default=TicketType.CONSULTATION
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=Severity.choices, default=Severity.CALM
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    order_lines = models.ManyToManyField(
+        OrderLine, verbose_name=_("order lines"), blank=True, related_name="+"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(OrgUnit, verbose_name=_("team"), on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW)
+    resolution = models.TextField(_("resolution"), blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Service level: targets from the policy that matched, the clocks' state, what the scheduler did.
+    sla_policy = models.ForeignKey(
+        SlaPolicy,
+        verbose_name=_("SLA policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0, editable=False)
+    next_escalation_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_level = models.PositiveSmallIntegerField(_("escalations"), default=0, editable=False)
+    reopen_count = models.PositiveSmallIntegerField(_("reopened"), default=0, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["updated_at", "next_escalation_at"])
+
+    SCOPE = ScopeSpec(owner="assignee", unit="team", pool=True, via="customer", also_users=("created_by",))
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["team", "status", "-id"], name="ticket_team_status"),
+            models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
+            models.Index(fields=["customer", "-id"], name="ticket_customer"),
+            models.Index(fields=["status", "-id"], name="ticket_status"),
+            models.Index(
+                fields=["next_escalation_at"],
+                name="ticket_escalation_due",
+                condition=models.Q(next_escalation_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def severity_guidance(self) -> str:
+        return str(SEVERITY_GUIDANCE.get(self.severity, ""))
+
+
+class TicketEvent(models.Model):
+    """One item of a ticket's timeline: a reply to or from the customer, an internal note, or a change
+    (status, assignment with reason, escalation). Only `public` items reach the complainant."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Opened")
+        REPLY = "reply", _("Reply to customer")
+        INBOUND = "inbound", _("Message from customer")
+        NOTE = "note", _("Internal note")
+        STATUS = "status", _("Status change")
+        ASSIGNED = "assigned", _("Assignment")
+        ESCALATED = "escalated", _("Escalation")
+        CHANGED = "changed", _("Change")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    body = models.TextField(_("text"), blank=True)
+    public = models.BooleanField(_("visible to the customer"), default=False)
+    data = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(_("time"), db_index=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def ticket_attachment_path(instance, filename: str) -> str:
+    return f"tickets/{instance.event.ticket_id}/{instance.event_id}/{filename}"
+
+
+class TicketAttachment(TimeStampedModel):
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=ticket_attachment_path, max_length=255)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Escalation(models.Model):
+    """A step of a policy's escalation ladder the scheduler took for a ticket: one row per (ticket, clock,
+    step), so a restarted or repeated pass never takes a step twice."""
+
+    class Clock(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
+    clock = models.CharField(_("clock"), max_length=16, choices=Clock.choices)
+    step = models.PositiveSmallIntegerField()
+    percent = models.PositiveSmallIntegerField(_("at % of target"), validators=[MaxValueValidator(1000)])
+    notified = models.JSONField(default=list)  # user ids
+    raised_priority = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "clock", "step"], name="escalation_step_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_clock_display()} {self.percent}%"

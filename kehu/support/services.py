@@ -1,0 +1,662 @@
+"""Writes for the service desk: open a ticket (routed, numbered, under a service-level policy), assign and
+re-assign it with a reason, move it through its states, reply to the customer by e-mail, leave internal notes
+with @mentions, and climb the escalation ladder from the scheduler. Every change lands on the ticket's timeline.
+
+States: new → assigned → in progress ⇄ waiting on customer → resolved → closed; a resolved or closed ticket
+can be reopened (back to in progress). Any open ticket may be closed with a reason (duplicate, spam)."""
+
+import re
+import uuid
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kehu.activities.services import timeline_record_event
+from kehu.core import hooks
+from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from kehu.core.records import assign_fields, check_version, save_audited, validate
+from kehu.core.sequences import next_number
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customer_scope
+from kehu.sales.models import OrderLine
+from kehu.sales.selectors.orders import order_scope
+from kehu.support import routing, sla
+from kehu.support.models import Escalation, Priority, Ticket, TicketEvent
+from kehu.users import scoping
+from kehu.users.models import OrgUnit, User
+from kehu.users.services import primary_unit_of
+
+CREATE_FIELDS = {
+    "customer",
+    "contact",
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "channel",
+    "ticket_type",
+    "category",
+    "severity",
+    "priority",
+    "subject",
+    "description",
+    "order",
+    "product",
+}
+EDIT_FIELDS = CREATE_FIELDS - {"channel", "customer"}
+RELATIONS = [
+    "customer",
+    "contact",
+    "category",
+    "order",
+    "product",
+    "team",
+    "assignee",
+    "created_by",
+    "sla_policy",
+]
+S = Ticket.Status
+TRANSITIONS = {
+    S.NEW: {S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CLOSED},
+    S.ASSIGNED: {S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CLOSED},
+    S.IN_PROGRESS: {S.WAITING, S.RESOLVED, S.CLOSED},
+    S.WAITING: {S.IN_PROGRESS, S.RESOLVED, S.CLOSED},
+    S.RESOLVED: {S.CLOSED, S.IN_PROGRESS},
+    S.CLOSED: {S.IN_PROGRESS},
+}
+MENTION = re.compile(r"@([\w.+-]+)")
+
+
+# --- who may do what ----------------------------------------------------------------------------------------------
+
+
+def may_work(actor: User, ticket: Ticket) -> bool:
+    """Reply, change and move the ticket: its assignee, managers of its team, system admins, and the team's
+    members while nobody has it (they take it by working it)."""
+    scope = scoping.scope_for(actor)
+    if not actor.is_active or scope.read_only:
+        return False
+    if scope.is_system_admin or ticket.assignee_id == actor.pk or ticket.team_id in scope.write_units:
+        return True
+    return ticket.assignee_id is None and ticket.team_id in scope.member_units
+
+
+def may_assign(actor: User, ticket: Ticket) -> bool:
+    """Give the ticket to someone (or another team): managers of its team and system admins."""
+    return scoping.can_assign_in(actor, ticket.team_id)
+
+
+def may_note(actor: User) -> bool:
+    """Anyone who sees a ticket may leave an internal note on it (the customer's sales rep, say)."""
+    return actor.is_active and not scoping.scope_for(actor).read_only
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _event(ticket, kind, *, actor=None, body="", public=False, data=None, now=None, message_id=""):
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author=actor if actor is not None and actor.is_authenticated else None,
+        body=body,
+        public=public,
+        data=data or {},
+        created_at=now or timezone.now(),
+        message_id=message_id,
+    )
+
+
+def _notify(user: User | None, kind: str, ticket: Ticket, **params) -> None:
+    if user is None or not user.is_active:
+        return
+    hooks.emit(
+        "notify",
+        recipient=user,
+        kind=kind,
+        params={"number": ticket.number, "subject": ticket.subject, **params},
+        url=f"/tickets/{ticket.pk}/",
+    )
+
+
+def _name(user: User | None) -> str:
+    return str(user) if user is not None else ""
+
+
+def _check_links(
+    actor: User | None, ticket: Ticket, changed: set[str], lines: list[OrderLine] | None
+) -> None:
+    """Whatever the ticket names must be something the actor sees and must fit together: the contact works
+    for the customer, the order is the customer's (an order alone brings its customer), the lines are the
+    order's."""
+    seen = customer_scope(actor).filter(pk=ticket.customer_id) if actor is not None else None
+    if seen is not None and ticket.customer_id and "customer" in changed and not seen.exists():
+        raise ValidationFailed(fields={"customer": _("Choose a customer you see.")})
+    if ticket.order_id and "order" in changed:
+        if actor is not None and not order_scope(actor).filter(pk=ticket.order_id).exists():
+            raise ValidationFailed(fields={"order": _("Choose an order you see.")})
+        order_customer = ticket.order.customer_id
+        if ticket.customer_id is None and order_customer:
+            ticket.customer_id = order_customer
+        elif order_customer and order_customer != ticket.customer_id:
+            raise ValidationFailed(fields={"order": _("The order belongs to another customer.")})
+    if ticket.contact_id and ticket.contact.customer_id != ticket.customer_id:
+        raise ValidationFailed(fields={"contact": _("The contact does not work for this customer.")})
+    if lines and (not ticket.order_id or any(line.order_id != ticket.order_id for line in lines)):
+        raise ValidationFailed(fields={"order_lines": _("Choose lines of the ticket's order.")})
+    if ticket.category_id and "category" in changed and not ticket.category.active:
+        raise ValidationFailed(fields={"category": _("This category is no longer in use.")})
+    if not (ticket.subject or "").strip():
+        raise ValidationFailed(fields={"subject": _("Say in a few words what it is about.")})
+    ticket.subject = ticket.subject.strip()
+
+
+def _check_assignee(actor: User | None, assignee: User | None, team: OrgUnit) -> None:
+    if assignee is None:
+        return
+    if not assignee.is_active:
+        raise ValidationFailed(fields={"assignee": _("Choose an active user.")})
+    if not assignee.memberships.filter(unit__path__startswith=team.path).exists():
+        raise ValidationFailed(
+            fields={"assignee": _("%(user)s is not in team %(team)s.") % {"user": assignee, "team": team}}
+        )
+    if (
+        actor is not None
+        and not User.objects.filter(scoping.visible_user_ids_q(actor), pk=assignee.pk).exists()
+    ):
+        raise ValidationFailed(fields={"assignee": _("Choose a colleague you work with.")})
+
+
+def _default_team(actor: User | None, assignee: User | None) -> OrgUnit:
+    for user in (assignee, actor):
+        unit = primary_unit_of(user) if user is not None else None
+        if unit is not None:
+            return unit
+    unit = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
+    if unit is None:
+        raise ValidationFailed(fields={"team": _("There is no org unit to give the ticket to.")})
+    return unit
+
+
+def _product_ids(ticket: Ticket, lines: list[OrderLine]) -> set[int]:
+    ids = {line.product_id for line in lines if line.product_id}
+    if ticket.product_id:
+        ids.add(ticket.product_id)
+    return ids
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().select_related(*RELATIONS).get(pk=ticket.pk)
+
+
+def _refresh_sla(ticket: Ticket, book: sla.HoursBook | None = None) -> None:
+    sla.refresh(ticket, (book or sla.HoursBook()).for_unit(ticket.team))
+
+
+# --- opening ------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: User | None,
+    data: dict,
+    team: OrgUnit | None = None,
+    assignee: User | None = None,
+    order_lines: list[OrderLine] | None = None,
+    tags=(),
+    now=None,
+) -> Ticket:
+    """Open a ticket. Without a team or an assignee the routing rules choose them; without a matching rule it
+    goes to the assignee's, else the actor's, unit. `actor` is None for tickets the public opens (web form,
+    e-mail), which are checked by their channel instead."""
+    if actor is not None and scoping.scope_for(actor).read_only:
+        raise PermissionDenied()
+    now = now or timezone.now()
+    ticket = Ticket(
+        created_by=actor if actor is not None and actor.is_authenticated else None, created_at=now
+    )
+    changed = assign_fields(ticket, data, CREATE_FIELDS)
+    lines = list(order_lines or [])
+    _check_links(actor, ticket, changed, lines)
+    route = None
+    if team is None and assignee is None:
+        route = routing.route(ticket, _product_ids(ticket, lines))
+        if route is not None:
+            team, assignee = route.team, route.assignee
+    ticket.team = team or _default_team(actor, assignee)
+    if route is None:
+        _check_assignee(actor, assignee, ticket.team)
+    ticket.assignee = assignee
+    ticket.status = S.ASSIGNED if assignee else S.NEW
+    ticket.number = next_number("ticket", now=now)
+    ticket.sla_policy = sla.match_policy(ticket)
+    _refresh_sla(ticket)
+    validate(ticket, exclude=[*RELATIONS, "number"])
+    save_audited(ticket, actor=actor, bump_version=False)
+    if lines:
+        ticket.order_lines.set(lines)
+    if tags:
+        ticket.tags.set(tags)
+    _event(
+        ticket,
+        TicketEvent.Kind.CREATED,
+        actor=actor,
+        body=ticket.description,
+        public=True,
+        data={"channel": ticket.channel},
+        now=now,
+    )
+    if assignee is not None or route is not None:
+        _event(
+            ticket,
+            TicketEvent.Kind.ASSIGNED,
+            actor=actor,
+            data={
+                "to": _name(assignee),
+                "team": str(ticket.team),
+                "rule": route.rule.name if route else "",
+            },
+            now=now,
+        )
+    if ticket.customer_id:
+        timeline_record_event(
+            actor=actor,
+            customer=ticket.customer,
+            event="ticket_opened",
+            data={"number": ticket.number, "subject": ticket.subject, "ticket": ticket.pk},
+        )
+    if assignee is not None and assignee != actor:
+        _notify(assignee, "ticket_assigned", ticket, by=_name(actor) or _("routing"))
+    return ticket
+
+
+# --- assignment ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_assign(
+    *, actor: User, ticket: Ticket, assignee: User | None, team: OrgUnit | None = None, reason: str = ""
+) -> Ticket:
+    """Give the ticket to `assignee` (None: back to the team's queue), optionally in another team. Taking
+    someone else's ticket needs a reason; agents may take an unassigned ticket of their team themselves."""
+    ticket = _lock(ticket)
+    reason = (reason or "").strip()[:255]
+    taking = assignee is not None and assignee.pk == actor.pk and ticket.assignee_id is None and team is None
+    if not (may_assign(actor, ticket) or (taking and may_work(actor, ticket))):
+        raise PermissionDenied()
+    if not ticket.is_open:
+        raise Conflict(_("Reopen the ticket before assigning it."))
+    new_team = team or ticket.team
+    if ticket.assignee_id and ticket.assignee_id != getattr(assignee, "pk", None) and not reason:
+        raise ValidationFailed(fields={"reason": _("Say why the ticket changes hands.")})
+    _check_assignee(actor, assignee, new_team)
+    if ticket.assignee_id == getattr(assignee, "pk", None) and new_team.pk == ticket.team_id:
+        return ticket
+    before, before_team = ticket.assignee, ticket.team
+    ticket.assignee, ticket.team = assignee, new_team
+    if ticket.status in (S.NEW, S.ASSIGNED):
+        ticket.status = S.ASSIGNED if assignee else S.NEW
+    if new_team.pk != before_team.pk:
+        _refresh_sla(ticket)  # another team, perhaps other working hours
+    save_audited(ticket, actor=actor, reason="assigned")
+    _event(
+        ticket,
+        TicketEvent.Kind.ASSIGNED,
+        actor=actor,
+        body=reason,
+        data={
+            "from": _name(before),
+            "to": _name(assignee),
+            "team": str(new_team),
+            "from_team": str(before_team),
+        },
+    )
+    if assignee is not None and assignee != actor:
+        _notify(assignee, "ticket_assigned", ticket, by=_name(actor))
+    return ticket
+
+
+# --- states -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_transition(*, actor: User, ticket: Ticket, status: str, resolution: str = "", now=None) -> Ticket:
+    ticket = _lock(ticket)
+    now = now or timezone.now()
+    if not may_work(actor, ticket):
+        raise PermissionDenied()
+    if status not in S.values:
+        raise ValidationFailed(fields={"status": _("Unknown status.")})
+    before = ticket.status
+    if status == before:
+        return ticket
+    if status not in TRANSITIONS[before] or status == S.ASSIGNED:
+        raise Conflict(
+            _("A ticket that is “%(from)s” cannot become “%(to)s”.")
+            % {"from": S(before).label, "to": S(status).label}
+        )
+    resolution = (resolution or "").strip()
+    if (
+        status in (S.RESOLVED, S.CLOSED)
+        and before not in (S.RESOLVED,)
+        and not (resolution or ticket.resolution)
+    ):
+        raise ValidationFailed(fields={"resolution": _("Say how the ticket was resolved.")})
+    if resolution:
+        ticket.resolution = resolution
+    book = sla.HoursBook()
+    if before == S.WAITING:
+        hours = book.for_unit(ticket.team)
+        ticket.paused_seconds += max(0, int(hours.between(ticket.paused_at, now)))
+        ticket.paused_at = None
+    if status == S.WAITING:
+        ticket.paused_at = now
+    reopened = before in (S.RESOLVED, S.CLOSED)
+    if reopened:
+        ticket.reopen_count += 1
+        ticket.resolved_at = ticket.closed_at = None
+    if status == S.RESOLVED or (status == S.CLOSED and ticket.resolved_at is None):
+        ticket.resolved_at = now
+    if status == S.CLOSED:
+        ticket.closed_at = now
+    if status == S.IN_PROGRESS and ticket.assignee_id is None:
+        ticket.assignee = actor  # working a queued ticket takes it
+    ticket.status = status
+    _refresh_sla(ticket, book)
+    save_audited(ticket, actor=actor, reason=status)
+    _event(
+        ticket,
+        TicketEvent.Kind.STATUS,
+        actor=actor,
+        body=resolution if status in (S.RESOLVED, S.CLOSED) else "",
+        public=True,
+        data={"from": before, "to": status, "reopened": reopened},
+        now=now,
+    )
+    if ticket.customer_id and status == S.RESOLVED:
+        timeline_record_event(
+            actor=actor,
+            customer=ticket.customer,
+            event="ticket_resolved",
+            data={"number": ticket.number, "subject": ticket.subject, "ticket": ticket.pk},
+        )
+    if reopened and ticket.assignee_id and ticket.assignee_id != actor.pk:
+        _notify(ticket.assignee, "ticket_reopened", ticket, by=_name(actor))
+    return ticket
+
+
+# --- replies and notes --------------------------------------------------------------------------------------------
+
+
+def reply_address(ticket: Ticket) -> str:
+    """Where replies go: the contact's e-mail, else the requester's, else the customer's."""
+    for address in (
+        ticket.contact.email if ticket.contact_id else "",
+        ticket.requester_email,
+        ticket.customer.email if ticket.customer_id else "",
+    ):
+        if address:
+            return address
+    return ""
+
+
+@transaction.atomic
+def ticket_reply(*, actor: User, ticket: Ticket, body: str, by_email: bool = True, now=None) -> TicketEvent:
+    """A reply to the customer, e-mailed by the worker (or, with `by_email` off, one given by phone and logged).
+    The first reply stops the first-response clock; a new or assigned ticket moves to in progress."""
+    ticket = _lock(ticket)
+    now = now or timezone.now()
+    if not may_work(actor, ticket):
+        raise PermissionDenied()
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(fields={"body": _("Write the reply.")})
+    address = reply_address(ticket) if by_email else ""
+    if by_email and not address:
+        raise ValidationFailed(
+            fields={"body": _("Neither the contact, the requester nor the customer has an e-mail address.")}
+        )
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+    if ticket.status in (S.NEW, S.ASSIGNED):
+        ticket.status = S.IN_PROGRESS
+    if ticket.assignee_id is None:
+        ticket.assignee = actor
+    _refresh_sla(ticket)
+    save_audited(ticket, actor=actor, reason="replied")
+    message_id = f"<{uuid.uuid4().hex}@{settings.KEHU['MAIL_DOMAIN']}>" if address else ""
+    event = _event(
+        ticket,
+        TicketEvent.Kind.REPLY,
+        actor=actor,
+        body=body,
+        public=True,
+        data={"to": address, "by_email": bool(address)},
+        now=now,
+        message_id=message_id,
+    )
+    if address:
+        transaction.on_commit(lambda: _enqueue_send(event.pk))
+    return event
+
+
+def _enqueue_send(event_id: int) -> None:
+    from kehu.support.tasks import ticket_reply_send  # tasks import this module
+
+    ticket_reply_send.enqueue(event_id)
+
+
+def reply_send(*, event_id: int) -> bool:
+    """Mail a reply (the worker's job): subject "[number] subject" so the customer's answer threads back, in
+    the language of the ticket's author. Marks the event sent; a reply already sent is not sent again."""
+    event = TicketEvent.objects.select_related("ticket", "author").get(pk=event_id)
+    if event.data.get("sent_at") or not event.data.get("to"):
+        return False
+    ticket = event.ticket
+    language = (event.author.language if event.author else "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject = _("[%(number)s] %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
+    previous = (
+        TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.INBOUND)
+        .exclude(message_id="")
+        .order_by("-created_at", "-id")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    headers = {"Message-ID": event.message_id}
+    if previous:
+        headers.update({"In-Reply-To": previous, "References": previous})
+    message = EmailMessage(
+        subject=subject,
+        body=event.body,
+        from_email=settings.KEHU.get("SUPPORT_EMAIL") or None,
+        to=[event.data["to"]],
+        headers=headers,
+    )
+    message.send()
+    event.data = {**event.data, "sent_at": timezone.now().isoformat()}
+    event.save(update_fields=["data"])
+    return True
+
+
+@transaction.atomic
+def ticket_note(*, actor: User, ticket: Ticket, body: str) -> TicketEvent:
+    """An internal note (never shown to the customer). @username mentions notify those colleagues who see the
+    ticket."""
+    if not may_note(actor):
+        raise PermissionDenied()
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(fields={"body": _("Write the note.")})
+    names = set(MENTION.findall(body))
+    mentioned = [
+        user
+        for user in User.objects.filter(username__in=names, is_active=True).exclude(pk=actor.pk)
+        if scoping.can_see(user, ticket)
+    ]
+    event = _event(
+        ticket,
+        TicketEvent.Kind.NOTE,
+        actor=actor,
+        body=body,
+        data={"mentions": [u.pk for u in mentioned]},
+    )
+    for user in mentioned:
+        _notify(user, "ticket_mentioned", ticket, by=_name(actor))
+    return event
+
+
+# --- editing ------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_update(
+    *, actor: User, ticket: Ticket, data: dict, version: int | None, order_lines=None, tags=None
+) -> Ticket:
+    """Correct the ticket's facts. A new type or severity (or customer level) can mean another policy: the
+    clocks are recomputed from the opening time under it."""
+    ticket = _lock(ticket)
+    if not may_work(actor, ticket):
+        raise PermissionDenied()
+    check_version(ticket, version, fields=sorted(EDIT_FIELDS))
+    changed = assign_fields(ticket, data, EDIT_FIELDS)
+    lines = list(order_lines) if order_lines is not None else None
+    _check_links(actor, ticket, changed, lines)
+    if changed & {"ticket_type", "severity"}:
+        ticket.sla_policy = sla.match_policy(ticket)
+        _refresh_sla(ticket)
+    if changed:
+        validate(ticket, exclude=[*RELATIONS, "number"])
+        save_audited(ticket, actor=actor)
+        labels = sorted(str(Ticket._meta.get_field(name).verbose_name) for name in changed)
+        _event(ticket, TicketEvent.Kind.CHANGED, actor=actor, data={"fields": labels})
+    if lines is not None:
+        ticket.order_lines.set(lines)
+    if tags is not None:
+        ticket.tags.set(tags)
+    return ticket
+
+
+# --- escalation ---------------------------------------------------------------------------------------------------
+
+
+def _escalation_recipients(ticket: Ticket, notify: str) -> list[User]:
+    if notify == "assignee" and ticket.assignee_id:
+        return [ticket.assignee]
+    if notify in ("assignee", "team_lead"):
+        return routing.team_leads(ticket.team_id) or routing.managers_above(ticket.team)
+    return routing.managers_above(ticket.team) or routing.team_leads(ticket.team_id)
+
+
+def _escalate(ticket: Ticket, book: sla.HoursBook, now) -> int:
+    hours = book.for_unit(ticket.team)
+    taken = set(Escalation.objects.filter(ticket=ticket).values_list("clock", "step"))
+    done = 0
+    for clock, index, step in list(sla.due_steps(ticket, hours, now, taken)):
+        recipients = _escalation_recipients(ticket, step.get("notify", "assignee"))
+        raised = bool(step.get("raise_priority")) and ticket.priority < Priority.URGENT
+        try:
+            with transaction.atomic():
+                Escalation.objects.create(
+                    ticket=ticket,
+                    clock=clock,
+                    step=index,
+                    percent=int(step["percent"]),
+                    notified=[u.pk for u in recipients],
+                    raised_priority=raised,
+                    created_at=now,
+                )
+        except IntegrityError:  # another pass took this step meanwhile
+            taken.add((clock, index))
+            continue
+        taken.add((clock, index))
+        if raised:
+            ticket.priority += 1
+        ticket.escalation_level += 1
+        _event(
+            ticket,
+            TicketEvent.Kind.ESCALATED,
+            data={
+                "clock": clock,
+                "percent": int(step["percent"]),
+                "notified": [str(u) for u in recipients],
+                "raised_priority": raised,
+            },
+            now=now,
+        )
+        for user in recipients:
+            _notify(user, f"ticket_escalated_{clock}", ticket, percent=int(step["percent"]))
+        done += 1
+    ticket.next_escalation_at = sla.next_escalation(ticket, hours, taken=taken)
+    ticket.save(update_fields=["priority", "escalation_level", "next_escalation_at", "updated_at"])
+    return done
+
+
+def tickets_escalate_due(*, now=None, batch: int = 500) -> int:
+    """The scheduler's pass: every ticket whose next escalation moment has come takes the steps due, in its own
+    transaction. A step is recorded once per ticket and clock (a unique row), so passes that overlap or run
+    again after a restart never repeat one. Returns the number of steps taken."""
+    now = now or timezone.now()
+    book = sla.HoursBook()
+    taken = 0
+    last_id = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(next_escalation_at__lte=now, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return taken
+        last_id = ids[-1]
+        for ticket_id in ids:
+            with transaction.atomic():
+                ticket = (
+                    Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("sla_policy", "team", "assignee", "customer")
+                    .filter(pk=ticket_id, next_escalation_at__lte=now)
+                    .first()
+                )
+                if ticket is not None:
+                    taken += _escalate(ticket, book, now)
+
+
+# --- hooks from lower domains -------------------------------------------------------------------------------------
+
+
+def tickets_hand_over(*, actor: User, user: User, successor: User) -> dict:
+    """`user.handover`: the departing user's open tickets go to the successor, each audited and on its
+    timeline."""
+    tickets = list(
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(assignee=user, status__in=Ticket.OPEN_STATUSES)
+    )
+    for ticket in tickets:
+        ticket.assignee = successor
+        save_audited(ticket, actor=actor, reason="handed over")
+        _event(
+            ticket,
+            TicketEvent.Kind.ASSIGNED,
+            actor=actor,
+            body=_("Handed over: %(user)s left.") % {"user": user},
+            data={"from": str(user), "to": str(successor), "team": str(ticket.team)},
+        )
+    return {"tickets": len(tickets)}
+
+
+def tickets_move_to_survivor(*, actor, survivor: Customer, merged: Customer) -> dict:
+    """`customer.merged`: the merged customer's tickets belong to the survivor."""
+    tickets = list(Ticket.all_objects.select_for_update().filter(customer=merged))
+    for ticket in tickets:
+        ticket.customer = survivor
+        save_audited(ticket, actor=actor, reason="merged", bump_version=False)
+    return {"tickets": len(tickets)}
+
+
+def customers_kept_by_support(*, customer_ids: list[int]) -> set[int]:
+    """`customers.kept`: a customer with tickets is not purged; complaints are the service record."""
+    return set(Ticket.all_objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
