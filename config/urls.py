@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("kehu.sales.urls.expenses")),
     path("recycle-bin/sales/", include("kehu.sales.urls.recycle")),
     path("territories/", include("kehu.sales.urls.territories")),
+    path("tickets/", include("kehu.support.urls")),
     path("analytics/", include("kehu.analytics.urls")),
     path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),

@@ -29,6 +29,8 @@ from kehu.sales.services.orders import order_create
 from kehu.sales.services.payments import invoice_record, payment_plan_set, receipt_record
 from kehu.sales.services.quotes import quote_create
 from kehu.sales.services.targets import commission_statement_compute
+from kehu.support.models import Ticket
+from kehu.support.services import ticket_create
 from kehu.users.services import api_token_create
 
 SECRET = {
@@ -45,6 +47,7 @@ SECRET = {
     "contract": "秘密合同",
     "order": "秘密订单备注",
     "expense": "秘密招待费用",
+    "ticket": "秘密投诉工单",
 }
 MARKERS = [*SECRET.values(), "xinghe.example"]
 
@@ -121,6 +124,10 @@ def hidden(org, pipeline):
             "description": SECRET["expense"],
         },
     )
+    ticket = ticket_create(
+        actor=org.rep_a,
+        data={"subject": SECRET["ticket"], "customer": customer, "description": SECRET["note"]},
+    )
     statement = commission_statement_compute(
         actor=org.east_manager, user=org.rep_a, month=today.replace(day=1)
     )
@@ -160,6 +167,7 @@ def hidden(org, pipeline):
         "invoice": invoice.pk,
         "order": order.pk,
         "expense": expense.pk,
+        "ticket": ticket.pk,
         "statement": statement.pk,
         "lead": lead.pk,
         "customer": customer.pk,
@@ -318,6 +326,17 @@ BY_ID = [
     ("web", "post", "/expenses/{expense}/approve/", {}),
     ("api", "get", "/api/v1/expenses/{expense}", None),
     ("api", "delete", "/api/v1/expenses/{expense}", None),
+    ("web", "get", "/tickets/{ticket}/", None),
+    ("web", "get", "/tickets/{ticket}/clocks/", None),
+    ("web", "get", "/tickets/new/?customer={customer}", None),
+    ("web", "post", "/tickets/{ticket}/note/", {"body": "偷看"}),
+    ("web", "post", "/tickets/{ticket}/status/", {"status": "closed", "resolution": "x"}),
+    ("web", "post", "/tickets/{ticket}/assign/", {"take": "1"}),
+    ("api", "get", "/api/v1/tickets/{ticket}", None),
+    ("api", "get", "/api/v1/tickets/{ticket}/events", None),
+    ("api", "post", "/api/v1/tickets/{ticket}/notes", {"body": "偷看"}),
+    ("api", "post", "/api/v1/tickets/{ticket}/status", {"status": "closed", "resolution": "x"}),
+    ("api", "post", "/api/v1/tickets", {"subject": "x", "customer_id": "{customer}"}),
     ("web", "get", "/commissions/{statement}/", None),
     ("web", "get", "/commissions/{statement}/export.csv", None),
     ("api", "get", "/api/v1/commissions/{statement}", None),
@@ -377,6 +396,9 @@ LISTS = [
     ("api", "get", "/api/v1/receivables/overdue", None),
     ("web", "get", "/expenses/", None),
     ("api", "get", "/api/v1/expenses", None),
+    ("web", "get", "/tickets/?status=any", None),
+    ("web", "get", "/tickets/lookup/?q=" + SECRET["name"][:4], None),
+    ("api", "get", "/api/v1/tickets?status=any", None),
     ("web", "get", "/commissions/", None),
     ("api", "get", "/api/v1/commissions", None),
     ("web", "get", "/forecast/", None),
@@ -495,6 +517,8 @@ def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, call, outsider):
     assert Order.all_objects.filter(contract_id=hidden["contract"]).count() == 0
     expense = Expense.all_objects.get(pk=hidden["expense"])
     assert (expense.status, expense.deleted_at) == ("submitted", None)
+    ticket = Ticket.objects.get(pk=hidden["ticket"])
+    assert (ticket.status, ticket.assignee_id, ticket.events.count()) == ("new", None, 1)
     warning = ChurnWarning.objects.get(pk=hidden["churn"])
     assert (warning.status, warning.task_id, warning.lost_reason) == ("open", None, "")
 

@@ -1,0 +1,194 @@
+"""/api/v1/tickets: parse → one service or selector → respond, through the same scope as the pages."""
+
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from kehu.core.exceptions import ValidationFailed
+from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
+from kehu.customers.selectors import customer_get_for
+from kehu.sales.models import OrderLine, Product
+from kehu.sales.selectors.orders import order_get_for
+from kehu.support import selectors, services
+from kehu.support.models import Category
+from kehu.support.schemas import (
+    AssignIn,
+    EventOut,
+    NoteIn,
+    ReplyIn,
+    StatusIn,
+    TicketDetailOut,
+    TicketIn,
+    TicketPage,
+    TicketPatch,
+    TicketQuery,
+)
+from kehu.users.models import OrgUnit, User
+
+router = Router(tags=["tickets"])
+
+LINKS = {
+    "customer_id",
+    "contact_id",
+    "category_id",
+    "order_id",
+    "order_line_ids",
+    "product_id",
+    "team_id",
+    "assignee_id",
+    "version",
+}
+
+
+def _data(request, payload) -> dict:
+    """The payload's fields for the service, each record it names fetched through the actor's scope."""
+    actor = request.auth
+    data = payload.model_dump(exclude_unset=True, exclude=LINKS)
+    data = {k: ("" if v is None and k.startswith("requester_") else v) for k, v in data.items()}
+    given = payload.model_fields_set
+    if "customer_id" in given:
+        data["customer"] = payload.customer_id and referenced(
+            lambda: customer_get_for(actor=actor, customer_id=payload.customer_id), field="customer_id"
+        )
+    if "order_id" in given:
+        data["order"] = payload.order_id and referenced(
+            lambda: order_get_for(actor=actor, order_id=payload.order_id), field="order_id"
+        )
+    if "contact_id" in given:
+        customer = data.get("customer")
+        contacts = customer.contacts if customer else None
+        data["contact"] = payload.contact_id and referenced(
+            lambda: contacts.filter(pk=payload.contact_id).first() if contacts is not None else None,
+            field="contact_id",
+        )
+    if "category_id" in given:
+        data["category"] = payload.category_id and referenced(
+            lambda: Category.objects.filter(pk=payload.category_id).first(), field="category_id"
+        )
+    if "product_id" in given:
+        data["product"] = payload.product_id and referenced(
+            lambda: Product.objects.filter(pk=payload.product_id).first(), field="product_id"
+        )
+    return data
+
+
+def _lines(payload):
+    if payload.order_line_ids is None:
+        return None
+    lines = list(OrderLine.objects.filter(pk__in=payload.order_line_ids))
+    if len(lines) != len(set(payload.order_line_ids)):
+        raise ValidationFailed(fields={"order_line_ids": _("Not found.")})
+    return lines
+
+
+def _detail(request, ticket_id):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    ticket.clocks = [
+        {
+            "clock": c.clock,
+            "state": c.state,
+            "due": c.due,
+            "done_at": c.done_at,
+            "working_seconds_left": c.seconds_left,
+        }
+        for c in selectors.clocks(ticket=ticket)
+    ]
+    return ticket
+
+
+@router.get("/tickets", response={200: TicketPage, **ERRORS})
+def ticket_list(request, params: Query[TicketQuery]):
+    """Tickets you see: assigned to you, your teams' queues, your customers' tickets, and your units' as a
+    manager. Open ones by default."""
+    filters = selectors.TicketFilters.from_params(params.dict())
+    page = selectors.ticket_list(actor=request.auth, filters=filters, cursor=params.cursor, size=params.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/tickets", response={201: TicketDetailOut, **ERRORS})
+def ticket_create(request, payload: TicketIn):
+    """Open a ticket. Without `team_id` and `assignee_id` the routing rules choose them."""
+    team = payload.team_id and referenced(
+        lambda: OrgUnit.objects.filter(pk=payload.team_id).first(), field="team_id"
+    )
+    assignee = payload.assignee_id and referenced(
+        lambda: User.objects.filter(pk=payload.assignee_id, is_active=True).first(), field="assignee_id"
+    )
+    ticket = services.ticket_create(
+        actor=request.auth,
+        data=_data(request, payload),
+        team=team or None,
+        assignee=assignee or None,
+        order_lines=_lines(payload),
+    )
+    return Status(201, _detail(request, ticket.pk))
+
+
+@router.get("/tickets/{ticket_id}", response={200: TicketDetailOut, **ERRORS})
+def ticket_get(request, ticket_id: Id):
+    return _detail(request, ticket_id)
+
+
+@router.patch("/tickets/{ticket_id}", response={200: TicketDetailOut, **CONFLICT_ERRORS})
+def ticket_update(request, ticket_id: Id, payload: TicketPatch):
+    """Correct the facts; a new type or severity recomputes the service-level clocks."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    data = _data(request, payload)
+    if "contact_id" in payload.model_fields_set and payload.contact_id:
+        data["contact"] = referenced(
+            lambda: (
+                ticket.customer.contacts.filter(pk=payload.contact_id).first() if ticket.customer else None
+            ),
+            field="contact_id",
+        )
+    services.ticket_update(
+        actor=request.auth, ticket=ticket, data=data, version=payload.version, order_lines=_lines(payload)
+    )
+    return _detail(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/assign", response={200: TicketDetailOut, **CONFLICT_ERRORS})
+def ticket_assign(request, ticket_id: Id, payload: AssignIn):
+    """Managers of the ticket's team; an agent may take an unassigned ticket of their team."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    assignee = payload.assignee_id and referenced(
+        lambda: User.objects.filter(pk=payload.assignee_id).first(), field="assignee_id"
+    )
+    team = payload.team_id and referenced(
+        lambda: OrgUnit.objects.filter(pk=payload.team_id).first(), field="team_id"
+    )
+    services.ticket_assign(
+        actor=request.auth, ticket=ticket, assignee=assignee or None, team=team or None, reason=payload.reason
+    )
+    return _detail(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/status", response={200: TicketDetailOut, **CONFLICT_ERRORS})
+def ticket_status(request, ticket_id: Id, payload: StatusIn):
+    """new → assigned → in_progress ⇄ waiting → resolved → closed; `in_progress` reopens."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    services.ticket_transition(
+        actor=request.auth, ticket=ticket, status=payload.status, resolution=payload.resolution
+    )
+    return _detail(request, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/replies", response={201: EventOut, **ERRORS})
+def ticket_reply(request, ticket_id: Id, payload: ReplyIn):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    event = services.ticket_reply(
+        actor=request.auth, ticket=ticket, body=payload.body, by_email=payload.by_email
+    )
+    return Status(201, event)
+
+
+@router.post("/tickets/{ticket_id}/notes", response={201: EventOut, **ERRORS})
+def ticket_note(request, ticket_id: Id, payload: NoteIn):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return Status(201, services.ticket_note(actor=request.auth, ticket=ticket, body=payload.body))
+
+
+@router.get("/tickets/{ticket_id}/events", response={200: list[EventOut], **ERRORS})
+def ticket_events(request, ticket_id: Id):
+    """The ticket's timeline, internal notes included."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return selectors.ticket_events(ticket=ticket)

@@ -1,0 +1,152 @@
+"""API schemas of the service desk."""
+
+import datetime
+
+from ninja import Field, Schema
+
+from kehu.core.schemas import Id, InputSchema, Limit, QuerySchema, UnitRef, UserRef, Version, choice
+from kehu.customers.schemas import CustomerRef
+from kehu.support.models import Channel, Priority, Severity, Ticket, TicketEvent, TicketType
+
+
+class TicketFields(InputSchema):
+    contact_id: Id | None = Field(None, description="A contact of the customer.")
+    requester_name: str | None = Field(None, max_length=100)
+    requester_email: str | None = Field(None, max_length=254)
+    requester_phone: str | None = Field(None, max_length=40)
+    ticket_type: choice(TicketType) | None = None
+    category_id: Id | None = None
+    severity: choice(Severity) | None = Field(None, description="How upset: 1 furious … 4 calm.")
+    priority: choice(Priority) | None = Field(None, description="1 low … 4 urgent.")
+    description: str | None = Field(None, max_length=20000)
+    order_id: Id | None = Field(None, description="An order you see; it brings its customer.")
+    order_line_ids: list[Id] | None = Field(None, max_length=200, description="Lines of that order.")
+    product_id: Id | None = None
+
+
+class TicketIn(TicketFields):
+    subject: str = Field(min_length=1, max_length=200)
+    customer_id: Id | None = Field(None, description="A customer you see.")
+    channel: choice(Channel) = Channel.API
+    team_id: Id | None = Field(
+        None, description="Leave out team and assignee to let the routing rules choose."
+    )
+    assignee_id: Id | None = None
+
+
+class TicketPatch(TicketFields):
+    subject: str | None = Field(None, min_length=1, max_length=200)
+    version: Version | None = Field(None, description="Refuse the edit if the ticket changed since.")
+
+
+class AssignIn(InputSchema):
+    assignee_id: Id | None = Field(description="null: back to the team's queue.")
+    team_id: Id | None = Field(None, description="Move to another team as well.")
+    reason: str = Field("", max_length=255, description="Needed when the ticket changes hands.")
+
+
+class StatusIn(InputSchema):
+    status: choice(Ticket.Status)
+    resolution: str = Field("", max_length=20000, description="Needed to resolve or close.")
+
+
+class ReplyIn(InputSchema):
+    body: str = Field(min_length=1, max_length=20000)
+    by_email: bool = Field(True, description="E-mail it to the customer; false logs a reply given by phone.")
+
+
+class NoteIn(InputSchema):
+    body: str = Field(min_length=1, max_length=20000, description="Internal; @username notifies colleagues.")
+
+
+class CategoryRef(Schema):
+    id: int
+    name: str
+    name_en: str
+
+
+class ClockOut(Schema):
+    clock: str
+    state: str = Field(description="none, running, paused, overdue, met or breached.")
+    due: datetime.datetime | None
+    done_at: datetime.datetime | None
+    working_seconds_left: float | None = Field(description="Negative once overdue; null once done.")
+
+
+class TicketOut(Schema):
+    id: int
+    number: str
+    subject: str
+    description: str
+    customer: CustomerRef | None
+    contact_id: int | None
+    requester_name: str
+    requester_email: str
+    requester_phone: str
+    channel: str
+    ticket_type: str
+    category: CategoryRef | None
+    severity: int
+    priority: int
+    status: str
+    resolution: str
+    team: UnitRef
+    assignee: UserRef | None
+    order_id: int | None
+    order_line_ids: list[int]
+    product_id: int | None
+    sla_policy: str | None
+    first_response_due: datetime.datetime | None
+    resolution_due: datetime.datetime | None
+    first_responded_at: datetime.datetime | None
+    resolved_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+    escalation_level: int
+    reopen_count: int
+    version: int
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_order_line_ids(obj) -> list[int]:
+        return [line.pk for line in obj.order_lines.all()]
+
+    @staticmethod
+    def resolve_sla_policy(obj) -> str | None:
+        return obj.sla_policy.name if obj.sla_policy_id else None
+
+
+class TicketDetailOut(TicketOut):
+    clocks: list[ClockOut]
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    id: int
+    kind: choice(TicketEvent.Kind)
+    author: UserRef | None
+    body: str
+    public: bool
+    data: dict
+    created_at: datetime.datetime
+
+
+class TicketQuery(QuerySchema):
+    view: str = Field("all", description="mine, queue (unassigned in your teams) or all.")
+    status: str = Field("open", max_length=12, description="open, any, or one status.")
+    severity: choice(Severity) | None = None
+    ticket_type: choice(TicketType) | None = None
+    channel: choice(Channel) | None = None
+    team: Id | None = None
+    assignee: Id | None = None
+    customer: Id | None = None
+    category: Id | None = Field(None, description="This category and those below it.")
+    overdue: bool = False
+    number: str = Field("", max_length=32)
+    sort: str = Field("newest", description="newest or priority.")
+    cursor: str | None = Field(None, max_length=1000, description="`next_cursor` of the previous page.")
+    limit: Limit = 25

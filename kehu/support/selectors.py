@@ -1,0 +1,212 @@
+"""Reads for the service desk: the scoped ticket queue with its filters, one ticket with its timeline and clocks,
+the counts on the queue's tabs, a customer's recent orders for fast entry. Every read goes through the scope."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.exceptions import NotFound, ValidationFailed
+from kehu.core.pagination import Page, keyset_page
+from kehu.core.records import record_id
+from kehu.customers.models import Customer
+from kehu.sales.models import Order
+from kehu.sales.selectors.orders import order_scope
+from kehu.support import sla
+from kehu.support.models import Category, Channel, Severity, Ticket, TicketEvent, TicketType
+from kehu.users import scoping
+from kehu.users.models import User
+
+SORTS = {"newest": ["-id"], "priority": ["-priority", "-id"]}
+VIEWS = ("mine", "queue", "all")  # assigned to me · unassigned in my teams · everything I see
+COUNT_CAP = 1000  # tab counts stop here: "1000+"
+LIST_RELATED = ("customer", "assignee", "team", "category", "sla_policy")
+
+
+@dataclass
+class TicketFilters:
+    view: str = "all"
+    status: str = "open"  # open | any | one status
+    severity: int | None = None
+    ticket_type: str = ""
+    channel: str = ""
+    team: int | None = None
+    assignee: int | None = None
+    customer: int | None = None
+    category: int | None = None
+    overdue: bool = False
+    number: str = ""
+    sort: str = "newest"
+    errors: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params) -> "TicketFilters":
+        def text(name) -> str:
+            return str(params.get(name) or "").strip()
+
+        def number(name) -> int | None:
+            raw = text(name)
+            if not raw:
+                return None
+            if not raw.isdigit():
+                raise ValidationFailed(fields={name: _("Enter a number (an id).")})
+            return int(raw)
+
+        def one_of(name, choices, default="") -> str:
+            value = text(name) or default
+            if value and value not in choices:
+                raise ValidationFailed(
+                    fields={
+                        name: _("Choose one of: %(choices)s.") % {"choices": ", ".join(map(str, choices))}
+                    }
+                )
+            return value
+
+        severity = one_of("severity", [str(v) for v in Severity.values])
+        overdue = params.get("overdue")
+        return cls(
+            view=one_of("view", VIEWS, "all"),
+            status=one_of("status", ["open", "any", *Ticket.Status.values], "open"),
+            severity=int(severity) if severity else None,
+            ticket_type=one_of("ticket_type", TicketType.values),
+            channel=one_of("channel", Channel.values),
+            team=number("team"),
+            assignee=number("assignee"),
+            customer=number("customer"),
+            category=number("category"),
+            overdue=overdue is True or str(overdue or "").lower() in {"1", "true", "yes", "on"},
+            number=text("number")[:32],
+            sort=one_of("sort", list(SORTS), "newest"),
+        )
+
+
+def ticket_scope(actor: User) -> QuerySet:
+    return Ticket.objects.filter(scoping.visible_q(actor, Ticket))
+
+
+def _view_q(actor: User, view: str) -> Q:
+    if view == "mine":
+        return Q(assignee_id=actor.pk)
+    if view == "queue":
+        units = scoping.scope_for(actor).member_units | scoping.scope_for(actor).assign_units
+        return Q(assignee__isnull=True, team_id__in=units)
+    return Q()
+
+
+def filtered(actor: User, filters: TicketFilters, *, now: datetime.datetime | None = None) -> QuerySet:
+    qs = ticket_scope(actor).filter(_view_q(actor, filters.view))
+    if filters.status == "open":
+        qs = qs.filter(status__in=Ticket.OPEN_STATUSES)
+    elif filters.status != "any":
+        qs = qs.filter(status=filters.status)
+    exact = {
+        "severity": filters.severity,
+        "ticket_type": filters.ticket_type,
+        "channel": filters.channel,
+        "team_id": filters.team,
+        "assignee_id": filters.assignee,
+        "customer_id": filters.customer,
+        "number": filters.number,
+    }
+    qs = qs.filter(**{k: v for k, v in exact.items() if v})
+    if filters.category:
+        qs = qs.filter(category_id__in=category_and_below(filters.category))
+    if filters.overdue:
+        now = now or timezone.now()
+        late_response = Q(first_responded_at__isnull=True, first_response_due__lt=now)
+        qs = qs.filter(
+            late_response | Q(resolved_at__isnull=True, resolution_due__lt=now), paused_at__isnull=True
+        )
+    return qs
+
+
+def ticket_list(*, actor: User, filters: TicketFilters, cursor: str | None = None, size: int = 25) -> Page:
+    qs = filtered(actor, filters).select_related(*LIST_RELATED)
+    return keyset_page(qs, ordering=SORTS[filters.sort], cursor=cursor, size=min(max(size, 1), 200))
+
+
+def capped_count(qs: QuerySet) -> int:
+    return qs.values("pk")[: COUNT_CAP + 1].count()
+
+
+def tab_counts(*, actor: User) -> dict[str, int]:
+    """Open tickets per tab of the queue, each counted up to COUNT_CAP + 1."""
+    open_ = ticket_scope(actor).filter(status__in=Ticket.OPEN_STATUSES)
+    return {view: capped_count(open_.filter(_view_q(actor, view))) for view in VIEWS}
+
+
+def ticket_get_for(*, actor: User, ticket_id) -> Ticket:
+    ticket = (
+        ticket_scope(actor)
+        .select_related(*LIST_RELATED, "contact", "order", "product", "created_by")
+        .filter(pk=record_id(ticket_id))
+        .first()
+    )
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+def ticket_events(*, ticket: Ticket, public_only: bool = False) -> list[TicketEvent]:
+    events = ticket.events.select_related("author").prefetch_related("attachments")
+    if public_only:
+        events = events.filter(public=True)
+    return list(events)
+
+
+def clocks(*, ticket: Ticket, now: datetime.datetime | None = None) -> list[sla.ClockState]:
+    return sla.clock_states(ticket, sla.HoursBook().for_unit(ticket.team), now)
+
+
+def clocks_of(tickets: list[Ticket], now: datetime.datetime | None = None) -> dict[int, list[sla.ClockState]]:
+    """The clocks of a page of tickets, each team's calendar read once."""
+    book = sla.HoursBook()
+    return {t.pk: sla.clock_states(t, book.for_unit(t.team), now) for t in tickets}
+
+
+def recent_orders(*, actor: User, customer: Customer, limit: int = 5) -> list[Order]:
+    """A customer's latest orders with their lines, for linking a ticket to what was bought."""
+    return list(
+        order_scope(actor)
+        .filter(customer=customer)
+        .prefetch_related("lines")
+        .order_by("-ordered_at", "-id")[:limit]
+    )
+
+
+def order_by_number(*, actor: User, number: str) -> Order | None:
+    number = (number or "").strip()
+    if not number:
+        return None
+    return order_scope(actor).filter(number=number).select_related("customer").first()
+
+
+def category_and_below(category_id: int) -> set[int]:
+    parents = dict(Category.objects.values_list("id", "parent_id"))
+    found = {category_id}
+    grew = True
+    while grew:
+        more = {c for c, p in parents.items() if p in found} - found
+        found |= more
+        grew = bool(more)
+    return found
+
+
+def categories() -> list[Category]:
+    """Active categories, each after its parent, with `depth` set for indented pickers."""
+    nodes = list(Category.objects.filter(active=True))
+    children: dict[int | None, list[Category]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    ordered: list[Category] = []
+
+    def walk(parent, depth):
+        for node in children.get(parent, []):
+            node.depth = depth
+            ordered.append(node)
+            walk(node.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
