@@ -115,7 +115,7 @@ def ticket_create(request, payload: TicketIn):
     )
     ticket = services.ticket_create(
         actor=request.auth,
-        data=_data(request, payload),
+        data={"channel": payload.channel, **_data(request, payload)},
         team=team or None,
         assignee=assignee or None,
         order_lines=_lines(payload),

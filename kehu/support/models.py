@@ -480,7 +480,9 @@ class Escalation(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
     clock = models.CharField(_("clock"), max_length=16, choices=Clock.choices)
     step = models.PositiveSmallIntegerField()
-    percent = models.PositiveSmallIntegerField(_("at % of target"), validators=[MaxValueValidator(1000)])
+    percent = models.PositiveSmallIntegerField(
+        _("percent of the target"), validators=[MaxValueValidator(1000)]
+    )
     notified = models.JSONField(default=list)  # user ids
     raised_priority = models.BooleanField(default=False)
     created_at = models.DateTimeField(_("time"))

@@ -68,15 +68,15 @@ def test_fast_entry_shows_why_it_refuses(desk, login):
 
 def test_queue_tabs_and_scope(desk, login):
     mine = services.ticket_create(
-        actor=desk.lead_a, data={"subject": "我的"}, team=desk.team_a, assignee=desk.agent_a
+        actor=desk.lead_a, data={"subject": "发票抬头错误"}, team=desk.team_a, assignee=desk.agent_a
     )
-    queued = services.ticket_create(actor=desk.lead_a, data={"subject": "待领取"}, team=desk.team_a)
+    queued = services.ticket_create(actor=desk.lead_a, data={"subject": "物流查询"}, team=desk.team_a)
     elsewhere = services.ticket_create(actor=desk.admin, data={"subject": "北京的单"}, team=desk.team_c)
     client = login(desk.agent_a)
     all_page = client.get("/tickets/").content.decode()
-    assert "我的" in all_page and "待领取" in all_page and "北京的单" not in all_page
+    assert "发票抬头错误" in all_page and "物流查询" in all_page and "北京的单" not in all_page
     queue = client.get("/tickets/", {"view": "queue"}).content.decode()
-    assert "待领取" in queue and "我的" not in queue
+    assert "物流查询" in queue and "发票抬头错误" not in queue
     assert client.get(f"/tickets/{elsewhere.pk}/").status_code == 404
     assert client.get(f"/tickets/{queued.pk}/").status_code == 200
     assert login(desk.rep_b).get(f"/tickets/{mine.pk}/").status_code == 404

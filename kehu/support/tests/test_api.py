@@ -1,0 +1,71 @@
+"""/api/v1/tickets: open (routed), read with clocks, move, reply, note, list with filters, validation."""
+
+import pytest
+
+from kehu.support.models import RoutingRule, SlaPolicy, TicketType
+from kehu.users.services import api_token_create
+
+
+@pytest.fixture
+def api(client):
+    def as_user(user):
+        _token, secret = api_token_create(actor=user, name="test")
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+        def call(method, url, body=None):
+            if method == "get":
+                return client.get(url, body or {}, **headers)
+            return getattr(client, method)(url, data=body or {}, content_type="application/json", **headers)
+
+        return call
+
+    return as_user
+
+
+def test_open_route_move_reply_and_list_through_the_api(desk, api):
+    SlaPolicy.objects.create(
+        name="投诉", ticket_type=TicketType.COMPLAINT, first_response_minutes=60, resolution_minutes=480
+    )
+    RoutingRule.objects.create(
+        name="投诉", ticket_type=TicketType.COMPLAINT, team=desk.team_a, method=RoutingRule.Method.ROUND_ROBIN
+    )
+    admin = api(desk.admin)
+    created = admin(
+        "post",
+        "/api/v1/tickets",
+        {"subject": "屏幕碎了", "ticket_type": "complaint", "severity": 2, "customer_id": desk.customer.pk},
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (
+        body["channel"] == "api"
+        and body["assignee"]["id"] == desk.agent_a.pk
+        and body["team"]["id"] == desk.team_a.pk
+    )
+    assert body["sla_policy"] == "投诉" and [c["state"] for c in body["clocks"]] == ["running", "running"]
+    ticket_id = body["id"]
+    agent = api(desk.agent_a)
+    reply = agent("post", f"/api/v1/tickets/{ticket_id}/replies", {"body": "马上处理", "by_email": False})
+    assert reply.status_code == 201 and reply.json()["public"] is True
+    bad = agent("post", f"/api/v1/tickets/{ticket_id}/status", {"status": "resolved"})
+    assert bad.status_code == 422 and "resolution" in bad.json()["fields"]
+    wrong = agent("post", f"/api/v1/tickets/{ticket_id}/status", {"status": "assigned"})
+    assert wrong.status_code == 409
+    done = agent("post", f"/api/v1/tickets/{ticket_id}/status", {"status": "resolved", "resolution": "换新"})
+    assert done.json()["status"] == "resolved"
+    assert [c["state"] for c in done.json()["clocks"]] == ["met", "met"]
+    events = agent("get", f"/api/v1/tickets/{ticket_id}/events").json()
+    assert [e["kind"] for e in events] == ["created", "assigned", "reply", "status"]
+    listed = agent("get", "/api/v1/tickets", {"status": "resolved", "view": "mine"}).json()
+    assert [t["id"] for t in listed["items"]] == [ticket_id]
+    assert agent("get", "/api/v1/tickets", {"status": "open"}).json()["items"] == []
+    outsider = api(desk.rep_b)
+    assert outsider("get", f"/api/v1/tickets/{ticket_id}").status_code == 404
+    unknown = admin("get", "/api/v1/tickets", {"severity": 9})
+    assert unknown.status_code == 422
+
+
+def test_the_api_refuses_records_the_caller_does_not_see(desk, api):
+    rep = api(desk.rep_a)
+    response = rep("post", "/api/v1/tickets", {"subject": "x", "customer_id": desk.customer.pk})
+    assert response.status_code == 422 and "customer_id" in response.json()["fields"]
