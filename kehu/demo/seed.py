@@ -25,6 +25,7 @@ from kehu.demo import data
 from kehu.demo.deals import deals_for
 from kehu.demo.leads import leads_for
 from kehu.demo.products import products_for
+from kehu.demo.service import service_desk_for
 from kehu.demo.shop import shop_for
 from kehu.sales.models import (
     BuyerIdentity,
@@ -486,6 +487,8 @@ def demo_seed(*, progress=None) -> SeedResult:
         say("leads")
         deals_for(rng, org=org, today=timezone.localdate(now))
         say("quotes, contracts, payments")
+        service_desk_for(rng, org=org, customers=owned, now=now)
+        say("service desk")
         _backdate(rng, created=created, pooled_ids={c.pk for c in pooled}, now=now)
         rollups_rebuild()  # the backdating above wrote closing dates with .update()
     # Import jobs commit batch by batch, so the shop is filled after the rest is in place.

@@ -475,7 +475,7 @@ class Escalation(models.Model):
 
     class Clock(models.TextChoices):
         FIRST_RESPONSE = "first_response", _("First response")
-        RESOLUTION = "resolution", _("Resolution")
+        RESOLUTION = "resolution", pgettext_lazy("service-level clock", "Resolution")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
     clock = models.CharField(_("clock"), max_length=16, choices=Clock.choices)

@@ -146,6 +146,7 @@ class ClockState:
     done_at: datetime.datetime | None
     paused: bool
     seconds_left: float | None  # working seconds; negative once overdue
+    late: bool = False  # still running and past the due moment (outside working hours too)
 
     @property
     def breached(self) -> bool:
@@ -153,7 +154,7 @@ class ClockState:
             return False
         if self.done_at is not None:
             return self.done_at > self.due
-        return self.seconds_left is not None and self.seconds_left < 0
+        return self.late
 
     @property
     def state(self) -> str:
@@ -180,7 +181,12 @@ def clock_states(ticket: Ticket, hours: Hours, now: datetime.datetime | None = N
         left = None if (due is None or done is not None) else hours.between(at, due)
         states.append(
             ClockState(
-                clock=clock, due=due, done_at=done, paused=ticket.paused_at is not None, seconds_left=left
+                clock=clock,
+                due=due,
+                done_at=done,
+                paused=ticket.paused_at is not None,
+                seconds_left=left,
+                late=left is not None and at > due,
             )
         )
     return states

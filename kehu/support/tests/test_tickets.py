@@ -5,7 +5,8 @@ import pytest
 
 from kehu.activities.models import Notification, TimelineEntry
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from kehu.support import services
+from kehu.support import services, sla
+from kehu.support.hours import default_hours
 from kehu.support.models import (
     Category,
     Escalation,
@@ -106,6 +107,22 @@ def test_the_most_specific_policy_applies_and_dues_skip_the_weekend(desk, policy
     assert ticket.resolution_due == at("2026-11-30 16:30")  # 30 min + 7.5 h
     calm = open_ticket(desk.admin, now="2026-11-27 17:30", severity=4)
     assert calm.sla_policy.name == "所有"
+
+
+def test_clocks_read_running_overdue_at_night_paused_and_met(desk, policy):
+    ticket = open_ticket(desk.admin, now="2026-11-23 09:00", severity=1)  # due 10:00 and 17:00
+    running = sla.clock_states(ticket, default_hours(), at("2026-11-23 09:20"))
+    assert [(c.state, c.seconds_left) for c in running] == [("running", 40 * 60), ("running", 460 * 60)]
+    night = sla.clock_states(ticket, default_hours(), at("2026-11-24 02:00"))  # no working time since 18:00
+    assert [(c.state, c.seconds_left) for c in night] == [("overdue", -8 * 3600), ("overdue", -3600)]
+    services.ticket_reply(
+        actor=desk.admin, ticket=ticket, body="好", by_email=False, now=at("2026-11-23 09:30")
+    )
+    services.ticket_transition(actor=desk.admin, ticket=ticket, status=S.WAITING, now=at("2026-11-23 11:00"))
+    ticket.refresh_from_db()
+    later = sla.clock_states(ticket, default_hours(), at("2026-11-25 12:00"))
+    assert [c.state for c in later] == ["met", "paused"]
+    assert later[1].seconds_left == 360 * 60  # frozen at 11:00: six working hours to go
 
 
 def test_waiting_on_the_customer_stops_the_clocks(desk, policy):

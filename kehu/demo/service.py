@@ -1,0 +1,113 @@
+"""Demo service desk: a working calendar, a category tree, service-level policies, routing rules and three weeks of
+tickets in every state, opened and worked through the real services at back-dated times."""
+
+import datetime
+import random
+
+from kehu.customers.models import Customer
+from kehu.support import services
+from kehu.support.models import (
+    CalendarDay,
+    Category,
+    RoutingRule,
+    Severity,
+    SlaPolicy,
+    TicketType,
+    WorkCalendar,
+)
+
+CATEGORIES = {
+    ("质量问题", "Quality"): [("破损", "Damaged"), ("功能故障", "Not working"), ("色差", "Colour differs")],
+    ("物流", "Delivery"): [("延迟", "Late"), ("丢件", "Lost")],
+    ("服务态度", "Service attitude"): [],
+    ("发票", "Invoices"): [],
+}
+SUBJECTS = [
+    ("收到的货物外箱破损，里面的杯子碎了", TicketType.COMPLAINT, "破损", 2),
+    ("设备开机没有反应", TicketType.AFTER_SALE, "功能故障", 3),
+    ("说好三天到货，一周了还没收到", TicketType.COMPLAINT, "延迟", 1),
+    ("想开增值税专用发票", TicketType.CONSULTATION, "发票", 4),
+    ("颜色和详情页差别很大", TicketType.AFTER_SALE, "色差", 3),
+    ("客服电话一直打不通", TicketType.COMPLAINT, "服务态度", 2),
+    ("建议增加夜间配送", TicketType.SUGGESTION, None, 4),
+    ("快递显示已签收但没收到", TicketType.DISPUTE, "丢件", 1),
+]
+REPLIES = ["您好，已收到您的反馈，正在核实，今天内给您答复。", "非常抱歉给您添麻烦了，我们马上为您补发。"]
+
+
+def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now: datetime.datetime) -> None:
+    calendar = WorkCalendar.objects.create(
+        name="公司工作日历", **dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "09:00-12:00, 13:00-18:00")
+    )
+    CalendarDay.objects.create(calendar=calendar, date=datetime.date(2027, 1, 1), kind="holiday", name="元旦")
+    by_name = {}
+    for position, ((name, name_en), children) in enumerate(CATEGORIES.items()):
+        parent = Category.objects.create(name=name, name_en=name_en, position=position)
+        by_name[name] = parent
+        for child_position, (child, child_en) in enumerate(children):
+            by_name[child] = Category.objects.create(
+                name=child, name_en=child_en, parent=parent, position=child_position
+            )
+    SlaPolicy.objects.create(
+        name="投诉·非常愤怒",
+        ticket_type=TicketType.COMPLAINT,
+        severity=Severity.FURIOUS,
+        first_response_minutes=30,
+        resolution_minutes=240,
+    )
+    SlaPolicy.objects.create(
+        name="投诉", ticket_type=TicketType.COMPLAINT, first_response_minutes=60, resolution_minutes=960
+    )
+    SlaPolicy.objects.create(name="默认", first_response_minutes=240, resolution_minutes=2400)
+    team = org.units["上海一组"]
+    RoutingRule.objects.create(
+        name="愤怒的投诉给在班客服",
+        position=1,
+        severity=Severity.ANGRY,
+        team=team,
+        method=RoutingRule.Method.LEAST_LOADED,
+    )
+    RoutingRule.objects.create(name="其余进小组待领取", position=2, team=team)
+    agent = org.users["agent"]
+    lead = org.manager_of_region["华东大区"]
+    east = set(org.reps_by_region["华东大区"])
+    customers = [c for c in customers if c.owner in east]  # ones the region's manager sees
+    for index in range(24):
+        subject, kind, category, severity = SUBJECTS[index % len(SUBJECTS)]
+        opened = now - datetime.timedelta(days=21 - index * 0.85, hours=rng.randint(0, 6))
+        customer = rng.choice(customers)
+        ticket = services.ticket_create(
+            actor=lead,
+            data={
+                "subject": subject,
+                "description": subject,
+                "ticket_type": kind,
+                "severity": severity,
+                "channel": rng.choice(["phone", "phone", "email", "marketplace", "wechat"]),
+                "customer": customer,
+                "category": by_name.get(category),
+            },
+            now=opened,
+        )
+        if index >= 20:
+            continue  # the newest stay new
+        if ticket.assignee is None:
+            services.ticket_assign(actor=lead, ticket=ticket, assignee=agent)
+        worked = opened + datetime.timedelta(minutes=rng.randint(10, 300))
+        services.ticket_reply(
+            actor=agent, ticket=ticket, body=rng.choice(REPLIES), by_email=False, now=worked
+        )
+        if index % 5 == 3:
+            services.ticket_transition(actor=agent, ticket=ticket, status="waiting", now=worked)
+        elif index < 16:
+            done = worked + datetime.timedelta(hours=rng.randint(1, 30))
+            services.ticket_transition(
+                actor=agent,
+                ticket=ticket,
+                status="resolved",
+                resolution="已补发新品，客户确认收到。",
+                now=done,
+            )
+            if index % 4 == 0:
+                services.ticket_transition(actor=agent, ticket=ticket, status="closed", now=done)
+    services.tickets_escalate_due(now=now)
