@@ -51,16 +51,18 @@ def test_a_check_within_the_interval_enqueues_nothing():
 
 @pytest.mark.django_db
 def test_a_job_is_enqueued_again_once_its_interval_has_passed():
-    """Given every job was enqueued, when 61 seconds pass, then only the every-minute job is enqueued again;
+    """Given every job was enqueued, when 61 seconds pass, then only the every-minute jobs are enqueued again;
     when an hour passes, the five-minute and hourly jobs follow."""
     now = timezone.now()
     due_jobs_enqueue(schedule=SCHEDULE, now=now)
 
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=61)) == [
-        "activities.task_reminders_send"
+        "activities.task_reminders_send",
+        "support.tickets_escalate_due",
     ]
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=3601)) == [
         "activities.task_reminders_send",
+        "support.tickets_escalate_due",
         "customers.pool_recycle_due",
         "sales.leads_recycle_due",
         "integrations.imports_resume_stalled",
