@@ -2,6 +2,7 @@
 service-level policies, working calendars and the escalations the scheduler records."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -116,6 +117,19 @@ class WorkCalendar(TimeStampedModel):
     sat = models.CharField(_("Saturday"), max_length=100, blank=True)
     sun = models.CharField(_("Sunday"), max_length=100, blank=True)
 
+    def clean(self):
+        from kehu.core.exceptions import ValidationFailed
+        from kehu.support.hours import WEEKDAYS, parse_periods
+
+        errors = {}
+        for day in WEEKDAYS:
+            try:
+                parse_periods(getattr(self, day))
+            except ValidationFailed as exc:
+                errors[day] = str(exc.message)
+        if errors:
+            raise ValidationError(errors)
+
     class Meta:
         verbose_name = _("working calendar")
         verbose_name_plural = _("working calendars")
@@ -144,6 +158,9 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
+
+
+ESCALATION_TARGETS = ("assignee", "team_lead", "manager")
 
 
 def default_escalation() -> list[dict]:
@@ -183,6 +200,25 @@ class SlaPolicy(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        steps = self.escalation or []
+        valid = isinstance(steps, list) and all(
+            isinstance(step, dict)
+            and isinstance(step.get("percent"), int)
+            and 1 <= step["percent"] <= 1000
+            and step.get("notify", "assignee") in ESCALATION_TARGETS
+            for step in steps
+        )
+        if not valid:
+            raise ValidationError(
+                {
+                    "escalation": _(
+                        'A list of steps like {"percent": 75, "notify": "assignee"}; notify is assignee, '
+                        'team_lead or manager; "raise_priority": true raises the priority.'
+                    )
+                }
+            )
 
     @property
     def specificity(self) -> int:

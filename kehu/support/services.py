@@ -188,7 +188,7 @@ def _product_ids(ticket: Ticket, lines: list[OrderLine]) -> set[int]:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related(*RELATIONS).get(pk=ticket.pk)
+    return Ticket.objects.select_for_update(of=("self",)).select_related(*RELATIONS).get(pk=ticket.pk)
 
 
 def _refresh_sla(ticket: Ticket, book: sla.HoursBook | None = None) -> None:

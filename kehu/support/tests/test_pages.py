@@ -128,3 +128,34 @@ def test_ticket_page_actions_reply_note_status_assign(desk, login):
     ticket.refresh_from_db()
     assert ticket.assignee == desk.agent_a2 and ticket.reopen_count == 1
     assert response.status_code == 302
+
+
+def test_settings_in_the_admin_refuse_bad_hours_and_bad_escalation_steps(desk, login):
+    desk.admin.is_staff = desk.admin.is_superuser = True
+    desk.admin.save(update_fields=["is_staff", "is_superuser"])
+    client = login(desk.admin)
+    for model in ("workcalendar", "category", "slapolicy", "routingrule", "serviceagent"):
+        assert client.get(f"/admin/support/{model}/").status_code == 200, model
+    response = client.post(
+        "/admin/support/workcalendar/add/",
+        {
+            "name": "客服中心",
+            "mon": "9点到6点",
+            "tue": "09:00-18:00",
+            "days-TOTAL_FORMS": "0",
+            "days-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200 and "9点到6点" in response.content.decode()
+    assert not SlaPolicy.objects.exists()
+    response = client.post(
+        "/admin/support/slapolicy/add/",
+        {
+            "name": "坏的",
+            "first_response_minutes": "60",
+            "resolution_minutes": "600",
+            "escalation": '[{"percent": 75, "notify": "boss"}]',
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200 and not SlaPolicy.objects.exists()
