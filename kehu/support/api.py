@@ -6,10 +6,9 @@ from ninja import Query, Router, Status
 from kehu.core.exceptions import ValidationFailed
 from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
 from kehu.customers.selectors import customer_get_for
-from kehu.sales.models import OrderLine, Product
+from kehu.sales.models import Product
 from kehu.sales.selectors.orders import order_get_for
 from kehu.support import selectors, services
-from kehu.support.models import Category
 from kehu.support.schemas import (
     AssignIn,
     EventOut,
@@ -39,8 +38,9 @@ LINKS = {
 }
 
 
-def _data(request, payload) -> dict:
-    """The payload's fields for the service, each record it names fetched through the actor's scope."""
+def _data(request, payload, *, ticket=None) -> dict:
+    """The payload's fields for the service, each record it names fetched through the actor's scope. A contact
+    is looked up among the contacts of the customer given, else of the `ticket`'s customer."""
     actor = request.auth
     data = payload.model_dump(exclude_unset=True, exclude=LINKS)
     data = {k: ("" if v is None and k.startswith("requester_") else v) for k, v in data.items()}
@@ -54,15 +54,13 @@ def _data(request, payload) -> dict:
             lambda: order_get_for(actor=actor, order_id=payload.order_id), field="order_id"
         )
     if "contact_id" in given:
-        customer = data.get("customer")
-        contacts = customer.contacts if customer else None
+        customer = data.get("customer") or (ticket.customer if ticket is not None else None)
         data["contact"] = payload.contact_id and referenced(
-            lambda: contacts.filter(pk=payload.contact_id).first() if contacts is not None else None,
-            field="contact_id",
+            lambda: selectors.contact_of(customer=customer, contact_id=payload.contact_id), field="contact_id"
         )
     if "category_id" in given:
         data["category"] = payload.category_id and referenced(
-            lambda: Category.objects.filter(pk=payload.category_id).first(), field="category_id"
+            lambda: selectors.category_get(category_id=payload.category_id), field="category_id"
         )
     if "product_id" in given:
         data["product"] = payload.product_id and referenced(
@@ -71,10 +69,10 @@ def _data(request, payload) -> dict:
     return data
 
 
-def _lines(payload):
+def _lines(request, payload):
     if payload.order_line_ids is None:
         return None
-    lines = list(OrderLine.objects.filter(pk__in=payload.order_line_ids))
+    lines = selectors.order_lines_for(actor=request.auth, line_ids=payload.order_line_ids)
     if len(lines) != len(set(payload.order_line_ids)):
         raise ValidationFailed(fields={"order_line_ids": _("Not found.")})
     return lines
@@ -82,16 +80,7 @@ def _lines(payload):
 
 def _detail(request, ticket_id):
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    ticket.clocks = [
-        {
-            "clock": c.clock,
-            "state": c.state,
-            "due": c.due,
-            "done_at": c.done_at,
-            "working_seconds_left": c.seconds_left,
-        }
-        for c in selectors.clocks(ticket=ticket)
-    ]
+    ticket.clocks = selectors.clocks(ticket=ticket)
     return ticket
 
 
@@ -118,7 +107,7 @@ def ticket_create(request, payload: TicketIn):
         data={"channel": payload.channel, **_data(request, payload)},
         team=team or None,
         assignee=assignee or None,
-        order_lines=_lines(payload),
+        order_lines=_lines(request, payload),
     )
     return Status(201, _detail(request, ticket.pk))
 
@@ -132,16 +121,12 @@ def ticket_get(request, ticket_id: Id):
 def ticket_update(request, ticket_id: Id, payload: TicketPatch):
     """Correct the facts; a new type or severity recomputes the service-level clocks."""
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    data = _data(request, payload)
-    if "contact_id" in payload.model_fields_set and payload.contact_id:
-        data["contact"] = referenced(
-            lambda: (
-                ticket.customer.contacts.filter(pk=payload.contact_id).first() if ticket.customer else None
-            ),
-            field="contact_id",
-        )
     services.ticket_update(
-        actor=request.auth, ticket=ticket, data=data, version=payload.version, order_lines=_lines(payload)
+        actor=request.auth,
+        ticket=ticket,
+        data=_data(request, payload, ticket=ticket),
+        version=payload.version,
+        order_lines=_lines(request, payload),
     )
     return _detail(request, ticket_id)
 

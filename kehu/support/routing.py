@@ -3,7 +3,7 @@ rule's method (a named agent, round robin, or the one with the fewest open ticke
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from kehu.support.models import RoutingRule, ServiceAgent, Ticket
 from kehu.users.models import OrgUnit, Role, User
@@ -102,7 +102,3 @@ def managers_above(unit: OrgUnit) -> list[User]:
         if found:
             return found
     return []
-
-
-def is_agent_of(user: User, team_id: int) -> bool:
-    return user.memberships.filter(Q(unit_id=team_id)).exists()

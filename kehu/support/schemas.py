@@ -72,6 +72,10 @@ class ClockOut(Schema):
     done_at: datetime.datetime | None
     working_seconds_left: float | None = Field(description="Negative once overdue; null once done.")
 
+    @staticmethod
+    def resolve_working_seconds_left(obj) -> float | None:
+        return obj.seconds_left
+
 
 class TicketOut(Schema):
     id: int

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
-from kehu.customers.models import Customer
-from kehu.sales.models import Order
+from kehu.customers.models import Contact, Customer
+from kehu.sales.models import Order, OrderLine
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import sla
 from kehu.support.models import Category, Channel, Severity, Ticket, TicketEvent, TicketType
 from kehu.users import scoping
-from kehu.users.models import User
+from kehu.users.models import OrgUnit, User
 
 SORTS = {"newest": ["-id"], "priority": ["-priority", "-id"]}
 VIEWS = ("mine", "queue", "all")  # assigned to me · unassigned in my teams · everything I see
@@ -123,7 +123,7 @@ def filtered(actor: User, filters: TicketFilters, *, now: datetime.datetime | No
 
 
 def ticket_list(*, actor: User, filters: TicketFilters, cursor: str | None = None, size: int = 25) -> Page:
-    qs = filtered(actor, filters).select_related(*LIST_RELATED)
+    qs = filtered(actor, filters).select_related(*LIST_RELATED).prefetch_related("order_lines")
     return keyset_page(qs, ordering=SORTS[filters.sort], cursor=cursor, size=min(max(size, 1), 200))
 
 
@@ -173,6 +173,31 @@ def recent_orders(*, actor: User, customer: Customer, limit: int = 5) -> list[Or
         .filter(customer=customer)
         .prefetch_related("lines")
         .order_by("-ordered_at", "-id")[:limit]
+    )
+
+
+def order_lines_for(*, actor: User, line_ids) -> list[OrderLine]:
+    """Order lines by id, of orders the actor sees; an id outside the scope is simply not returned."""
+    return list(OrderLine.objects.filter(pk__in=line_ids, order__in=order_scope(actor)))
+
+
+def contact_of(*, customer: Customer | None, contact_id) -> Contact | None:
+    """A contact of an (already scoped) customer, or None."""
+    if customer is None or not contact_id:
+        return None
+    return customer.contacts.filter(pk=contact_id).first()
+
+
+def category_get(*, category_id) -> Category | None:
+    return Category.objects.filter(pk=category_id).first() if category_id else None
+
+
+def team_members(*, team: OrgUnit) -> QuerySet:
+    """Active users with a role in the team or a unit below it: whom a ticket of the team may go to."""
+    return (
+        User.objects.filter(is_active=True, memberships__unit__path__startswith=team.path)
+        .distinct()
+        .order_by("username")
     )
 
 

@@ -23,7 +23,7 @@ from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_scope
 from kehu.sales.models import OrderLine
 from kehu.sales.selectors.orders import order_scope
-from kehu.support import routing, sla
+from kehu.support import routing, selectors, sla
 from kehu.support.models import Escalation, Priority, Ticket, TicketEvent
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
@@ -86,6 +86,16 @@ def may_work(actor: User, ticket: Ticket) -> bool:
 def may_assign(actor: User, ticket: Ticket) -> bool:
     """Give the ticket to someone (or another team): managers of its team and system admins."""
     return scoping.can_assign_in(actor, ticket.team_id)
+
+
+def may_take(actor: User, ticket: Ticket) -> bool:
+    """Take an open, unassigned ticket for oneself: whoever may work it."""
+    return ticket.is_open and ticket.assignee_id is None and may_work(actor, ticket)
+
+
+def next_statuses(ticket: Ticket) -> list:
+    """The states the ticket may move to by hand, in the lifecycle's order (assignment makes "assigned")."""
+    return [s for s in S if s in TRANSITIONS[ticket.status] and s != S.ASSIGNED]
 
 
 def may_note(actor: User) -> bool:
@@ -158,7 +168,7 @@ def _check_assignee(actor: User | None, assignee: User | None, team: OrgUnit) ->
         return
     if not assignee.is_active:
         raise ValidationFailed(fields={"assignee": _("Choose an active user.")})
-    if not assignee.memberships.filter(unit__path__startswith=team.path).exists():
+    if not selectors.team_members(team=team).filter(pk=assignee.pk).exists():
         raise ValidationFailed(
             fields={"assignee": _("%(user)s is not in team %(team)s.") % {"user": assignee, "team": team}}
         )
@@ -642,8 +652,7 @@ def tickets_hand_over(*, actor: User, user: User, successor: User) -> dict:
             ticket,
             TicketEvent.Kind.ASSIGNED,
             actor=actor,
-            body=_("Handed over: %(user)s left.") % {"user": user},
-            data={"from": str(user), "to": str(successor), "team": str(ticket.team)},
+            data={"from": str(user), "to": str(successor), "team": str(ticket.team), "handover": True},
         )
     return {"tickets": len(tickets)}
 

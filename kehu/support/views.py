@@ -15,9 +15,7 @@ from kehu.customers.selectors import search as customer_search
 from kehu.support import selectors, services
 from kehu.support.forms import AssignForm, NoteForm, ReplyForm, StatusForm, TicketForm
 from kehu.support.models import SEVERITY_GUIDANCE, Channel, Severity, Ticket, TicketType
-from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
-from kehu.users.services import primary_unit_of
 
 
 @login_required
@@ -89,7 +87,6 @@ def ticket_create(request):
         order = chosen[0].order if chosen else None
         if order is None and data.get("order"):
             order = next((o for o in context["orders"] if o.pk == data["order"]), None)
-        take = data["take"] and not scoping.scope_for(request.user).read_only
         try:
             ticket = services.ticket_create(
                 actor=request.user,
@@ -100,16 +97,12 @@ def ticket_create(request):
                     },
                     **{k: data[k] for k in ("requester_name", "requester_phone", "requester_email")},
                     "customer": customer,
-                    "contact": customer.contacts.filter(pk=data["contact"]).first()
-                    if customer and data["contact"]
-                    else None,
-                    "category": data["category"]
-                    and selectors.Category.objects.filter(pk=data["category"]).first(),
+                    "contact": selectors.contact_of(customer=customer, contact_id=data["contact"]),
+                    "category": selectors.category_get(category_id=data["category"]),
                     "order": order,
                 },
                 order_lines=chosen,
-                assignee=request.user if take else None,
-                team=primary_unit_of(request.user) if take else None,
+                assignee=request.user if data["take"] else None,  # in their own unit; no routing
             )
         except ApplicationError as exc:
             apply_error(form, exc)
@@ -142,7 +135,6 @@ def lookup(request):
 def ticket_detail(request, ticket_id: int):
     actor = request.user
     ticket = selectors.ticket_get_for(actor=actor, ticket_id=ticket_id)
-    may_work = services.may_work(actor, ticket)
     may_assign = services.may_assign(actor, ticket)
     return render(
         request,
@@ -152,16 +144,14 @@ def ticket_detail(request, ticket_id: int):
             "clocks": selectors.clocks(ticket=ticket),
             "events": selectors.ticket_events(ticket=ticket),
             "lines": list(ticket.order_lines.all()),
-            "may_work": may_work,
+            "may_work": services.may_work(actor, ticket),
             "may_assign": may_assign,
-            "may_take": ticket.assignee_id is None and may_work and ticket.is_open,
+            "may_take": services.may_take(actor, ticket),
             "may_note": services.may_note(actor),
             "reply_form": ReplyForm(),
             "note_form": NoteForm(),
             "status_form": StatusForm(initial={"status": ticket.status}),
-            "next_statuses": [
-                s for s in Ticket.Status if s in services.TRANSITIONS[ticket.status] and s != "assigned"
-            ],
+            "next_statuses": services.next_statuses(ticket),
             "assign_form": _assign_form(ticket) if may_assign else None,
             "reply_to": services.reply_address(ticket),
         },
@@ -169,10 +159,9 @@ def ticket_detail(request, ticket_id: int):
 
 
 def _assign_form(ticket: Ticket, data=None) -> AssignForm:
-    users = User.objects.filter(is_active=True, memberships__unit__path__startswith=ticket.team.path)
     return AssignForm(
         data,
-        users=users.distinct().order_by("username"),
+        users=selectors.team_members(team=ticket.team),
         teams=OrgUnit.objects.order_by("path"),
         initial={"assignee": ticket.assignee_id},
     )

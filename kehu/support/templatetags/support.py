@@ -75,6 +75,8 @@ def event_summary(event: TicketEvent) -> str:
         }
         if data.get("rule"):
             text += " · " + _("by rule “%(rule)s”") % {"rule": data["rule"]}
+        if data.get("handover"):
+            text += " · " + _("Handed over: %(user)s left.") % {"user": data.get("from", "")}
         return text
     if event.kind == TicketEvent.Kind.ESCALATED:
         clock = Escalation.Clock(data["clock"]).label if data.get("clock") in Escalation.Clock.values else ""

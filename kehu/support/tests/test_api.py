@@ -1,7 +1,9 @@
 """/api/v1/tickets: open (routed), read with clocks, move, reply, note, list with filters, validation."""
 
 import pytest
+from django.utils import timezone
 
+from kehu.sales.models import Order, OrderLine
 from kehu.support.models import RoutingRule, SlaPolicy, TicketType
 from kehu.users.services import api_token_create
 
@@ -69,3 +71,24 @@ def test_the_api_refuses_records_the_caller_does_not_see(desk, api):
     rep = api(desk.rep_a)
     response = rep("post", "/api/v1/tickets", {"subject": "x", "customer_id": desk.customer.pk})
     assert response.status_code == 422 and "customer_id" in response.json()["fields"]
+
+
+def test_a_patch_names_a_contact_of_the_tickets_customer_and_lines_only_of_orders_one_sees(desk, api):
+
+    contact = desk.customer.contacts.create(name="钱经理")
+    admin = api(desk.admin)
+    ticket_id = admin("post", "/api/v1/tickets", {"subject": "发票", "customer_id": desk.customer.pk}).json()[
+        "id"
+    ]
+    patched = admin("patch", f"/api/v1/tickets/{ticket_id}", {"contact_id": contact.pk})
+    assert patched.status_code == 200 and patched.json()["contact_id"] == contact.pk
+    hidden = Order.objects.create(
+        number="HIDDEN-1",
+        customer=desk.customer,
+        owner=desk.rep_c,
+        org_unit=desk.team_c,
+        ordered_at=timezone.now(),
+    )
+    line = OrderLine.objects.create(order=hidden, title="秘密商品", quantity=1, unit_price=1, amount=1)
+    own = api(desk.agent_a)("post", "/api/v1/tickets", {"subject": "看看", "order_line_ids": [line.pk]})
+    assert own.status_code == 422 and "order_line_ids" in own.json()["fields"]

@@ -18,6 +18,7 @@ from kehu.support.models import (
     TicketEvent,
     TicketType,
 )
+from kehu.support.templatetags.support import event_summary
 from kehu.support.tests.conftest import at
 from kehu.users.services import user_deactivate
 
@@ -283,7 +284,7 @@ def test_a_reply_without_any_address_is_refused_with_the_reason(desk, make_custo
     ticket = open_ticket(desk.admin, customer=make_customer(desk.admin, name="无邮箱公司"))
     with pytest.raises(ValidationFailed) as error:
         services.ticket_reply(actor=desk.admin, ticket=ticket, body="您好")
-    assert "e-mail" in str(error.value.fields["body"]) or "邮" in str(error.value.fields["body"])
+    assert error.value.fields["body"] == "联系人、来访人和客户都没有邮箱地址。"
     assert not ticket.events.filter(kind=TicketEvent.Kind.REPLY).exists()
 
 
@@ -311,3 +312,5 @@ def test_a_departing_agents_open_tickets_go_to_the_successor(desk):
     done.refresh_from_db()
     assert ticket.assignee == desk.agent_a2 and done.assignee == desk.agent_a
     assert ticket.history.first().history_change_reason == "handed over"
+    handed = ticket.events.filter(kind=TicketEvent.Kind.ASSIGNED).last()
+    assert event_summary(handed) == "分派给 上海一组 的 冯客服 · 工作交接：吴客服 已离职。"
