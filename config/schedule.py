@@ -3,6 +3,7 @@
 SCHEDULE = [
     ("activities.task_reminders_send", "kehu.activities.tasks.task_reminders_send", 60),
     ("support.tickets_escalate_due", "kehu.support.tasks.tickets_escalate_due", 60),
+    ("support.mail_fetch", "kehu.support.tasks.mail_fetch", 60),
     ("customers.pool_recycle_due", "kehu.customers.tasks.pool_recycle_due", 3600),
     ("sales.leads_recycle_due", "kehu.sales.tasks.leads_recycle_due", 3600),
     ("sales.opportunities_flag_stale", "kehu.sales.tasks.opportunities_flag_stale", 6 * 3600),

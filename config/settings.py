@@ -230,6 +230,17 @@ KEHU = {
     # The service desk's address: replies to customers come from it (DEFAULT_FROM_EMAIL when empty).
     "SUPPORT_EMAIL": env_str("KEHU_SUPPORT_EMAIL", ""),
     "MAIL_DOMAIN": env_str("KEHU_MAIL_DOMAIN", "kehu.local"),  # the right-hand side of Message-IDs we make
+    # Inbound e-mail the worker polls every minute: an IMAP folder (imaps://user:password@host:993/INBOX) and/or a
+    # Maildir that the local mail server or fetchmail delivers into. Both empty: no inbound e-mail.
+    "SUPPORT_IMAP_URL": env_str("KEHU_SUPPORT_IMAP_URL", ""),
+    "SUPPORT_MAILDIR": env_str("KEHU_SUPPORT_MAILDIR", ""),
+    # Links in mail to customers (status page, rating) start with this address.
+    "SITE_URL": env_str("KEHU_SITE_URL", "http://127.0.0.1:8000"),
+    "SUPPORT_ACKNOWLEDGE": env_bool("KEHU_SUPPORT_ACKNOWLEDGE", True),  # mail the complainant their number
+    "STATUS_LINK_DAYS": env_int("KEHU_STATUS_LINK_DAYS", 30),
+    "RATING_DAYS": env_int("KEHU_RATING_DAYS", 7),
+    "FOLLOW_UP_DAYS": env_int("KEHU_FOLLOW_UP_DAYS", 3),  # 0: no return visits
+    "FOLLOW_UP_TYPES": env_list("KEHU_FOLLOW_UP_TYPES", "complaint,after_sale,dispute"),
 }
 
 SITE_NAME = _("Kehu CRM")

@@ -23,6 +23,8 @@ urlpatterns = [
     path("recycle-bin/sales/", include("kehu.sales.urls.recycle")),
     path("territories/", include("kehu.sales.urls.territories")),
     path("tickets/", include("kehu.support.urls")),
+    path("help/", include("kehu.support.public_urls")),
+    path("s/", include("kehu.support.portal_urls")),
     path("analytics/", include("kehu.analytics.urls")),
     path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),

@@ -105,6 +105,18 @@ def attachment_add(*, actor: User, entry: TimelineEntry, upload) -> Attachment:
     """Store an uploaded file on an entry after checking size and type against the configured limits."""
     if not scoping.can_edit(actor, entry.customer):
         raise PermissionDenied()
+    upload_check(upload)
+    return Attachment.objects.create(
+        entry=entry,
+        file=upload,
+        name=os.path.basename(upload.name)[:200],
+        size=upload.size,
+        content_type=getattr(upload, "content_type", "") or "",
+    )
+
+
+def upload_check(upload) -> None:
+    """Refuse a file whose type or size the configured limits do not allow."""
     limits = settings.KEHU
     extension = os.path.splitext(upload.name)[1].lower().lstrip(".")
     if extension not in limits["ATTACHMENT_EXTENSIONS"]:
@@ -118,13 +130,6 @@ def attachment_add(*, actor: User, entry: TimelineEntry, upload) -> Attachment:
                 % {"name": upload.name, "mb": limits["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)}
             }
         )
-    return Attachment.objects.create(
-        entry=entry,
-        file=upload,
-        name=os.path.basename(upload.name)[:200],
-        size=upload.size,
-        content_type=getattr(upload, "content_type", "") or "",
-    )
 
 
 def timeline_record_event(*, actor, customer: Customer, event: str, data: dict) -> TimelineEntry:
@@ -180,6 +185,25 @@ def task_create(*, actor: User, data: dict) -> Task:
             params={"by": str(actor), "task": task.title},
             url="/tasks/",
         )
+    return task
+
+
+def task_schedule(
+    *, assignee: User, title: str, due_at, customer=None, contact=None, description: str = ""
+) -> Task:
+    """A task the CRM itself gives someone (a follow-up visit after a complaint), reminded at its due time."""
+    task = Task.objects.create(
+        title=title,
+        description=description,
+        customer=customer,
+        contact=contact,
+        assignee=assignee,
+        due_at=due_at,
+        remind_at=due_at,
+    )
+    notification_send(
+        recipient=assignee, kind="task_assigned", params={"by": "Kehu", "task": title}, url="/tasks/"
+    )
     return task
 
 

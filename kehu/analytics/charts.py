@@ -365,3 +365,64 @@ def migration_chart(start, end, matrix: list) -> Chart | None:
     }
     table = [[_("From"), _("To"), _("Customers")], *[[left[v], right[t], n] for v, _l, t, n in flows]]
     return Chart(name="migration", title=_("Segment migration"), option=option, table=table, height=480)
+
+
+def service_chart(rows: list, by: str) -> Chart | None:
+    """Per agent or team: service-level compliance and the share of fully satisfied ratings (bars), and the
+    median hours to first response (line)."""
+    if not rows:
+        return None
+    shown = rows[:30]
+    met, full, hours = _("SLA compliance (%)"), _("Fully satisfied (%)"), _("First response, median (h)")
+    option = {
+        **_frame([met, full, hours], [row.label for row in shown], "", right=56),
+        "yAxis": [{"type": "value", "name": "%", "max": 100}, {"type": "value", "name": _("hours")}],
+        "series": [
+            {"name": met, "type": "bar", "data": [row.compliance for row in shown]},
+            {"name": full, "type": "bar", "data": [row.fully_satisfied for row in shown]},
+            {
+                "name": hours,
+                "type": "line",
+                "yAxisIndex": 1,
+                "data": [row.first_response_median for row in shown],
+            },
+        ],
+    }
+    option["xAxis"]["axisLabel"] = {"rotate": 30}
+    option["grid"]["bottom"] = 96
+    table = [
+        [
+            _("Agent") if by == "agent" else _("Team"),
+            _("Tickets"),
+            _("Resolved"),
+            _("First response, median (h)"),
+            _("First response, p90 (h)"),
+            _("Resolution, median (h)"),
+            _("Resolution, p90 (h)"),
+            met,
+            _("Reopen rate (%)"),
+            _("Average rating"),
+            full,
+            _("Ratings"),
+            _("Escalations"),
+        ],
+        *[
+            [
+                row.label,
+                row.handled,
+                row.resolved,
+                row.first_response_median,
+                row.first_response_p90,
+                row.resolution_median,
+                row.resolution_p90,
+                row.compliance,
+                row.reopen_rate,
+                row.satisfaction,
+                row.fully_satisfied,
+                len(row.scores),
+                row.escalations,
+            ]
+            for row in rows
+        ],
+    ]
+    return Chart(name="service", title=_("Service quality"), option=option, table=table, height=360)

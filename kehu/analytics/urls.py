@@ -16,4 +16,5 @@ urlpatterns = [
     path("products/", views.products, name="products"),
     path("seasonal/", views.seasonal, name="seasonal"),
     path("cohorts/", views.cohorts, name="cohorts"),
+    path("service/", views.service, name="service"),
 ]

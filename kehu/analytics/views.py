@@ -17,10 +17,13 @@ from django.views.decorators.http import require_POST
 from kehu.analytics import charts, scores, selectors, services
 from kehu.analytics.forms import ChurnLostForm, ChurnRetainForm, ScoreSettingsForm
 from kehu.analytics.models import ChurnWarning, RfmClass
-from kehu.core.exceptions import ApplicationError
+from kehu.core.exceptions import ApplicationError, ValidationFailed
 from kehu.core.pagination import keyset_page
-from kehu.core.web import apply_error, filters_from, perform, query_without, render_page
+from kehu.core.web import apply_error, filters_from, flash_error, perform, query_without, render_page
 from kehu.sales.selectors.shops import shop_list
+from kehu.support import quality
+from kehu.support import selectors as support_selectors
+from kehu.support.models import QualityRecord
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users, units_visible
 
@@ -273,3 +276,69 @@ def cohorts(request):
     """Customers by first-purchase month and the share who bought again each month after (a heat map)."""
     rows = selectors.cohorts(actor=request.user, today=timezone.localdate())
     return _report(request, "analytics/cohorts.html", [charts.cohort_chart(rows)], {"rows": rows})
+
+
+SERVICE_PERIODS = (7, 30, 90, 180)
+
+
+@login_required
+def service(request):
+    """Service quality per agent or team, and the quality records (质检) leads log and agents acknowledge."""
+    actor = request.user
+    if request.method == "POST":
+        return _quality_record_post(request)
+    by = request.GET.get("by") if request.GET.get("by") in quality.GROUPS else "agent"
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    days = days if days in SERVICE_PERIODS else 30
+    end = timezone.now()
+    rows = quality.service_quality(actor=actor, by=by, start=end - timedelta(days=days), end=end)
+    context = {
+        "rows": rows,
+        "by": by,
+        "days": days,
+        "periods": SERVICE_PERIODS,
+        "records": quality.quality_records_for(actor=actor),
+        "agents": quality.agents_to_review(actor=actor),
+        "categories": QualityRecord.Category.choices,
+    }
+    return _report(request, "analytics/service.html", [charts.service_chart(rows, by)], context)
+
+
+def _quality_record_post(request):
+    actor = request.user
+    try:
+        if request.POST.get("acknowledge"):
+            record = quality.quality_record_get(actor=actor, record_id=int(request.POST["acknowledge"]))
+            quality.quality_record_acknowledge(
+                actor=actor, record=record, comment=request.POST.get("comment", "")
+            )
+            messages.success(request, _("Acknowledged."))
+        else:
+            agent = next(
+                (u for u in quality.agents_to_review(actor=actor) if str(u.pk) == request.POST.get("agent")),
+                None,
+            )
+            if agent is None:
+                raise ValidationFailed(fields={"agent": _("Choose an agent.")})
+            ticket = None
+            if request.POST.get("ticket"):
+                ticket = (
+                    support_selectors.ticket_scope(actor)
+                    .filter(number=request.POST["ticket"].strip())
+                    .first()
+                )
+                if ticket is None:
+                    raise ValidationFailed(fields={"ticket": _("Ticket not found.")})
+            quality.quality_record_log(actor=actor, agent=agent, ticket=ticket, data=request.POST.dict())
+            messages.success(request, _("Quality record logged."))
+    except (ApplicationError, ValueError, KeyError) as exc:
+        if isinstance(exc, ApplicationError):
+            flash_error(request, exc)
+            for message in exc.fields.values():
+                messages.error(request, str(message))
+        else:
+            messages.error(request, _("Not found."))
+    return redirect("analytics:service")

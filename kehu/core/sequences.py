@@ -16,6 +16,7 @@ DEFAULT_PATTERNS = {
     "contract": "HT{year}-{n:04}",
     "order": "SO{year}{month}{day}-{n:04}",
     "ticket": "T{year}{month}{day}-{n:04}",
+    "after_sale": "AS{year}{month}{day}-{n:04}",
 }
 
 

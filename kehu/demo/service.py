@@ -5,10 +5,13 @@ import datetime
 import random
 
 from kehu.customers.models import Customer
-from kehu.support import services
+from kehu.sales.models import Order
+from kehu.support import aftercare, aftersale, portal, services
 from kehu.support.models import (
     CalendarDay,
     Category,
+    Compensation,
+    FollowUp,
     RoutingRule,
     Severity,
     SlaPolicy,
@@ -32,6 +35,7 @@ SUBJECTS = [
     ("建议增加夜间配送", TicketType.SUGGESTION, None, 4),
     ("快递显示已签收但没收到", TicketType.DISPUTE, "丢件", 1),
 ]
+SCORES = [5, 4, 5, 2, 5, 3, 5, 4]
 REPLIES = ["您好，已收到您的反馈，正在核实，今天内给您答复。", "非常抱歉给您添麻烦了，我们马上为您补发。"]
 
 
@@ -72,10 +76,12 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
     lead = org.manager_of_region["华东大区"]
     east = set(org.reps_by_region["华东大区"])
     customers = [c for c in customers if c.owner in east]  # ones the region's manager sees
+    ordered = set(Order.objects.filter(customer__in=customers).values_list("customer_id", flat=True))
+    buyers = [c for c in customers if c.pk in ordered]
     for index in range(24):
         subject, kind, category, severity = SUBJECTS[index % len(SUBJECTS)]
         opened = now - datetime.timedelta(days=21 - index * 0.85, hours=rng.randint(0, 6))
-        customer = rng.choice(customers)
+        customer = rng.choice(buyers if index < 6 and buyers else customers)
         ticket = services.ticket_create(
             actor=lead,
             data={
@@ -88,6 +94,7 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
                 "category": by_name.get(category),
             },
             now=opened,
+            acknowledge=False,
         )
         if index >= 20:
             continue  # the newest stay new
@@ -101,13 +108,47 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
             services.ticket_transition(actor=agent, ticket=ticket, status="waiting", now=worked)
         elif index < 16:
             done = worked + datetime.timedelta(hours=rng.randint(1, 30))
-            services.ticket_transition(
+            ticket = services.ticket_transition(
                 actor=agent,
                 ticket=ticket,
                 status="resolved",
                 resolution="已补发新品，客户确认收到。",
                 now=done,
             )
+            portal.rating_submit(ticket=ticket, score=SCORES[index % len(SCORES)], now=done)
             if index % 4 == 0:
                 services.ticket_transition(actor=agent, ticket=ticket, status="closed", now=done)
+        if index < 6:
+            _after_sale(lead, ticket, index, worked)
     services.tickets_escalate_due(now=now)
+    for visit in FollowUp.objects.filter(done_at__isnull=True).order_by("id")[:2]:
+        aftercare.follow_up_record(
+            actor=visit.assignee,
+            follow_up=visit,
+            data={"method": "phone", "outcome": "satisfied", "note": "客户表示问题已解决，感谢回访。"},
+        )
+
+
+def _after_sale(agent, ticket, index: int, when: datetime.datetime) -> None:
+    """A return, an exchange or a refund on the customer's latest order (opened by the team lead, who sees the
+    order), and an apology for the worst case."""
+    order = Order.objects.filter(customer=ticket.customer).order_by("-ordered_at").first()
+    line = order.lines.order_by("id").first() if order else None
+    if line is None:
+        return
+    kind = ("return", "exchange", "refund")[index % 3]
+    made = aftersale.after_sale_create(
+        actor=agent,
+        ticket=ticket,
+        data={"kind": kind, "reason": ("damaged", "size", "quality")[index % 3], "note": ticket.subject},
+        lines=[{"order_line": line.pk, "quantity": "1"}],
+        now=when,
+    )
+    if index % 2 == 0:
+        aftersale.after_sale_advance(actor=agent, after_sale=made, status="approved", now=when)
+    if not Compensation.objects.exists():
+        aftercare.compensation_add(
+            actor=agent,
+            ticket=ticket,
+            data={"kind": "apology", "description": "20 元无门槛优惠券", "cost": "20"},
+        )

@@ -13,5 +13,6 @@ class IntegrationsConfig(AppConfig):
             customer_import,
             generic_order_import,
             lead_import,
+            message_import,
             order_import,
         )

@@ -106,7 +106,7 @@ LABELS = {
 }
 
 
-def _register_font() -> None:
+def register_font() -> None:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
@@ -127,7 +127,7 @@ def _day(day: datetime.date, language: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _company() -> dict:
+def company_letterhead() -> dict:
     """The letterhead: the root org unit's name and the address lines configured in settings.KEHU."""
     from kehu.users.models import OrgUnit
 
@@ -201,7 +201,7 @@ def quote_pdf_filename(quote: Quote) -> str:
 
 def quote_pdf(quote: Quote) -> bytes:
     """The quote as PDF bytes, in `quote.language`."""
-    _register_font()
+    register_font()
     language = quote.language if quote.language in LABELS else Quote.Language.ZH
     with translation.override(language):
         return _render(quote, language)
@@ -209,7 +209,7 @@ def quote_pdf(quote: Quote) -> bytes:
 
 def _render(quote: Quote, language: str) -> bytes:
     t, s = LABELS[language], _styles()
-    company = _company()
+    company = company_letterhead()
     lines = quote_lines(quote=quote)
     width = A4[0] - 2 * MARGIN
     story: list = []

@@ -1,18 +1,32 @@
 """/api/v1/tickets: parse → one service or selector → respond, through the same scope as the pages."""
 
+import datetime
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from kehu.core.exceptions import ValidationFailed
+from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
 from kehu.customers.selectors import customer_get_for
 from kehu.sales.models import Product
 from kehu.sales.selectors.orders import order_get_for
-from kehu.support import selectors, services
+from kehu.support import aftercare, aftersale, selectors, services
+from kehu.support.models import Rating
 from kehu.support.schemas import (
+    AfterSaleIn,
+    AfterSaleOut,
+    AfterSaleStatusIn,
     AssignIn,
+    CompensationIn,
+    CompensationOut,
     EventOut,
+    FollowUpIn,
+    FollowUpOut,
     NoteIn,
+    RateOut,
+    RateQuery,
+    RatingOut,
     ReplyIn,
     StatusIn,
     TicketDetailOut,
@@ -177,3 +191,103 @@ def ticket_events(request, ticket_id: Id):
     """The ticket's timeline, internal notes included."""
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
     return selectors.ticket_events(ticket=ticket)
+
+
+# --- after-sale, compensation, return visits, ratings ----------------------------------------------------------
+
+
+def _after_sale_out(item):
+    item.next_statuses = aftersale.next_statuses(item)
+    return item
+
+
+@router.get("/tickets/{ticket_id}/after-sales", response={200: list[AfterSaleOut], **ERRORS})
+def after_sale_list(request, ticket_id: Id):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return [_after_sale_out(item) for item in aftersale.after_sales_of(actor=request.auth, ticket=ticket)]
+
+
+@router.post("/tickets/{ticket_id}/after-sales", response={201: AfterSaleOut, **ERRORS})
+def after_sale_create(request, ticket_id: Id, payload: AfterSaleIn):
+    """A return, exchange, refund or re-shipment for lines of the ticket's order. Quantities and refunds of a
+    line's live requests never exceed what was bought and paid."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    made = aftersale.after_sale_create(
+        actor=request.auth,
+        ticket=ticket,
+        data=payload.model_dump(exclude={"lines"}),
+        lines=[
+            {"order_line": line.order_line_id, "quantity": line.quantity or None, "refund": line.refund}
+            for line in payload.lines
+        ],
+    )
+    return Status(
+        201, _after_sale_out(aftersale.after_sale_get_for(actor=request.auth, after_sale_id=made.pk))
+    )
+
+
+@router.get("/after-sales/rates", response={200: list[RateOut], **ERRORS})
+def after_sale_rates(request, params: Query[RateQuery]):
+    """Return and refund rates per product, shop or buyer over orders you see, highest return rate first."""
+    end = params.end or timezone.now()
+    start = params.start or end - datetime.timedelta(days=90)
+    return aftersale.return_rates(actor=request.auth, by=params.by, start=start, end=end)
+
+
+@router.get("/after-sales/{after_sale_id}", response={200: AfterSaleOut, **ERRORS})
+def after_sale_get(request, after_sale_id: Id):
+    return _after_sale_out(aftersale.after_sale_get_for(actor=request.auth, after_sale_id=after_sale_id))
+
+
+@router.post("/after-sales/{after_sale_id}/status", response={200: AfterSaleOut, **CONFLICT_ERRORS})
+def after_sale_status(request, after_sale_id: Id, payload: AfterSaleStatusIn):
+    """requested → approved → (received → inspected) → refunded / reshipped; rejected or cancelled with a
+    `decision_note`."""
+    found = aftersale.after_sale_get_for(actor=request.auth, after_sale_id=after_sale_id)
+    aftersale.after_sale_advance(
+        actor=request.auth,
+        after_sale=found,
+        status=payload.status,
+        data=payload.model_dump(exclude={"status"}, exclude_none=True),
+    )
+    return _after_sale_out(aftersale.after_sale_get_for(actor=request.auth, after_sale_id=after_sale_id))
+
+
+@router.get("/tickets/{ticket_id}/compensations", response={200: list[CompensationOut], **ERRORS})
+def compensation_list(request, ticket_id: Id):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return list(ticket.compensations.all())
+
+
+@router.post("/tickets/{ticket_id}/compensations", response={201: CompensationOut, **ERRORS})
+def compensation_add(request, ticket_id: Id, payload: CompensationIn):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return Status(
+        201, aftercare.compensation_add(actor=request.auth, ticket=ticket, data=payload.model_dump())
+    )
+
+
+@router.get("/tickets/{ticket_id}/follow-ups", response={200: list[FollowUpOut], **ERRORS})
+def follow_up_list(request, ticket_id: Id):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return list(ticket.follow_ups.select_related("assignee"))
+
+
+@router.post("/tickets/{ticket_id}/follow-ups/{follow_up_id}", response={200: FollowUpOut, **CONFLICT_ERRORS})
+def follow_up_record(request, ticket_id: Id, follow_up_id: Id, payload: FollowUpIn):
+    """Record how the return visit went; an unhappy customer is flagged to the team's leads."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    follow_up = ticket.follow_ups.filter(pk=follow_up_id).first()
+    if follow_up is None:
+        raise NotFound()
+    return aftercare.follow_up_record(actor=request.auth, follow_up=follow_up, data=payload.model_dump())
+
+
+@router.get("/tickets/{ticket_id}/rating", response={200: RatingOut, **ERRORS})
+def rating_get(request, ticket_id: Id):
+    """The complainant's satisfaction rating (1–5), once given."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    rating = Rating.objects.filter(ticket=ticket).first()
+    if rating is None:
+        raise NotFound()
+    return rating

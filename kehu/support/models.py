@@ -13,6 +13,7 @@ from kehu.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
 from kehu.customers.models import Contact, Customer, Tag
 from kehu.sales.models import Order, OrderLine, Product
 from kehu.sales.models.opportunities import BilingualName
+from kehu.sales.models.products import Money
 from kehu.users.models import OrgUnit
 from kehu.users.scoping import ScopeSpec
 
@@ -462,6 +463,10 @@ class TicketEvent(models.Model):
         ASSIGNED = "assigned", _("Assignment")
         ESCALATED = "escalated", _("Escalation")
         CHANGED = "changed", _("Change")
+        AFTER_SALE = "after_sale", _("After-sale")
+        COMPENSATION = "compensation", _("Compensation")
+        FOLLOW_UP = "follow_up", _("Follow-up visit")
+        RATING = "rating", _("Satisfaction rating")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
@@ -481,7 +486,13 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticket_event_ticket"),
+            # Inbound mail is matched by its Message-ID (threading, and never storing a message twice).
+            models.Index(
+                fields=["message_id"], name="ticket_event_message", condition=~models.Q(message_id="")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
@@ -531,3 +542,265 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_clock_display()} {self.percent}%"
+
+
+# --- after-sale (退货 / 换货 / 退款 / 补发) ----------------------------------------------------------------------------
+
+
+class ReturnReason(models.TextChoices):
+    QUALITY = "quality", _("Quality problem")
+    WRONG_ITEM = "wrong_item", _("Wrong item sent")
+    MISSING_ITEM = "missing_item", _("Item missing")
+    DAMAGED = "damaged", _("Damaged in transit")
+    SIZE = "size", _("Size does not fit")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    CHANGED_MIND = "changed_mind", _("Changed mind")
+
+
+class AfterSale(VersionedModel, TimeStampedModel):
+    """A return, exchange, refund or re-shipment (售后单) for some lines of one order, opened from a ticket. Its
+    lines say which quantities come back and how much is refunded; together the requests of a line never
+    exceed what was bought and paid. Who sees the ticket sees its after-sale requests."""
+
+    class Kind(models.TextChoices):
+        RETURN = "return", _("Return and refund")
+        EXCHANGE = "exchange", _("Exchange")
+        REFUND = "refund", _("Refund only")
+        RESHIP = "reship", _("Re-ship")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", pgettext_lazy("after-sale status", "Requested")
+        APPROVED = "approved", pgettext_lazy("after-sale status", "Approved")
+        RECEIVED = "received", pgettext_lazy("after-sale status", "Goods received")
+        INSPECTED = "inspected", pgettext_lazy("after-sale status", "Inspected")
+        REFUNDED = "refunded", pgettext_lazy("after-sale status", "Refunded")
+        RESHIPPED = "reshipped", pgettext_lazy("after-sale status", "Shipped")
+        REJECTED = "rejected", pgettext_lazy("after-sale status", "Rejected")
+        CANCELLED = "cancelled", pgettext_lazy("after-sale status", "Cancelled")
+
+    # Requests in these states no longer hold quantities or amounts of their lines.
+    VOID_STATUSES = (Status.REJECTED, Status.CANCELLED)
+    FINAL_STATUSES = (Status.REFUNDED, Status.RESHIPPED, Status.REJECTED, Status.CANCELLED)
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    ticket = models.ForeignKey(
+        "Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="after_sales"
+    )
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="after_sales",
+    )
+    kind = models.CharField(_("requested outcome"), max_length=12, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
+    note = models.TextField(_("buyer's description"), blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    refund_amount = models.DecimalField(_("refund"), default=0, **Money)
+    return_carrier = models.CharField(_("return carrier"), max_length=40, blank=True)
+    return_tracking = models.CharField(_("return tracking number"), max_length=64, blank=True)
+    reship_tracking = models.CharField(_("shipment tracking number"), max_length=64, blank=True)
+    inspection_passed = models.BooleanField(_("inspection passed"), null=True, blank=True)
+    inspection_note = models.TextField(_("inspection note"), blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    SCOPE = ScopeSpec(via="ticket")
+
+    class Meta:
+        verbose_name = _("after-sale request")
+        verbose_name_plural = _("after-sale requests")
+        indexes = [
+            models.Index(fields=["ticket", "-id"], name="after_sale_ticket"),
+            models.Index(fields=["customer", "-id"], name="after_sale_customer"),
+            models.Index(fields=["status", "-id"], name="after_sale_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_kind_display()}"
+
+    @property
+    def is_void(self) -> bool:
+        return self.status in self.VOID_STATUSES
+
+    @property
+    def takes_goods_back(self) -> bool:
+        return self.kind in (self.Kind.RETURN, self.Kind.EXCHANGE)
+
+    @property
+    def refunds(self) -> bool:
+        return self.kind in (self.Kind.RETURN, self.Kind.REFUND)
+
+
+class AfterSaleLine(models.Model):
+    after_sale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine, verbose_name=_("order line"), on_delete=models.PROTECT, related_name="after_sale_lines"
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    refund_amount = models.DecimalField(_("refund"), default=0, **Money)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["after_sale", "order_line"], name="after_sale_line_once"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="after_sale_line_quantity"),
+            models.CheckConstraint(condition=models.Q(refund_amount__gte=0), name="after_sale_line_refund"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line} × {self.quantity}"
+
+
+# --- compensation, follow-up visits, satisfaction ---------------------------------------------------------------
+
+
+class Compensation(TimeStampedModel):
+    """Something given to make a complaint right, with what it cost. Coupons and points are recorded here; an
+    apology letter keeps its text, printed as a PDF in the customer's language."""
+
+    class Kind(models.TextChoices):
+        COUPON = "coupon", _("Coupon")
+        POINTS = "points", _("Points")
+        GOODS = "goods", _("Goods re-sent")
+        APOLOGY = "apology", _("Apology letter")
+        REFUND = "refund", _("Refund")
+        OTHER = "other", _("Other")
+
+    ticket = models.ForeignKey("Ticket", on_delete=models.CASCADE, related_name="compensations")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    cost = models.DecimalField(_("cost"), default=0, **Money)
+    points = models.PositiveIntegerField(_("points"), null=True, blank=True)
+    letter = models.TextField(_("letter"), blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("compensation")
+        verbose_name_plural = _("compensations")
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(cost__gte=0), name="compensation_cost")]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class FollowUp(TimeStampedModel):
+    """A return visit (回访) after a ticket is closed: a task for the customer's owner, then how it went."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("Phone call")
+        VISIT = "visit", _("Visit")
+        WECHAT = "wechat", _("WeChat")
+        SMS = "sms", _("SMS")
+
+    class Outcome(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        NEUTRAL = "neutral", _("Neutral")
+        UNSATISFIED = "unsatisfied", _("Not satisfied")
+        UNREACHABLE = "unreachable", _("Could not reach")
+
+    ticket = models.ForeignKey("Ticket", on_delete=models.CASCADE, related_name="follow_ups")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="+"
+    )
+    task = models.ForeignKey(
+        "activities.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField(_("due"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["assignee", "done_at", "due_at"], name="follow_up_assignee")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.due_at:%Y-%m-%d}"
+
+
+class Rating(models.Model):
+    """The complainant's answer to "how satisfied are you?" (1–5) after a resolve: one per ticket, kept with the
+    agent, team and category at the time so the figures do not move when the ticket is re-assigned."""
+
+    ticket = models.OneToOneField("Ticket", on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(_("answered at"))
+
+    class Meta:
+        verbose_name = _("satisfaction rating")
+        verbose_name_plural = _("satisfaction ratings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_range")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.score}"
+
+    @property
+    def fully_satisfied(self) -> bool:
+        return self.score == 5
+
+
+class QualityRecord(TimeStampedModel):
+    """A mistake a lead logged against an agent (服务质量记录), and the agent's acknowledgement."""
+
+    class Category(models.TextChoices):
+        WRONG_INFO = "wrong_info", _("Wrong information given")
+        ATTITUDE = "attitude", _("Attitude")
+        SLOW = "slow", _("Slow response")
+        PROCESS = "process", _("Process not followed")
+        OTHER = "other", _("Other")
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("agent"), on_delete=models.PROTECT, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "Ticket", verbose_name=_("ticket"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    note = models.TextField(_("what happened"))
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("logged by"), on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    agent_comment = models.TextField(_("agent's comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("quality record")
+        verbose_name_plural = _("quality records")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["agent", "-id"], name="quality_record_agent")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.get_category_display()}"

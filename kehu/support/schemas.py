@@ -1,12 +1,25 @@
 """API schemas of the service desk."""
 
 import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
 from kehu.core.schemas import Id, InputSchema, Limit, QuerySchema, UnitRef, UserRef, Version, choice
 from kehu.customers.schemas import CustomerRef
-from kehu.support.models import Channel, Priority, Severity, Ticket, TicketEvent, TicketType
+from kehu.support.models import (
+    AfterSale,
+    Channel,
+    Compensation,
+    FollowUp,
+    Priority,
+    ReturnReason,
+    Severity,
+    Ticket,
+    TicketEvent,
+    TicketType,
+)
 
 
 class TicketFields(InputSchema):
@@ -154,3 +167,135 @@ class TicketQuery(QuerySchema):
     sort: str = Field("newest", description="newest or priority.")
     cursor: str | None = Field(None, max_length=1000, description="`next_cursor` of the previous page.")
     limit: Limit = 25
+
+
+# --- after-sale, compensation, return visits, ratings ----------------------------------------------------------
+
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class AfterSaleLineIn(InputSchema):
+    order_line_id: Id
+    quantity: Quantity | None = Field(None, description="Leave out for the whole line.")
+    refund: Amount | None = Field(None, description="Leave out for the line's amount pro rata.")
+
+
+class AfterSaleIn(InputSchema):
+    kind: choice(AfterSale.Kind)
+    reason: choice(ReturnReason)
+    note: str = Field("", max_length=5000)
+    return_carrier: str = Field("", max_length=40)
+    return_tracking: str = Field("", max_length=64)
+    lines: list[AfterSaleLineIn] = Field(min_length=1, max_length=200)
+
+
+class AfterSaleStatusIn(InputSchema):
+    status: choice(AfterSale.Status)
+    decision_note: str | None = Field(None, max_length=5000)
+    return_carrier: str | None = Field(None, max_length=40)
+    return_tracking: str | None = Field(None, max_length=64)
+    inspection_passed: bool | None = None
+    inspection_note: str | None = Field(None, max_length=5000)
+    reship_tracking: str | None = Field(None, max_length=64)
+
+
+class AfterSaleLineOut(Schema):
+    order_line_id: int
+    title: str = Field(alias="order_line.title")
+    quantity: Decimal
+    refund_amount: Decimal
+
+
+class AfterSaleOut(Schema):
+    id: int
+    number: str
+    ticket_id: int
+    order_id: int
+    customer_id: int | None
+    kind: str
+    reason: str
+    status: str
+    note: str
+    refund_amount: Decimal
+    return_carrier: str
+    return_tracking: str
+    reship_tracking: str
+    inspection_passed: bool | None
+    inspection_note: str
+    decision_note: str
+    received_at: datetime.datetime | None
+    refunded_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+    created_at: datetime.datetime
+    lines: list[AfterSaleLineOut]
+    next_statuses: list[str]
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.all())
+
+
+class RateOut(Schema):
+    key: int | None
+    label: str
+    sold: Decimal
+    returned: Decimal
+    return_rate: Decimal | None = Field(description="Per cent of the quantity sold.")
+    sales: Decimal
+    refunded: Decimal
+    refund_rate: Decimal | None = Field(description="Per cent of the amount sold.")
+    requests: int = Field(description="Live after-sale requests (buyers only).")
+
+
+class RateQuery(QuerySchema):
+    by: Literal["product", "shop", "buyer"] = "product"
+    start: datetime.datetime | None = Field(None, description="Orders placed from; 90 days ago by default.")
+    end: datetime.datetime | None = Field(None, description="Orders placed before; now by default.")
+
+
+class CompensationIn(InputSchema):
+    kind: choice(Compensation.Kind)
+    description: str = Field("", max_length=200)
+    cost: Amount = Decimal(0)
+    points: int | None = Field(None, gt=0)
+    letter: str = Field(
+        "", max_length=20000, description="Apology letter text; drafted from the ticket if empty."
+    )
+    language: Literal["zh-hans", "en"] = "zh-hans"
+
+
+class CompensationOut(Schema):
+    id: int
+    kind: str
+    description: str
+    cost: Decimal
+    points: int | None
+    letter: str
+    language: str
+    created_at: datetime.datetime
+
+
+class FollowUpIn(InputSchema):
+    method: choice(FollowUp.Method)
+    outcome: choice(FollowUp.Outcome)
+    note: str = Field("", max_length=5000)
+
+
+class FollowUpOut(Schema):
+    id: int
+    ticket_id: int
+    assignee: UserRef
+    due_at: datetime.datetime
+    done_at: datetime.datetime | None
+    method: str
+    outcome: str
+    note: str
+
+
+class RatingOut(Schema):
+    score: int
+    comment: str
+    agent_id: int | None
+    team_id: int | None
+    answered_at: datetime.datetime

@@ -181,6 +181,13 @@ def order_lines_for(*, actor: User, line_ids) -> list[OrderLine]:
     return list(OrderLine.objects.filter(pk__in=line_ids, order__in=order_scope(actor)))
 
 
+def ticket_order_lines(*, ticket: Ticket) -> list[OrderLine]:
+    """The lines an after-sale request can name: those of the ticket's order (reached through the ticket)."""
+    if not ticket.order_id:
+        return []
+    return list(OrderLine.objects.filter(order_id=ticket.order_id).order_by("position", "id"))
+
+
 def contact_of(*, customer: Customer | None, contact_id) -> Contact | None:
     """A contact of an (already scoped) customer, or None."""
     if customer is None or not contact_id:

@@ -5,6 +5,8 @@ with @mentions, and climb the escalation ladder from the scheduler. Every change
 States: new → assigned → in progress ⇄ waiting on customer → resolved → closed; a resolved or closed ticket
 can be reopened (back to in progress). Any open ticket may be closed with a reason (duplicate, spam)."""
 
+import datetime
+import os
 import re
 import uuid
 
@@ -14,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kehu.activities.services import timeline_record_event
+from kehu.activities.services import task_schedule, timeline_record_event, upload_check
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from kehu.core.records import assign_fields, check_version, save_audited, validate
@@ -24,7 +26,8 @@ from kehu.customers.selectors import customer_scope
 from kehu.sales.models import OrderLine
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import routing, selectors, sla
-from kehu.support.models import Escalation, Priority, Ticket, TicketEvent
+from kehu.support.links import status_footer
+from kehu.support.models import Escalation, FollowUp, Priority, Ticket, TicketAttachment, TicketEvent
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 from kehu.users.services import primary_unit_of
@@ -106,7 +109,7 @@ def may_note(actor: User) -> bool:
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
-def _event(ticket, kind, *, actor=None, body="", public=False, data=None, now=None, message_id=""):
+def event_record(ticket, kind, *, actor=None, body="", public=False, data=None, now=None, message_id=""):
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
@@ -119,7 +122,7 @@ def _event(ticket, kind, *, actor=None, body="", public=False, data=None, now=No
     )
 
 
-def _notify(user: User | None, kind: str, ticket: Ticket, **params) -> None:
+def notify_user(user: User | None, kind: str, ticket: Ticket, **params) -> None:
     if user is None or not user.is_active:
         return
     hooks.emit(
@@ -218,6 +221,7 @@ def ticket_create(
     order_lines: list[OrderLine] | None = None,
     tags=(),
     now=None,
+    acknowledge: bool = True,
 ) -> Ticket:
     """Open a ticket. Without a team or an assignee the routing rules choose them; without a matching rule it
     goes to the assignee's, else the actor's, unit. `actor` is None for tickets the public opens (web form,
@@ -250,7 +254,7 @@ def ticket_create(
         ticket.order_lines.set(lines)
     if tags:
         ticket.tags.set(tags)
-    _event(
+    event_record(
         ticket,
         TicketEvent.Kind.CREATED,
         actor=actor,
@@ -260,7 +264,7 @@ def ticket_create(
         now=now,
     )
     if assignee is not None or route is not None:
-        _event(
+        event_record(
             ticket,
             TicketEvent.Kind.ASSIGNED,
             actor=actor,
@@ -279,7 +283,9 @@ def ticket_create(
             data={"number": ticket.number, "subject": ticket.subject, "ticket": ticket.pk},
         )
     if assignee is not None and assignee != actor:
-        _notify(assignee, "ticket_assigned", ticket, by=_name(actor) or _("routing"))
+        notify_user(assignee, "ticket_assigned", ticket, by=_name(actor) or _("routing"))
+    if acknowledge and settings.KEHU["SUPPORT_ACKNOWLEDGE"] and reply_address(ticket):
+        _after_commit("acknowledgement_send", ticket.pk)
     return ticket
 
 
@@ -312,7 +318,7 @@ def ticket_assign(
     if new_team.pk != before_team.pk:
         _refresh_sla(ticket)  # another team, perhaps other working hours
     save_audited(ticket, actor=actor, reason="assigned")
-    _event(
+    event_record(
         ticket,
         TicketEvent.Kind.ASSIGNED,
         actor=actor,
@@ -325,7 +331,7 @@ def ticket_assign(
         },
     )
     if assignee is not None and assignee != actor:
-        _notify(assignee, "ticket_assigned", ticket, by=_name(actor))
+        notify_user(assignee, "ticket_assigned", ticket, by=_name(actor))
     return ticket
 
 
@@ -357,27 +363,11 @@ def ticket_transition(*, actor: User, ticket: Ticket, status: str, resolution: s
         raise ValidationFailed(fields={"resolution": _("Say how the ticket was resolved.")})
     if resolution:
         ticket.resolution = resolution
-    book = sla.HoursBook()
-    if before == S.WAITING:
-        hours = book.for_unit(ticket.team)
-        ticket.paused_seconds += max(0, int(hours.between(ticket.paused_at, now)))
-        ticket.paused_at = None
-    if status == S.WAITING:
-        ticket.paused_at = now
-    reopened = before in (S.RESOLVED, S.CLOSED)
-    if reopened:
-        ticket.reopen_count += 1
-        ticket.resolved_at = ticket.closed_at = None
-    if status == S.RESOLVED or (status == S.CLOSED and ticket.resolved_at is None):
-        ticket.resolved_at = now
-    if status == S.CLOSED:
-        ticket.closed_at = now
+    reopened = _move(ticket, status, now)
     if status == S.IN_PROGRESS and ticket.assignee_id is None:
         ticket.assignee = actor  # working a queued ticket takes it
-    ticket.status = status
-    _refresh_sla(ticket, book)
     save_audited(ticket, actor=actor, reason=status)
-    _event(
+    event_record(
         ticket,
         TicketEvent.Kind.STATUS,
         actor=actor,
@@ -393,9 +383,73 @@ def ticket_transition(*, actor: User, ticket: Ticket, status: str, resolution: s
             event="ticket_resolved",
             data={"number": ticket.number, "subject": ticket.subject, "ticket": ticket.pk},
         )
+    if status == S.RESOLVED or (status == S.CLOSED and before != S.RESOLVED):
+        _after_commit("rating_request_send", ticket.pk)
+    if status == S.CLOSED:
+        follow_up_plan(ticket, now)
     if reopened and ticket.assignee_id and ticket.assignee_id != actor.pk:
-        _notify(ticket.assignee, "ticket_reopened", ticket, by=_name(actor))
+        notify_user(ticket.assignee, "ticket_reopened", ticket, by=_name(actor))
     return ticket
+
+
+def _move(ticket: Ticket, status: str, now, book: sla.HoursBook | None = None) -> bool:
+    """Set the status and keep the clocks right: waiting time is added to the pause, a reopen clears the
+    resolve and counts. Returns whether the ticket was reopened. The caller saves."""
+    book = book or sla.HoursBook()
+    before = ticket.status
+    if before == S.WAITING and ticket.paused_at is not None:
+        hours = book.for_unit(ticket.team)
+        ticket.paused_seconds += max(0, int(hours.between(ticket.paused_at, now)))
+        ticket.paused_at = None
+    if status == S.WAITING:
+        ticket.paused_at = now
+    reopened = before in (S.RESOLVED, S.CLOSED) and status not in (S.RESOLVED, S.CLOSED)
+    if reopened:
+        ticket.reopen_count += 1
+        ticket.resolved_at = ticket.closed_at = None
+    if status == S.RESOLVED or (status == S.CLOSED and ticket.resolved_at is None):
+        ticket.resolved_at = now
+    if status == S.CLOSED:
+        ticket.closed_at = now
+    ticket.status = status
+    _refresh_sla(ticket, book)
+    return reopened
+
+
+def follow_up_plan(ticket: Ticket, now) -> FollowUp | None:
+    """After a complaint-like ticket closes, a return visit (回访) for the customer's owner (else the ticket's
+    assignee) `KEHU_FOLLOW_UP_DAYS` later, as a task with a reminder. One open visit per ticket."""
+    days = settings.KEHU["FOLLOW_UP_DAYS"]
+    if not days or not ticket.customer_id or ticket.ticket_type not in settings.KEHU["FOLLOW_UP_TYPES"]:
+        return None
+    if FollowUp.objects.filter(ticket=ticket, done_at__isnull=True).exists():
+        return None
+    owner = ticket.customer.owner
+    assignee = owner if owner is not None and owner.is_active else ticket.assignee
+    if assignee is None:
+        return None
+    due = now + datetime.timedelta(days=days)
+    with translation.override(assignee.language or settings.LANGUAGE_CODE):
+        title = _("Follow-up visit: %(number)s %(subject)s") % {
+            "number": ticket.number,
+            "subject": ticket.subject,
+        }
+        task = task_schedule(
+            assignee=assignee,
+            customer=ticket.customer,
+            contact=ticket.contact,
+            title=title[:200],
+            description=ticket.resolution,
+            due_at=due,
+        )
+    return FollowUp.objects.create(ticket=ticket, assignee=assignee, task=task, due_at=due)
+
+
+def _after_commit(job: str, ticket_id: int) -> None:
+    """Enqueue a mail job for the ticket once the transaction holds."""
+    from kehu.support import tasks  # tasks import this module
+
+    transaction.on_commit(lambda: getattr(tasks, job).enqueue(ticket_id))
 
 
 # --- replies and notes --------------------------------------------------------------------------------------------
@@ -438,7 +492,7 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, by_email: bool = Tru
     _refresh_sla(ticket)
     save_audited(ticket, actor=actor, reason="replied")
     message_id = f"<{uuid.uuid4().hex}@{settings.KEHU['MAIL_DOMAIN']}>" if address else ""
-    event = _event(
+    event = event_record(
         ticket,
         TicketEvent.Kind.REPLY,
         actor=actor,
@@ -450,6 +504,52 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, by_email: bool = Tru
     )
     if address:
         transaction.on_commit(lambda: _enqueue_send(event.pk))
+    return event
+
+
+@transaction.atomic
+def ticket_receive(
+    *, ticket: Ticket, body: str, uploads=(), sender: str = "", message_id: str = "", now=None
+) -> TicketEvent:
+    """A message from the complainant (status page, e-mail): a public item with its files. A ticket waiting on
+    them resumes; a resolved or closed one is reopened. The assignee hears of it."""
+    ticket = _lock(ticket)
+    now = now or timezone.now()
+    body = (body or "").strip()
+    uploads = list(uploads)
+    if not body and not uploads:
+        raise ValidationFailed(fields={"body": _("Write a message or attach a file.")})
+    for upload in uploads:
+        upload_check(upload)
+    before = ticket.status
+    if before in (S.WAITING, S.RESOLVED, S.CLOSED):
+        reopened = _move(ticket, S.IN_PROGRESS, now)
+        save_audited(ticket, actor=None, reason="customer replied")
+        event_record(
+            ticket,
+            TicketEvent.Kind.STATUS,
+            public=True,
+            data={"from": before, "to": S.IN_PROGRESS, "reopened": reopened},
+            now=now,
+        )
+    event = event_record(
+        ticket,
+        TicketEvent.Kind.INBOUND,
+        body=body,
+        public=True,
+        data={"from": sender} if sender else {},
+        now=now,
+        message_id=message_id,
+    )
+    for upload in uploads:
+        TicketAttachment.objects.create(
+            event=event,
+            file=upload,
+            name=os.path.basename(upload.name)[:200],
+            size=upload.size,
+            content_type=getattr(upload, "content_type", "") or "",
+        )
+    notify_user(ticket.assignee, "ticket_customer_replied", ticket)
     return event
 
 
@@ -470,7 +570,9 @@ def reply_send(*, event_id: int) -> bool:
     with translation.override(language):
         subject = _("[%(number)s] %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
     previous = (
-        TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.INBOUND)
+        TicketEvent.objects.filter(
+            ticket=ticket, kind__in=(TicketEvent.Kind.INBOUND, TicketEvent.Kind.CREATED)
+        )
         .exclude(message_id="")
         .order_by("-created_at", "-id")
         .values_list("message_id", flat=True)
@@ -481,7 +583,7 @@ def reply_send(*, event_id: int) -> bool:
         headers.update({"In-Reply-To": previous, "References": previous})
     message = EmailMessage(
         subject=subject,
-        body=event.body,
+        body=event.body + status_footer(ticket),
         from_email=settings.KEHU.get("SUPPORT_EMAIL") or None,
         to=[event.data["to"]],
         headers=headers,
@@ -507,7 +609,7 @@ def ticket_note(*, actor: User, ticket: Ticket, body: str) -> TicketEvent:
         for user in User.objects.filter(username__in=names, is_active=True).exclude(pk=actor.pk)
         if scoping.can_see(user, ticket)
     ]
-    event = _event(
+    event = event_record(
         ticket,
         TicketEvent.Kind.NOTE,
         actor=actor,
@@ -515,7 +617,7 @@ def ticket_note(*, actor: User, ticket: Ticket, body: str) -> TicketEvent:
         data={"mentions": [u.pk for u in mentioned]},
     )
     for user in mentioned:
-        _notify(user, "ticket_mentioned", ticket, by=_name(actor))
+        notify_user(user, "ticket_mentioned", ticket, by=_name(actor))
     return event
 
 
@@ -542,7 +644,7 @@ def ticket_update(
         validate(ticket, exclude=[*RELATIONS, "number"])
         save_audited(ticket, actor=actor)
         labels = sorted(str(Ticket._meta.get_field(name).verbose_name) for name in changed)
-        _event(ticket, TicketEvent.Kind.CHANGED, actor=actor, data={"fields": labels})
+        event_record(ticket, TicketEvent.Kind.CHANGED, actor=actor, data={"fields": labels})
     if lines is not None:
         ticket.order_lines.set(lines)
     if tags is not None:
@@ -586,7 +688,7 @@ def _escalate(ticket: Ticket, book: sla.HoursBook, now) -> int:
         if raised:
             ticket.priority += 1
         ticket.escalation_level += 1
-        _event(
+        event_record(
             ticket,
             TicketEvent.Kind.ESCALATED,
             data={
@@ -598,7 +700,7 @@ def _escalate(ticket: Ticket, book: sla.HoursBook, now) -> int:
             now=now,
         )
         for user in recipients:
-            _notify(user, f"ticket_escalated_{clock}", ticket, percent=int(step["percent"]))
+            notify_user(user, f"ticket_escalated_{clock}", ticket, percent=int(step["percent"]))
         done += 1
     ticket.next_escalation_at = sla.next_escalation(ticket, hours, taken=taken)
     ticket.save(update_fields=["priority", "escalation_level", "next_escalation_at", "updated_at"])
@@ -648,7 +750,7 @@ def tickets_hand_over(*, actor: User, user: User, successor: User) -> dict:
     for ticket in tickets:
         ticket.assignee = successor
         save_audited(ticket, actor=actor, reason="handed over")
-        _event(
+        event_record(
             ticket,
             TicketEvent.Kind.ASSIGNED,
             actor=actor,

@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from kehu.support import services
+from kehu.support import inbound_mail, portal, services
 
 
 @task()
@@ -9,5 +9,20 @@ def ticket_reply_send(event_id: int) -> bool:
 
 
 @task()
+def acknowledgement_send(ticket_id: int) -> bool:
+    return portal.acknowledgement_send(ticket_id=ticket_id)
+
+
+@task()
+def rating_request_send(ticket_id: int) -> bool:
+    return portal.rating_request_send(ticket_id=ticket_id)
+
+
+@task()
 def tickets_escalate_due() -> int:
     return services.tickets_escalate_due()
+
+
+@task()
+def mail_fetch() -> int:
+    return inbound_mail.mail_fetch()

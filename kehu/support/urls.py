@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.support import views
+from kehu.support import aftersale_views, views
 
 app_name = "support"
 
@@ -14,4 +14,18 @@ urlpatterns = [
     path("<int:ticket_id>/note/", views.ticket_note, name="note"),
     path("<int:ticket_id>/status/", views.ticket_status, name="status"),
     path("<int:ticket_id>/assign/", views.ticket_assign, name="assign"),
+    path("<int:ticket_id>/after-sales/", aftersale_views.after_sale_create, name="after_sale_create"),
+    path(
+        "after-sales/<int:after_sale_id>/status/",
+        aftersale_views.after_sale_advance,
+        name="after_sale_advance",
+    ),
+    path("<int:ticket_id>/compensations/", aftersale_views.compensation_add, name="compensation_add"),
+    path(
+        "compensations/<int:compensation_id>/letter.pdf",
+        aftersale_views.apology_letter,
+        name="apology_letter",
+    ),
+    path("follow-ups/<int:follow_up_id>/", aftersale_views.follow_up_record, name="follow_up_record"),
+    path("returns/", aftersale_views.return_rates, name="returns"),
 ]

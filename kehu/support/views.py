@@ -12,9 +12,20 @@ from kehu.core.exceptions import ApplicationError, NotFound
 from kehu.core.web import apply_error, filters_from, flash_error, query_without, render_page
 from kehu.customers.selectors import customer_get_for
 from kehu.customers.selectors import search as customer_search
-from kehu.support import selectors, services
+from kehu.support import aftersale, links, selectors, services
 from kehu.support.forms import AssignForm, NoteForm, ReplyForm, StatusForm, TicketForm
-from kehu.support.models import SEVERITY_GUIDANCE, Channel, Severity, Ticket, TicketType
+from kehu.support.models import (
+    SEVERITY_GUIDANCE,
+    AfterSale,
+    Channel,
+    Compensation,
+    FollowUp,
+    Rating,
+    ReturnReason,
+    Severity,
+    Ticket,
+    TicketType,
+)
 from kehu.users.models import OrgUnit, User
 
 
@@ -154,8 +165,27 @@ def ticket_detail(request, ticket_id: int):
             "next_statuses": services.next_statuses(ticket),
             "assign_form": _assign_form(ticket) if may_assign else None,
             "reply_to": services.reply_address(ticket),
+            **_aftercare_context(actor, ticket),
         },
     )
+
+
+def _aftercare_context(actor: User, ticket: Ticket) -> dict:
+    """After-sale requests, compensation, return visits, the rating and the complainant's link."""
+    after_sales = aftersale.after_sales_of(actor=actor, ticket=ticket)
+    return {
+        "after_sales": [(item, aftersale.next_statuses(item)) for item in after_sales],
+        "order_lines": selectors.ticket_order_lines(ticket=ticket),
+        "after_sale_kinds": AfterSale.Kind.choices,
+        "reasons": ReturnReason.choices,
+        "compensations": list(ticket.compensations.all()),
+        "compensation_kinds": Compensation.Kind.choices,
+        "follow_ups": list(ticket.follow_ups.select_related("assignee")),
+        "follow_up_methods": FollowUp.Method.choices,
+        "follow_up_outcomes": FollowUp.Outcome.choices,
+        "rating": Rating.objects.filter(ticket=ticket).first(),
+        "status_url": links.status_url(ticket),
+    }
 
 
 def _assign_form(ticket: Ticket, data=None) -> AssignForm:

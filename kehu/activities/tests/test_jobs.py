@@ -49,6 +49,7 @@ def test_a_due_task_reminder_becomes_a_notification(database_worker, org):
     assert job_statuses() == {
         "task_reminders_send": ["SUCCESSFUL"],
         "tickets_escalate_due": ["SUCCESSFUL"],
+        "mail_fetch": ["SUCCESSFUL"],
         "instalments_notify_overdue": ["SUCCESSFUL"],
         "quotes_expire_due": ["SUCCESSFUL"],
         "rollups_rebuild": ["SUCCESSFUL"],
@@ -103,6 +104,7 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(data
     assert {name: len(runs) for name, runs in job_statuses().items()} == {
         "task_reminders_send": 1,
         "tickets_escalate_due": 1,
+        "mail_fetch": 1,
         "instalments_notify_overdue": 1,
         "quotes_expire_due": 1,
         "rollups_rebuild": 1,

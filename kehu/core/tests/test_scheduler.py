@@ -59,10 +59,12 @@ def test_a_job_is_enqueued_again_once_its_interval_has_passed():
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=61)) == [
         "activities.task_reminders_send",
         "support.tickets_escalate_due",
+        "support.mail_fetch",
     ]
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=3601)) == [
         "activities.task_reminders_send",
         "support.tickets_escalate_due",
+        "support.mail_fetch",
         "customers.pool_recycle_due",
         "sales.leads_recycle_due",
         "integrations.imports_resume_stalled",

@@ -2,7 +2,7 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from kehu.support.models import Channel, Escalation, Ticket, TicketEvent
+from kehu.support.models import AfterSale, Channel, Compensation, Escalation, FollowUp, Ticket, TicketEvent
 
 register = template.Library()
 
@@ -45,6 +45,33 @@ def severity_color(severity):
 @register.filter
 def ticket_status_color(status):
     return STATUS_COLORS.get(status, "secondary")
+
+
+@register.filter
+def ticket_status_label(status):
+    return Ticket.Status(status).label if status in Ticket.Status.values else ""
+
+
+AFTER_SALE_COLORS = {
+    "requested": "warning",
+    "approved": "info",
+    "received": "info",
+    "inspected": "primary",
+    "refunded": "success",
+    "reshipped": "success",
+    "rejected": "danger",
+    "cancelled": "secondary",
+}
+
+
+@register.filter
+def after_sale_color(status):
+    return AFTER_SALE_COLORS.get(status, "secondary")
+
+
+@register.filter
+def after_sale_status_label(status):
+    return AfterSale.Status(status).label if status in AfterSale.Status.values else ""
 
 
 @register.filter
@@ -96,6 +123,26 @@ def event_summary(event: TicketEvent) -> str:
                 "state": sent,
             }
         return _("Given by phone or in person, logged")
+    if event.kind == TicketEvent.Kind.AFTER_SALE:
+        text = "{} {} · {}".format(
+            data.get("number", ""),
+            AfterSale.Kind(data["kind"]).label if data.get("kind") in AfterSale.Kind.values else "",
+            after_sale_status_label(data.get("status")),
+        )
+        if data.get("refund") not in (None, "", "0", "0.00"):
+            text += " · " + _("refund %(amount)s") % {"amount": data["refund"]}
+        return text
+    if event.kind == TicketEvent.Kind.COMPENSATION:
+        kind = Compensation.Kind(data["kind"]).label if data.get("kind") in Compensation.Kind.values else ""
+        return _("%(kind)s, cost %(cost)s") % {"kind": kind, "cost": data.get("cost", "0")}
+    if event.kind == TicketEvent.Kind.FOLLOW_UP:
+        method, outcome = data.get("method"), data.get("outcome")
+        return "{} · {}".format(
+            FollowUp.Method(method).label if method in FollowUp.Method.values else "",
+            FollowUp.Outcome(outcome).label if outcome in FollowUp.Outcome.values else "",
+        )
+    if event.kind == TicketEvent.Kind.RATING:
+        return _("Rated %(score)s of 5") % {"score": data.get("score", "")}
     if event.kind == TicketEvent.Kind.CHANGED:
         return _("Changed: %(fields)s") % {"fields": ", ".join(data.get("fields") or [])}
     if event.kind == TicketEvent.Kind.CREATED:

@@ -8,7 +8,7 @@ import pytest
 
 from kehu.activities.tests.conftest import smtp  # noqa: F401 - a fixture
 from kehu.users.models import Role
-from kehu.users.services import membership_set, user_create
+from kehu.users.services import api_token_create, membership_set, user_create
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -32,3 +32,21 @@ def desk(org, make_customer):
     org.agent_a2 = person("agent_a2", "冯客服", org.team_a, Role.SERVICE_AGENT)
     org.customer = make_customer(org.rep_c, name="北京远航商贸有限公司", email="service@yuanhang.test")
     return org
+
+
+@pytest.fixture
+def api(client):
+    """`api(user)(method, url, body)`: calls with that user's bearer token."""
+
+    def as_user(user):
+        _token, secret = api_token_create(actor=user, name="test")
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+        def call(method, url, body=None):
+            if method == "get":
+                return client.get(url, body or {}, **headers)
+            return getattr(client, method)(url, data=body or {}, content_type="application/json", **headers)
+
+        return call
+
+    return as_user

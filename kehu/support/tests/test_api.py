@@ -1,27 +1,9 @@
 """/api/v1/tickets: open (routed), read with clocks, move, reply, note, list with filters, validation."""
 
-import pytest
 from django.utils import timezone
 
 from kehu.sales.models import Order, OrderLine
 from kehu.support.models import RoutingRule, SlaPolicy, TicketType
-from kehu.users.services import api_token_create
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _token, secret = api_token_create(actor=user, name="test")
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-
-        def call(method, url, body=None):
-            if method == "get":
-                return client.get(url, body or {}, **headers)
-            return getattr(client, method)(url, data=body or {}, content_type="application/json", **headers)
-
-        return call
-
-    return as_user
 
 
 def test_open_route_move_reply_and_list_through_the_api(desk, api):
