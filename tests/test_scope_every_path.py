@@ -29,7 +29,9 @@ from kehu.sales.services.orders import order_create
 from kehu.sales.services.payments import invoice_record, payment_plan_set, receipt_record
 from kehu.sales.services.quotes import quote_create
 from kehu.sales.services.targets import commission_statement_compute
-from kehu.support.models import Ticket
+from kehu.support.aftercare import compensation_add
+from kehu.support.aftersale import after_sale_create
+from kehu.support.models import AfterSale, Ticket
 from kehu.support.services import ticket_create
 from kehu.users.services import api_token_create
 
@@ -153,6 +155,15 @@ def hidden(org, pipeline):
     bought.lines.create(
         product=product, title="x", quantity=1, unit_price=Decimal("300"), amount=Decimal("300")
     )
+    after_sale = after_sale_create(
+        actor=org.rep_a,
+        ticket=ticket,
+        data={"kind": "return", "reason": "quality", "note": SECRET["note"]},
+        lines=[{"order_line": bought.lines.get().pk, "quantity": "1"}],
+    )
+    letter = compensation_add(
+        actor=org.rep_a, ticket=ticket, data={"kind": "apology", "description": SECRET["note"], "cost": "5"}
+    )
     month = timezone.localdate().replace(day=1)
     scores.recompute()
     reports.rebuild()
@@ -168,6 +179,8 @@ def hidden(org, pipeline):
         "order": order.pk,
         "expense": expense.pk,
         "ticket": ticket.pk,
+        "after_sale": after_sale.pk,
+        "compensation": letter.pk,
         "statement": statement.pk,
         "lead": lead.pk,
         "customer": customer.pk,
@@ -334,6 +347,20 @@ BY_ID = [
     ("web", "post", "/tickets/{ticket}/assign/", {"take": "1"}),
     ("api", "get", "/api/v1/tickets/{ticket}", None),
     ("api", "get", "/api/v1/tickets/{ticket}/events", None),
+    ("api", "get", "/api/v1/tickets/{ticket}/after-sales", None),
+    ("api", "get", "/api/v1/tickets/{ticket}/compensations", None),
+    ("api", "get", "/api/v1/tickets/{ticket}/follow-ups", None),
+    ("api", "get", "/api/v1/after-sales/{after_sale}", None),
+    ("api", "post", "/api/v1/after-sales/{after_sale}/status", {"status": "cancelled", "decision_note": "x"}),
+    (
+        "web",
+        "post",
+        "/tickets/after-sales/{after_sale}/status/",
+        {"status": "cancelled", "decision_note": "x"},
+    ),
+    ("web", "post", "/tickets/{ticket}/after-sales/", {"kind": "refund", "reason": "quality"}),
+    ("web", "post", "/tickets/{ticket}/compensations/", {"kind": "coupon", "cost": "1"}),
+    ("web", "get", "/tickets/compensations/{compensation}/letter.pdf", None),
     ("api", "post", "/api/v1/tickets/{ticket}/notes", {"body": "偷看"}),
     ("api", "post", "/api/v1/tickets/{ticket}/status", {"status": "closed", "resolution": "x"}),
     ("api", "post", "/api/v1/tickets", {"subject": "x", "customer_id": "{customer}"}),
@@ -399,6 +426,9 @@ LISTS = [
     ("web", "get", "/tickets/?status=any", None),
     ("web", "get", "/tickets/lookup/?q=" + SECRET["name"][:4], None),
     ("api", "get", "/api/v1/tickets?status=any", None),
+    ("web", "get", "/tickets/returns/?by=buyer&days=30", None),
+    ("api", "get", "/api/v1/after-sales/rates?by=buyer", None),
+    ("web", "get", "/analytics/service/?by=team&days=7", None),
     ("web", "get", "/commissions/", None),
     ("api", "get", "/api/v1/commissions", None),
     ("web", "get", "/forecast/", None),
@@ -518,7 +548,13 @@ def test_paths_with_an_id_answer_404_to_outsiders(org, hidden, call, outsider):
     expense = Expense.all_objects.get(pk=hidden["expense"])
     assert (expense.status, expense.deleted_at) == ("submitted", None)
     ticket = Ticket.objects.get(pk=hidden["ticket"])
-    assert (ticket.status, ticket.assignee_id, ticket.events.count()) == ("new", None, 1)
+    assert (ticket.status, ticket.assignee_id, ticket.events.count()) == (
+        "new",
+        None,
+        3,
+    )  # opened, after-sale, apology
+    assert AfterSale.objects.get(pk=hidden["after_sale"]).status == "requested"
+    assert (AfterSale.objects.count(), ticket.compensations.count()) == (1, 1)
     warning = ChurnWarning.objects.get(pk=hidden["churn"])
     assert (warning.status, warning.task_id, warning.lost_reason) == ("open", None, "")
 

@@ -37,8 +37,12 @@ def status_url(ticket: Ticket) -> str:
     return _absolute(status_path(ticket))
 
 
+def rating_path(ticket: Ticket) -> str:
+    return reverse("support_portal:rating", args=[_token(ticket, RATING)])
+
+
 def rating_url(ticket: Ticket) -> str:
-    return _absolute(reverse("support_portal:rating", args=[_token(ticket, RATING)]))
+    return _absolute(rating_path(ticket))
 
 
 def ticket_for_link(token: str, purpose: str) -> Ticket | None:

@@ -63,7 +63,7 @@ def status_page(request, token: str):
             "steps": STEPS,
             "step": _step(ticket),
             "rated": rated,
-            "rating_url": links.rating_url(ticket) if not ticket.is_open and rated is None else "",
+            "rating_url": links.rating_path(ticket) if not ticket.is_open and rated is None else "",
             "error": error,
             "body": request.POST.get("body", "") if error else "",
             "sent": request.GET.get("sent") == "1",

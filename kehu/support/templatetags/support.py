@@ -1,6 +1,6 @@
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from kehu.support.models import AfterSale, Channel, Compensation, Escalation, FollowUp, Ticket, TicketEvent
 
@@ -45,6 +45,22 @@ def severity_color(severity):
 @register.filter
 def ticket_status_color(status):
     return STATUS_COLORS.get(status, "secondary")
+
+
+PUBLIC_STATUS = {
+    "new": pgettext_lazy("request step", "Received"),
+    "assigned": pgettext_lazy("request step", "Received"),
+    "in_progress": pgettext_lazy("request step", "Being handled"),
+    "waiting": pgettext_lazy("request step", "Waiting for your answer"),
+    "resolved": pgettext_lazy("request step", "Resolved"),
+    "closed": pgettext_lazy("request step", "Closed"),
+}
+
+
+@register.filter
+def public_status_label(status):
+    """A status as the complainant reads it."""
+    return PUBLIC_STATUS.get(status, "")
 
 
 @register.filter
