@@ -6,15 +6,17 @@ import random
 
 from kehu.customers.models import Customer
 from kehu.sales.models import Order
-from kehu.support import aftercare, aftersale, portal, services
+from kehu.support import aftercare, aftersale, knowledge, portal, services
 from kehu.support.models import (
     CalendarDay,
     Category,
     Compensation,
     FollowUp,
+    ReplyTemplate,
     RoutingRule,
     Severity,
     SlaPolicy,
+    Ticket,
     TicketType,
     WorkCalendar,
 )
@@ -63,6 +65,16 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
         name="投诉", ticket_type=TicketType.COMPLAINT, first_response_minutes=60, resolution_minutes=960
     )
     SlaPolicy.objects.create(name="默认", first_response_minutes=240, resolution_minutes=2400)
+    ReplyTemplate.objects.create(
+        name="请补充照片",
+        body="{contact}您好，关于您反映的“{subject}”（服务单 {number}），麻烦拍一张问题处的照片发给我们，收到后马上处理。",
+        then_status="waiting",
+    )
+    ReplyTemplate.objects.create(
+        name="已补发",
+        body="{contact}您好，已为您补发新品，快递单号会短信通知您。给您带来不便，非常抱歉！",
+        then_status="resolved",
+    )
     team = org.units["上海一组"]
     RoutingRule.objects.create(
         name="愤怒的投诉给在班客服",
@@ -127,6 +139,7 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
             follow_up=visit,
             data={"method": "phone", "outcome": "satisfied", "note": "客户表示问题已解决，感谢回访。"},
         )
+    _knowledge_base(lead, by_name)
 
 
 def _after_sale(agent, ticket, index: int, when: datetime.datetime) -> None:
@@ -152,3 +165,82 @@ def _after_sale(agent, ticket, index: int, when: datetime.datetime) -> None:
             ticket=ticket,
             data={"kind": "apology", "description": "20 元无门槛优惠券", "cost": "20"},
         )
+
+
+ARTICLES = [
+    (
+        "收到的货物外箱破损，里面的商品碎了",
+        "破损",
+        "public",
+        "快递送到时外箱已经压坏，打开后杯子、盘子等易碎品破裂。",
+        "1. 请客户拍下外箱和破损商品的照片（含快递面单）。\n2. 核对订单后当天补发新品，破损件无需寄回。\n"
+        "3. 在工单里登记补发的快递单号，并向物流公司发起理赔。",
+    ),
+    (
+        "说好三天到货，一直没有收到",
+        "延迟",
+        "internal",
+        "物流信息长时间不更新，或超过承诺时效仍未送达。",
+        "先在物流系统查轨迹：停在中转站超过 48 小时的，联系快递网点催件并告知客户预计时间；"
+        "显示已签收但客户没收到的，按丢件处理，先补发再向快递追责。",
+    ),
+    (
+        "想开增值税专用发票",
+        "发票",
+        "public",
+        "客户需要增值税专用发票（专票）用于抵扣。",
+        "请客户提供公司名称、税号、开户行及账号、地址电话；订单完成后 3 个工作日内开具，电子专票发到客户邮箱。",
+    ),
+    (
+        "设备开机没有反应",
+        "功能故障",
+        "internal",
+        "插上电源后指示灯不亮，按开机键没有反应。",
+        "先请客户换一个插座、换一根电源线试试；仍不亮的登记序列号，安排换新或上门检修。",
+    ),
+]
+SOLVES = {
+    "收到的货物外箱破损，里面的杯子碎了": 0,
+    "说好三天到货，一周了还没收到": 1,
+    "想开增值税专用发票": 2,
+    "设备开机没有反应": 3,
+}
+
+
+def _knowledge_base(lead, by_name: dict) -> None:
+    """A few published articles (one with its English version), linked to the tickets they answer and counted on
+    the resolved ones."""
+    written = [
+        knowledge.article_create(
+            actor=lead,
+            data={
+                "title": title,
+                "problem": problem,
+                "solution": solution,
+                "category": by_name.get(category),
+                "visibility": visibility,
+            },
+            publish=True,
+        )
+        for title, category, visibility, problem, solution in ARTICLES
+    ]
+    knowledge.article_create(
+        actor=lead,
+        data={
+            "title": "How to get a special VAT invoice",
+            "problem": "The customer needs a special VAT invoice (专票) to deduct input tax.",
+            "solution": "Ask for the company name, tax number, bank and account, address and phone; the e-invoice "
+            "is issued within 3 working days of the order's completion and sent by e-mail.",
+            "language": "en",
+            "visibility": "public",
+            "category": by_name.get("发票"),
+            "translation_of": written[2],
+        },
+        publish=True,
+    )
+    for ticket in Ticket.objects.filter(subject__in=SOLVES).order_by("id"):
+        article = written[SOLVES[ticket.subject]]
+        if ticket.is_open:
+            knowledge.ticket_link_article(actor=lead, ticket=ticket, article=article)
+        else:
+            knowledge.article_solved(actor=lead, ticket=ticket, article=article)

@@ -11,12 +11,19 @@ from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
 from kehu.customers.selectors import customer_get_for
 from kehu.sales.models import Product
 from kehu.sales.selectors.orders import order_get_for
-from kehu.support import aftercare, aftersale, selectors, services
+from kehu.support import aftercare, aftersale, knowledge, selectors, services
 from kehu.support.models import Rating
 from kehu.support.schemas import (
     AfterSaleIn,
     AfterSaleOut,
     AfterSaleStatusIn,
+    ArticleDetailOut,
+    ArticleIn,
+    ArticleLinkIn,
+    ArticlePage,
+    ArticlePatch,
+    ArticleQuery,
+    ArticleStatusIn,
     AssignIn,
     CompensationIn,
     CompensationOut,
@@ -28,7 +35,9 @@ from kehu.support.schemas import (
     RateQuery,
     RatingOut,
     ReplyIn,
+    ReplyTemplateOut,
     StatusIn,
+    TicketArticleOut,
     TicketDetailOut,
     TicketIn,
     TicketPage,
@@ -173,11 +182,39 @@ def ticket_status(request, ticket_id: Id, payload: StatusIn):
 
 @router.post("/tickets/{ticket_id}/replies", response={201: EventOut, **ERRORS})
 def ticket_reply(request, ticket_id: Id, payload: ReplyIn):
+    """A reply; with `template_id`, the template's macro then moves the ticket (waiting or resolved)."""
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    event = services.ticket_reply(
-        actor=request.auth, ticket=ticket, body=payload.body, by_email=payload.by_email
+    template = None
+    if payload.template_id:
+        template = referenced(
+            lambda: next(
+                (t for t in selectors.reply_templates(ticket=ticket) if t.pk == payload.template_id), None
+            ),
+            field="template_id",
+        )
+    event = services.ticket_reply_then(
+        actor=request.auth,
+        ticket=ticket,
+        body=payload.body,
+        by_email=payload.by_email,
+        then_status=template.then_status if template else "",
     )
     return Status(201, event)
+
+
+@router.get("/tickets/{ticket_id}/reply-templates", response={200: list[ReplyTemplateOut], **ERRORS})
+def reply_template_list(request, ticket_id: Id):
+    """The reply templates the ticket's team may use, filled in for this ticket."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return [
+        {
+            "id": t.pk,
+            "name": t.name,
+            "body": services.template_render(t, ticket=ticket, actor=request.auth),
+            "then_status": t.then_status,
+        }
+        for t in selectors.reply_templates(ticket=ticket)
+    ]
 
 
 @router.post("/tickets/{ticket_id}/notes", response={201: EventOut, **ERRORS})
@@ -291,3 +328,100 @@ def rating_get(request, ticket_id: Id):
     if rating is None:
         raise NotFound()
     return rating
+
+
+# --- knowledge base ------------------------------------------------------------------------------------------------
+
+
+def _article_data(request, payload) -> dict:
+    """The payload's fields for the service; the category and the original it names are fetched (scoped)."""
+    data = payload.model_dump(
+        exclude_unset=True, exclude={"category_id", "translation_of_id", "publish", "version"}
+    )
+    given = payload.model_fields_set
+    if "category_id" in given:
+        data["category"] = payload.category_id and referenced(
+            lambda: selectors.category_get(category_id=payload.category_id), field="category_id"
+        )
+    if "translation_of_id" in given and payload.translation_of_id:
+        data["translation_of"] = referenced(
+            lambda: knowledge.article_get_for(actor=request.auth, article_id=payload.translation_of_id),
+            field="translation_of_id",
+        )
+    return data
+
+
+@router.get("/kb/articles", response={200: ArticlePage, **ERRORS}, tags=["knowledge base"])
+def article_list(request, params: Query[ArticleQuery]):
+    """Published articles (editors: drafts too), found by words, pinyin or initials; the most helpful first."""
+    filters = knowledge.ArticleFilters.from_params(params.dict())
+    page = knowledge.article_list(
+        actor=request.auth, filters=filters, cursor=params.cursor, size=params.limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/kb/articles", response={201: ArticleDetailOut, **ERRORS}, tags=["knowledge base"])
+def article_create(request, payload: ArticleIn):
+    """System admins, service agents and managers write articles; each saved change is kept as a version."""
+    article = knowledge.article_create(
+        actor=request.auth, data=_article_data(request, payload), publish=payload.publish
+    )
+    return Status(201, knowledge.article_get_for(actor=request.auth, article_id=article.pk))
+
+
+@router.get("/kb/articles/{article_id}", response={200: ArticleDetailOut, **ERRORS}, tags=["knowledge base"])
+def article_get(request, article_id: Id):
+    return knowledge.article_get_for(actor=request.auth, article_id=article_id)
+
+
+@router.patch(
+    "/kb/articles/{article_id}", response={200: ArticleDetailOut, **CONFLICT_ERRORS}, tags=["knowledge base"]
+)
+def article_update(request, article_id: Id, payload: ArticlePatch):
+    article = knowledge.article_get_for(actor=request.auth, article_id=article_id)
+    knowledge.article_update(
+        actor=request.auth, article=article, data=_article_data(request, payload), version=payload.version
+    )
+    return knowledge.article_get_for(actor=request.auth, article_id=article_id)
+
+
+@router.post(
+    "/kb/articles/{article_id}/status",
+    response={200: ArticleDetailOut, **CONFLICT_ERRORS},
+    tags=["knowledge base"],
+)
+def article_status(request, article_id: Id, payload: ArticleStatusIn):
+    """`published` (needs a solution) or back to `draft`."""
+    article = knowledge.article_get_for(actor=request.auth, article_id=article_id)
+    service = knowledge.article_publish if payload.status == "published" else knowledge.article_unpublish
+    service(actor=request.auth, article=article)
+    return knowledge.article_get_for(actor=request.auth, article_id=article_id)
+
+
+@router.get("/tickets/{ticket_id}/articles", response={200: list[TicketArticleOut], **ERRORS})
+def ticket_article_list(request, ticket_id: Id):
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    return knowledge.ticket_articles(ticket=ticket)
+
+
+def _linkable(request, article_id: int):
+    return referenced(
+        lambda: knowledge.article_get_for(actor=request.auth, article_id=article_id), field="article_id"
+    )
+
+
+@router.post("/tickets/{ticket_id}/articles", response={201: TicketArticleOut, **ERRORS})
+def ticket_article_link(request, ticket_id: Id, payload: ArticleLinkIn):
+    """Link a published article to a ticket you work on; linking it again changes nothing."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    article = _linkable(request, payload.article_id)
+    return Status(201, knowledge.ticket_link_article(actor=request.auth, ticket=ticket, article=article))
+
+
+@router.post("/tickets/{ticket_id}/articles/{article_id}/solved", response={200: TicketArticleOut, **ERRORS})
+def ticket_article_solved(request, ticket_id: Id, article_id: Id):
+    """The article solved the ticket (linked if need be): its count goes up once per ticket."""
+    ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
+    article = knowledge.article_get_for(actor=request.auth, article_id=article_id)
+    return knowledge.article_solved(actor=request.auth, ticket=ticket, article=article)

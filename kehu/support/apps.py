@@ -10,9 +10,11 @@ class SupportConfig(AppConfig):
     def ready(self):
         from kehu.activities.notifications import register_texts
         from kehu.core import hooks
-        from kehu.support import notifications, services
+        from kehu.support import knowledge, knowledge_views, notifications, services
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
         hooks.register("user.handover", services.tickets_hand_over)
         hooks.register("customer.merged", services.tickets_move_to_survivor)
         hooks.register("customers.kept", services.customers_kept_by_support)
+        hooks.register("recycle.sections", knowledge_views.recycle_sections)
+        hooks.register("recycle.purge", knowledge.articles_purge_expired)

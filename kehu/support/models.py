@@ -5,11 +5,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
+from kehu.core.search import SearchTextField
 from kehu.customers.models import Contact, Customer, Tag
 from kehu.sales.models import Order, OrderLine, Product
 from kehu.sales.models.opportunities import BilingualName
@@ -209,6 +211,7 @@ class SlaPolicy(TimeStampedModel):
             and isinstance(step.get("percent"), int)
             and 1 <= step["percent"] <= 1000
             and step.get("notify", "assignee") in ESCALATION_TARGETS
+            and (step.get("reroute_to") is None or isinstance(step["reroute_to"], int))
             for step in steps
         )
         if not valid:
@@ -216,10 +219,14 @@ class SlaPolicy(TimeStampedModel):
                 {
                     "escalation": _(
                         'A list of steps like {"percent": 75, "notify": "assignee"}; notify is assignee, '
-                        'team_lead or manager; "raise_priority": true raises the priority.'
+                        'team_lead or manager; "raise_priority": true raises the priority; "reroute_to": the id '
+                        "of a team moves the ticket to that team's queue."
                     )
                 }
             )
+        teams = {step["reroute_to"] for step in steps if step.get("reroute_to") is not None}
+        if teams and OrgUnit.objects.filter(pk__in=teams).count() != len(teams):
+            raise ValidationError({"escalation": _("A team to re-route to does not exist.")})
 
     @property
     def specificity(self) -> int:
@@ -430,7 +437,10 @@ class Ticket(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["team", "status", "-id"], name="ticket_team_status"),
             models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
             models.Index(fields=["customer", "-id"], name="ticket_customer"),
-            models.Index(fields=["status", "-id"], name="ticket_status"),
+            # With deleted_at, SQLite counts the open tickets from the index alone (bench/tickets.py).
+            models.Index(fields=["status", "deleted_at", "-id"], name="ticket_status"),
+            models.Index(fields=["created_by", "status", "-id"], name="ticket_creator_status"),
+            models.Index(fields=["-priority", "-id"], name="ticket_priority"),
             models.Index(
                 fields=["next_escalation_at"],
                 name="ticket_escalation_due",
@@ -772,6 +782,57 @@ class Rating(models.Model):
         return self.score == 5
 
 
+class ReplyTemplate(TimeStampedModel):
+    """A prepared reply (话术) with placeholders, and optionally the status the ticket moves to once it is sent:
+    a macro such as "ask for photos → waiting on customer"."""
+
+    PLACEHOLDERS = ("customer", "contact", "number", "subject", "agent")
+    FOLLOW_STATUSES = (Ticket.Status.WAITING, Ticket.Status.RESOLVED)
+
+    name = models.CharField(_("name"), max_length=100)
+    body = models.TextField(
+        _("text"),
+        help_text=_("Placeholders: {customer}, {contact}, {number}, {subject}, {agent}."),
+    )
+    then_status = models.CharField(
+        _("then set the status to"),
+        max_length=12,
+        blank=True,
+        choices=[(status.value, status.label) for status in FOLLOW_STATUSES],
+    )
+    team = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty: every team."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["position", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        try:
+            self.body.format_map(dict.fromkeys(self.PLACEHOLDERS, ""))
+        except (KeyError, ValueError, IndexError) as error:
+            raise ValidationError(
+                {
+                    "body": _(
+                        "Use only the placeholders {customer}, {contact}, {number}, {subject} and {agent}."
+                    )
+                }
+            ) from error
+
+
 class QualityRecord(TimeStampedModel):
     """A mistake a lead logged against an agent (服务质量记录), and the agent's acknowledgement."""
 
@@ -804,3 +865,171 @@ class QualityRecord(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.get_category_display()}"
+
+
+# --- knowledge base (问题 / 解决方案) --------------------------------------------------------------------------------
+
+
+class Article(SoftDeleteModel, VersionedModel, TimeStampedModel):
+    """A problem and its solution (知识库文章). A Chinese article and its English version are linked through
+    `translation_of` (the version points to the original). Internal articles are for staff; public ones may be
+    shown to customers once published. `search_text` holds the tokens of `kehu.core.search` (Chinese words,
+    pinyin and initials), which the services fill; `solved_count` counts the tickets it solved."""
+
+    class Language(models.TextChoices):
+        ZH_HANS = "zh-hans", _("Chinese")
+        EN = "en", _("English")
+
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", pgettext_lazy("article visibility", "Internal")
+        PUBLIC = "public", pgettext_lazy("article visibility", "Public")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("article status", "Draft")
+        PUBLISHED = "published", pgettext_lazy("article status", "Published")
+
+    title = models.CharField(_("title"), max_length=200)
+    problem = models.TextField(_("problem"), blank=True)
+    solution = models.TextField(_("solution"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    translation_of = models.ForeignKey(
+        "self",
+        verbose_name=_("translation of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="translations",
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    solved_count = models.PositiveIntegerField(_("solved tickets"), default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    search_text = SearchTextField(editable=False, default="")
+
+    history = HistoricalRecords(excluded_fields=["search_text", "solved_count", "updated_at"])
+
+    class Meta:
+        verbose_name = _("knowledge base article")
+        verbose_name_plural = _("knowledge base articles")
+        indexes = [
+            models.Index(fields=["status", "visibility", "-id"], name="article_status"),
+            models.Index(fields=["-solved_count", "-id"], name="article_solved"),
+        ]
+        constraints = [
+            # One live version per language of an original.
+            models.UniqueConstraint(
+                fields=["translation_of", "language"],
+                condition=models.Q(deleted_at__isnull=True, translation_of__isnull=False),
+                name="article_one_translation_per_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class ArticleVersion(models.Model):
+    """The text of an article as one save left it: one row per saved change, numbered from 1."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    problem = models.TextField(_("problem"), blank=True)
+    solution = models.TextField(_("solution"), blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("edited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+        constraints = [models.UniqueConstraint(fields=["article", "number"], name="article_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.number}"
+
+
+def article_attachment_path(instance, filename: str) -> str:
+    return f"kb/{instance.article_id}/{filename}"
+
+
+class ArticleAttachment(TimeStampedModel):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=article_attachment_path, max_length=255)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketArticle(models.Model):
+    """An article an agent linked to a ticket; `solved` once they said it solved the ticket (counted once)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="article_links")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticket_links")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("linked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+    solved = models.BooleanField(_("solved the ticket"), default=False)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        verbose_name = _("article linked to a ticket")
+        verbose_name_plural = _("articles linked to tickets")
+        constraints = [models.UniqueConstraint(fields=["ticket", "article"], name="ticket_article_once")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.article_id}"

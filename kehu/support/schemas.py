@@ -10,6 +10,7 @@ from kehu.core.schemas import Id, InputSchema, Limit, QuerySchema, UnitRef, User
 from kehu.customers.schemas import CustomerRef
 from kehu.support.models import (
     AfterSale,
+    Article,
     Channel,
     Compensation,
     FollowUp,
@@ -66,6 +67,7 @@ class StatusIn(InputSchema):
 class ReplyIn(InputSchema):
     body: str = Field(min_length=1, max_length=20000)
     by_email: bool = Field(True, description="E-mail it to the customer; false logs a reply given by phone.")
+    template_id: Id | None = Field(None, description="A reply template whose macro then sets the status.")
 
 
 class NoteIn(InputSchema):
@@ -299,3 +301,118 @@ class RatingOut(Schema):
     agent_id: int | None
     team_id: int | None
     answered_at: datetime.datetime
+
+
+class ReplyTemplateOut(Schema):
+    id: int
+    name: str
+    body: str = Field(description="The text with this ticket's placeholders filled.")
+    then_status: str
+
+
+# --- knowledge base ------------------------------------------------------------------------------------------------
+
+
+class ArticleFields(InputSchema):
+    problem: str | None = Field(None, max_length=20000, description="What the customer sees or asks.")
+    solution: str | None = Field(None, max_length=50000, description="Needed to publish.")
+    language: choice(Article.Language) | None = None
+    category_id: Id | None = Field(None, description="A ticket category.")
+    visibility: choice(Article.Visibility) | None = Field(
+        None, description="public: may be shown to customers; internal: staff only."
+    )
+
+
+class ArticleIn(ArticleFields):
+    title: str = Field(min_length=1, max_length=200)
+    translation_of_id: Id | None = Field(
+        None, description="The article this one is a version of, in another language."
+    )
+    publish: bool = Field(False, description="Publish at once; otherwise a draft only editors see.")
+
+
+class ArticlePatch(ArticleFields):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    version: Version | None = Field(None, description="Refuse the edit if the article changed since.")
+
+
+class ArticleStatusIn(InputSchema):
+    status: choice(Article.Status)
+
+
+class ArticleOut(Schema):
+    id: int
+    title: str
+    problem: str
+    solution: str
+    language: str
+    translation_of_id: int | None
+    category: CategoryRef | None
+    visibility: str
+    status: str
+    solved_count: int = Field(description="Tickets it solved, each counted once.")
+    version: int
+    published_at: datetime.datetime | None
+    created_by: UserRef | None
+    updated_by: UserRef | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class ArticleFileOut(Schema):
+    id: int
+    name: str
+    size: int
+    content_type: str
+
+
+class ArticleVersionOut(Schema):
+    number: int
+    title: str
+    edited_by: UserRef | None
+    created_at: datetime.datetime
+
+
+class ArticleDetailOut(ArticleOut):
+    attachments: list[ArticleFileOut]
+    versions: list[ArticleVersionOut] = Field(description="Every saved change, the newest first.")
+
+    @staticmethod
+    def resolve_attachments(obj) -> list:
+        return list(obj.attachments.all())
+
+    @staticmethod
+    def resolve_versions(obj) -> list:
+        return list(obj.versions.select_related("edited_by"))
+
+
+class ArticlePage(Schema):
+    items: list[ArticleOut]
+    next_cursor: str | None
+
+
+class ArticleQuery(QuerySchema):
+    q: str = Field("", max_length=200, description="Words, pinyin or initials.")
+    status: choice(Article.Status) | None = Field(None, description="Drafts are seen by editors only.")
+    visibility: choice(Article.Visibility) | None = None
+    language: choice(Article.Language) | None = None
+    category: Id | None = Field(None, description="This category and those below it.")
+    sort: Literal["solved", "newest"] = "solved"
+    cursor: str | None = Field(None, max_length=1000, description="`next_cursor` of the previous page.")
+    limit: Limit = 25
+
+
+class ArticleLinkIn(InputSchema):
+    article_id: Id = Field(description="A published article.")
+
+
+class TicketArticleOut(Schema):
+    article_id: int
+    title: str
+    solved: bool = Field(description="It solved the ticket (counted once on the article).")
+    linked_by: UserRef | None
+    linked_at: datetime.datetime
+
+    @staticmethod
+    def resolve_title(obj) -> str:
+        return obj.article.title

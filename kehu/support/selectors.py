@@ -15,7 +15,16 @@ from kehu.customers.models import Contact, Customer
 from kehu.sales.models import Order, OrderLine
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import sla
-from kehu.support.models import Category, Channel, Severity, Ticket, TicketEvent, TicketType
+from kehu.support.models import (
+    Category,
+    Channel,
+    ReplyTemplate,
+    Severity,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+    TicketType,
+)
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 
@@ -156,6 +165,13 @@ def ticket_events(*, ticket: Ticket, public_only: bool = False) -> list[TicketEv
     return list(events)
 
 
+def attachment_get_for(*, actor: User, attachment_id: int) -> TicketAttachment:
+    found = TicketAttachment.objects.filter(pk=attachment_id, event__ticket__in=ticket_scope(actor)).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def clocks(*, ticket: Ticket, now: datetime.datetime | None = None) -> list[sla.ClockState]:
     return sla.clock_states(ticket, sla.HoursBook().for_unit(ticket.team), now)
 
@@ -242,3 +258,12 @@ def categories() -> list[Category]:
 
     walk(None, 0)
     return ordered
+
+
+def reply_templates(*, ticket: Ticket) -> list[ReplyTemplate]:
+    """The active templates the ticket's team may use: its own and the company-wide ones."""
+    return list(
+        ReplyTemplate.objects.filter(Q(team__isnull=True) | Q(team_id=ticket.team_id), active=True).order_by(
+            "position", "name", "id"
+        )
+    )

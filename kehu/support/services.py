@@ -27,7 +27,15 @@ from kehu.sales.models import OrderLine
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import routing, selectors, sla
 from kehu.support.links import status_footer
-from kehu.support.models import Escalation, FollowUp, Priority, Ticket, TicketAttachment, TicketEvent
+from kehu.support.models import (
+    Escalation,
+    FollowUp,
+    Priority,
+    ReplyTemplate,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+)
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 from kehu.users.services import primary_unit_of
@@ -468,9 +476,43 @@ def reply_address(ticket: Ticket) -> str:
 
 
 @transaction.atomic
-def ticket_reply(*, actor: User, ticket: Ticket, body: str, by_email: bool = True, now=None) -> TicketEvent:
-    """A reply to the customer, e-mailed by the worker (or, with `by_email` off, one given by phone and logged).
-    The first reply stops the first-response clock; a new or assigned ticket moves to in progress."""
+def template_render(template: ReplyTemplate, *, ticket: Ticket, actor: User) -> str:
+    """A reply template's text for this ticket, its placeholders filled."""
+    requester = ticket.requester_name
+    return template.body.format_map(
+        {
+            "customer": ticket.customer.name if ticket.customer_id else requester,
+            "contact": ticket.contact.name if ticket.contact_id else requester,
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "agent": _name(actor),
+        }
+    )
+
+
+@transaction.atomic
+def ticket_reply_then(
+    *, actor: User, ticket: Ticket, body: str, then_status: str = "", **options
+) -> TicketEvent:
+    """A reply and then, as a macro says, the status it leads to (waiting on the customer, or resolved with the
+    reply as the resolution)."""
+    event = ticket_reply(actor=actor, ticket=ticket, body=body, **options)
+    if then_status:
+        ticket_transition(
+            actor=actor,
+            ticket=ticket,
+            status=then_status,
+            resolution=event.body if then_status == S.RESOLVED else "",
+        )
+    return event
+
+
+def ticket_reply(
+    *, actor: User, ticket: Ticket, body: str, by_email: bool = True, uploads=(), now=None
+) -> TicketEvent:
+    """A reply to the customer, e-mailed by the worker with its files attached (or, with `by_email` off, one
+    given by phone and logged). The first reply stops the first-response clock; a new or assigned ticket moves to
+    in progress."""
     ticket = _lock(ticket)
     now = now or timezone.now()
     if not may_work(actor, ticket):
@@ -478,6 +520,9 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, by_email: bool = Tru
     body = (body or "").strip()
     if not body:
         raise ValidationFailed(fields={"body": _("Write the reply.")})
+    uploads = list(uploads)
+    for upload in uploads:
+        upload_check(upload)
     address = reply_address(ticket) if by_email else ""
     if by_email and not address:
         raise ValidationFailed(
@@ -502,9 +547,21 @@ def ticket_reply(*, actor: User, ticket: Ticket, body: str, by_email: bool = Tru
         now=now,
         message_id=message_id,
     )
+    _attach(event, uploads)
     if address:
         transaction.on_commit(lambda: _enqueue_send(event.pk))
     return event
+
+
+def _attach(event: TicketEvent, uploads: list) -> None:
+    for upload in uploads:
+        TicketAttachment.objects.create(
+            event=event,
+            file=upload,
+            name=os.path.basename(upload.name)[:200],
+            size=upload.size,
+            content_type=getattr(upload, "content_type", "") or "",
+        )
 
 
 @transaction.atomic
@@ -541,14 +598,7 @@ def ticket_receive(
         now=now,
         message_id=message_id,
     )
-    for upload in uploads:
-        TicketAttachment.objects.create(
-            event=event,
-            file=upload,
-            name=os.path.basename(upload.name)[:200],
-            size=upload.size,
-            content_type=getattr(upload, "content_type", "") or "",
-        )
+    _attach(event, uploads)
     notify_user(ticket.assignee, "ticket_customer_replied", ticket)
     return event
 
@@ -588,6 +638,9 @@ def reply_send(*, event_id: int) -> bool:
         to=[event.data["to"]],
         headers=headers,
     )
+    for attachment in event.attachments.all():
+        with attachment.file.open("rb") as handle:
+            message.attach(attachment.name, handle.read(), attachment.content_type or None)
     message.send()
     event.data = {**event.data, "sent_at": timezone.now().isoformat()}
     event.save(update_fields=["data"])
@@ -701,10 +754,49 @@ def _escalate(ticket: Ticket, book: sla.HoursBook, now) -> int:
         )
         for user in recipients:
             notify_user(user, f"ticket_escalated_{clock}", ticket, percent=int(step["percent"]))
+        _reroute(ticket, step.get("reroute_to"), clock, int(step["percent"]), now)
         done += 1
     ticket.next_escalation_at = sla.next_escalation(ticket, hours, taken=taken)
-    ticket.save(update_fields=["priority", "escalation_level", "next_escalation_at", "updated_at"])
+    ticket.save(
+        update_fields=[
+            "priority",
+            "escalation_level",
+            "next_escalation_at",
+            "team",
+            "assignee",
+            "status",
+            "updated_at",
+        ]
+    )
     return done
+
+
+def _reroute(ticket: Ticket, team_id: int | None, clock: str, percent: int, now) -> None:
+    """An escalation step that moves the ticket to another team's queue: nobody there has it yet, so it goes
+    back to new and the team's leads hear of it. Its clocks keep the promise already made to the customer."""
+    if team_id is None or team_id == ticket.team_id:
+        return
+    team = OrgUnit.objects.filter(pk=team_id).first()
+    if team is None:
+        return
+    ticket.team, ticket.assignee = team, None
+    if ticket.status in (S.ASSIGNED, S.IN_PROGRESS):
+        ticket.status = S.NEW
+    event_record(
+        ticket,
+        TicketEvent.Kind.ASSIGNED,
+        data={
+            "to": "",
+            "team": str(team),
+            "rule": "",
+            "escalation": True,
+            "clock": clock,
+            "percent": percent,
+        },
+        now=now,
+    )
+    for lead in routing.team_leads(team):
+        notify_user(lead, f"ticket_escalated_{clock}", ticket, percent=percent)
 
 
 def tickets_escalate_due(*, now=None, batch: int = 500) -> int:

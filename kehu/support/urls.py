@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.support import aftersale_views, views
+from kehu.support import aftersale_views, knowledge_views, views
 
 app_name = "support"
 
@@ -28,4 +28,18 @@ urlpatterns = [
     ),
     path("follow-ups/<int:follow_up_id>/", aftersale_views.follow_up_record, name="follow_up_record"),
     path("returns/", aftersale_views.return_rates, name="returns"),
+    path("files/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("kb/", knowledge_views.article_list, name="kb_list"),
+    path("kb/new/", knowledge_views.article_create, name="kb_create"),
+    path("kb/suggest/", knowledge_views.suggest, name="kb_suggest"),
+    path("kb/<int:article_id>/", knowledge_views.article_detail, name="kb_detail"),
+    path("kb/<int:article_id>/edit/", knowledge_views.article_edit, name="kb_edit"),
+    path("kb/<int:article_id>/status/", knowledge_views.article_status, name="kb_status"),
+    path("kb/<int:article_id>/delete/", knowledge_views.article_delete, name="kb_delete"),
+    path("kb/<int:article_id>/restore/", knowledge_views.article_restore, name="kb_restore"),
+    path("kb/<int:article_id>/files/", knowledge_views.attachment_add, name="kb_attach"),
+    path("kb/files/<int:attachment_id>/", knowledge_views.attachment_download, name="kb_file"),
+    path("kb/files/<int:attachment_id>/remove/", knowledge_views.attachment_remove, name="kb_file_remove"),
+    path("<int:ticket_id>/kb/link/", knowledge_views.ticket_link, name="kb_link"),
+    path("<int:ticket_id>/kb/<int:article_id>/solved/", knowledge_views.ticket_solved, name="kb_solved"),
 ]

@@ -3,7 +3,7 @@ it (reply, note, status, assignment)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -14,6 +14,7 @@ from kehu.customers.selectors import customer_get_for
 from kehu.customers.selectors import search as customer_search
 from kehu.support import aftersale, links, selectors, services
 from kehu.support.forms import AssignForm, NoteForm, ReplyForm, StatusForm, TicketForm
+from kehu.support.knowledge_views import knowledge_context
 from kehu.support.models import (
     SEVERITY_GUIDANCE,
     AfterSale,
@@ -159,15 +160,24 @@ def ticket_detail(request, ticket_id: int):
             "may_assign": may_assign,
             "may_take": services.may_take(actor, ticket),
             "may_note": services.may_note(actor),
-            "reply_form": ReplyForm(),
+            **_reply_context(request, ticket),
             "note_form": NoteForm(),
             "status_form": StatusForm(initial={"status": ticket.status}),
             "next_statuses": services.next_statuses(ticket),
             "assign_form": _assign_form(ticket) if may_assign else None,
             "reply_to": services.reply_address(ticket),
             **_aftercare_context(actor, ticket),
+            **knowledge_context(actor, ticket),
         },
     )
+
+
+def _reply_context(request, ticket: Ticket) -> dict:
+    """The reply box, filled from a reply template when one is chosen (?template=)."""
+    templates = selectors.reply_templates(ticket=ticket)
+    chosen = next((t for t in templates if str(t.pk) == request.GET.get("template")), None)
+    initial = {"body": services.template_render(chosen, ticket=ticket, actor=request.user)} if chosen else {}
+    return {"reply_form": ReplyForm(initial=initial), "reply_templates": templates, "reply_template": chosen}
 
 
 def _aftercare_context(actor: User, ticket: Ticket) -> dict:
@@ -226,11 +236,20 @@ def ticket_reply(request, ticket_id: int):
     form = ReplyForm(request.POST)
     form.is_valid()
     by_email = bool(form.cleaned_data.get("by_email"))
+    template = next(
+        (t for t in selectors.reply_templates(ticket=ticket) if str(t.pk) == request.POST.get("template")),
+        None,
+    )
     return _act(
         request,
         ticket,
-        lambda: services.ticket_reply(
-            actor=request.user, ticket=ticket, body=request.POST.get("body", ""), by_email=by_email
+        lambda: services.ticket_reply_then(
+            actor=request.user,
+            ticket=ticket,
+            body=request.POST.get("body", ""),
+            then_status=template.then_status if template else "",
+            by_email=by_email,
+            uploads=request.FILES.getlist("files"),
         ),
         _("Reply sent.") if by_email else _("Reply logged."),
     )
@@ -291,3 +310,11 @@ def ticket_assign(request, ticket_id: int):
         ),
         _("Assignment saved."),
     )
+
+
+@login_required
+@require_GET
+def attachment_download(request, attachment_id: int):
+    """A file on a ticket's timeline, for whoever sees the ticket."""
+    attachment = selectors.attachment_get_for(actor=request.user, attachment_id=attachment_id)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)

@@ -118,6 +118,8 @@ def event_summary(event: TicketEvent) -> str:
         }
         if data.get("rule"):
             text += " · " + _("by rule “%(rule)s”") % {"rule": data["rule"]}
+        if data.get("escalation"):
+            text += " · " + _("re-routed by escalation")
         if data.get("handover"):
             text += " · " + _("Handed over: %(user)s left.") % {"user": data.get("from", "")}
         return text

@@ -3,7 +3,8 @@
 from django.utils import timezone
 
 from kehu.sales.models import Order, OrderLine
-from kehu.support.models import RoutingRule, SlaPolicy, TicketType
+from kehu.support import services
+from kehu.support.models import ReplyTemplate, RoutingRule, SlaPolicy, TicketType
 
 
 def test_open_route_move_reply_and_list_through_the_api(desk, api):
@@ -74,3 +75,29 @@ def test_a_patch_names_a_contact_of_the_tickets_customer_and_lines_only_of_order
     line = OrderLine.objects.create(order=hidden, title="秘密商品", quantity=1, unit_price=1, amount=1)
     own = api(desk.agent_a)("post", "/api/v1/tickets", {"subject": "看看", "order_line_ids": [line.pk]})
     assert own.status_code == 422 and "order_line_ids" in own.json()["fields"]
+
+
+def test_reply_templates_through_the_api(desk, api):
+    done = ReplyTemplate.objects.create(
+        name="已解决", body="{customer}，问题已解决。", then_status="resolved"
+    )
+    ticket = services.ticket_create(
+        actor=desk.admin,
+        data={"subject": "发票", "customer": desk.customer},
+        team=desk.team_a,
+        assignee=desk.agent_a,
+        acknowledge=False,
+    )
+    agent = api(desk.agent_a)
+    (listed,) = agent("get", f"/api/v1/tickets/{ticket.pk}/reply-templates").json()
+    assert listed["body"] == "北京远航商贸有限公司，问题已解决。"
+    sent = agent(
+        "post",
+        f"/api/v1/tickets/{ticket.pk}/replies",
+        {"body": listed["body"], "by_email": False, "template_id": done.pk},
+    )
+    assert sent.status_code == 201
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolution) == ("resolved", "北京远航商贸有限公司，问题已解决。")
+    wrong = agent("post", f"/api/v1/tickets/{ticket.pk}/replies", {"body": "x", "template_id": 999999})
+    assert wrong.status_code == 422

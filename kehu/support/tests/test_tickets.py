@@ -2,6 +2,8 @@
 clock, states, replies by real e-mail, notes with mentions, assignment rules and hand-over."""
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kehu.activities.models import Notification, TimelineEntry
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -11,6 +13,7 @@ from kehu.support.models import (
     Category,
     Escalation,
     Priority,
+    ReplyTemplate,
     RoutingRule,
     ServiceAgent,
     SlaPolicy,
@@ -25,10 +28,10 @@ from kehu.users.services import user_deactivate
 S = Ticket.Status
 
 
-def open_ticket(actor, now="2026-11-23 09:00", **data):
+def open_ticket(actor, now="2026-11-23 09:00", acknowledge=True, **data):
     data.setdefault("subject", "收到的货物破损")
     data.setdefault("ticket_type", TicketType.COMPLAINT)
-    return services.ticket_create(actor=actor, data=data, now=at(now))
+    return services.ticket_create(actor=actor, data=data, now=at(now), acknowledge=acknowledge)
 
 
 def notes_of(user, kind):
@@ -197,6 +200,36 @@ def test_escalation_ladder_under_a_frozen_clock(desk, policy):
     assert ticket.events.filter(kind=TicketEvent.Kind.ESCALATED).count() == 5
 
 
+def test_an_escalation_step_can_reroute_the_ticket_to_another_teams_queue(desk):
+    SlaPolicy.objects.create(
+        name="升级转组",
+        first_response_minutes=60,
+        resolution_minutes=480,
+        escalation=[{"percent": 100, "notify": "assignee", "reroute_to": desk.team_b.pk}],
+    )
+    ticket = open_ticket(desk.admin, now="2026-11-23 09:00", customer=desk.customer)
+    services.ticket_assign(actor=desk.admin, ticket=ticket, assignee=desk.agent_a, team=desk.team_a)
+    assert services.tickets_escalate_due(now=at("2026-11-23 10:01")) == 1
+    ticket.refresh_from_db()
+    assert (ticket.team, ticket.assignee, ticket.status) == (desk.team_b, None, S.NEW)
+    moved = ticket.events.get(kind=TicketEvent.Kind.ASSIGNED, created_at=at("2026-11-23 10:01"))
+    assert moved.data["escalation"] is True and moved.data["team"] == str(desk.team_b)
+    assert notes_of(desk.agent_a, "ticket_escalated_first_response")  # the one who had it is told
+    assert ticket.first_response_due == at("2026-11-23 10:00")  # the promise made stands
+
+
+def test_a_policy_refuses_a_reroute_to_a_team_that_does_not_exist(desk):
+    policy = SlaPolicy(
+        name="坏",
+        first_response_minutes=60,
+        resolution_minutes=60,
+        escalation=[{"percent": 100, "reroute_to": 999999}],
+    )
+    with pytest.raises(DjangoValidationError) as error:
+        policy.full_clean()
+    assert "escalation" in error.value.message_dict
+
+
 # --- states -------------------------------------------------------------------------------------------------------
 
 
@@ -314,3 +347,47 @@ def test_a_departing_agents_open_tickets_go_to_the_successor(desk):
     assert ticket.history.first().history_change_reason == "handed over"
     handed = ticket.events.filter(kind=TicketEvent.Kind.ASSIGNED).last()
     assert event_summary(handed) == "分派给 上海一组 的 冯客服 · 工作交接：吴客服 已离职。"
+
+
+def test_a_reply_with_a_file_mails_it_attached_and_only_those_who_see_the_ticket_download_it(
+    desk, smtp, django_capture_on_commit_callbacks, login
+):
+    ticket = open_ticket(desk.admin, customer=desk.customer, acknowledge=False)
+    manual = SimpleUploadedFile("说明书.pdf", b"%PDF-1.4 manual", content_type="application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        event = services.ticket_reply(
+            actor=desk.admin, ticket=ticket, body="请查看附件说明书。", uploads=[manual]
+        )
+    (message,) = [m for recipients, m in smtp.messages if recipients == ["service@yuanhang.test"]]
+    (part,) = list(message.iter_attachments())
+    assert part.get_filename() == "说明书.pdf" and part.get_content() == b"%PDF-1.4 manual"
+    attachment = event.attachments.get()
+    download = login(desk.admin).get(f"/tickets/files/{attachment.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 manual"
+    download.close()
+    assert login(desk.rep_b).get(f"/tickets/files/{attachment.pk}/").status_code == 404
+
+
+def test_a_reply_template_fills_the_reply_and_its_macro_moves_the_ticket(desk, login):
+    ask = ReplyTemplate.objects.create(
+        name="请补充照片",
+        body="{contact}您好，关于工单 {number}（{subject}），请补充破损处的照片。——{agent}",
+        then_status=S.WAITING,
+    )
+    ReplyTemplate.objects.create(name="别组的", body="x", team=desk.team_b)
+    ticket = open_ticket(desk.admin, customer=desk.customer, requester_name="张先生", acknowledge=False)
+    services.ticket_assign(actor=desk.admin, ticket=ticket, assignee=desk.agent_a, team=desk.team_a)
+    client = login(desk.agent_a)
+    page = client.get(f"/tickets/{ticket.pk}/", {"template": ask.pk}).content.decode()
+    filled = f"张先生您好，关于工单 {ticket.number}（收到的货物破损），请补充破损处的照片。——吴客服"
+    assert filled in page and "别组的" not in page
+    client.post(f"/tickets/{ticket.pk}/reply/", {"body": filled, "template": ask.pk})
+    ticket.refresh_from_db()
+    assert ticket.status == S.WAITING and ticket.paused_at is not None
+    assert ticket.events.get(kind=TicketEvent.Kind.REPLY).body == filled
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused(desk):
+    with pytest.raises(DjangoValidationError) as error:
+        ReplyTemplate(name="坏", body="您好 {price}").full_clean()
+    assert "body" in error.value.message_dict
