@@ -266,8 +266,9 @@ def after_sale_create(request, ticket_id: Id, payload: AfterSaleIn):
 @router.get("/after-sales/rates", response={200: list[RateOut], **ERRORS})
 def after_sale_rates(request, params: Query[RateQuery]):
     """Return and refund rates per product, shop or buyer over orders you see, highest return rate first."""
-    end = params.end or timezone.now()
-    start = params.start or end - datetime.timedelta(days=90)
+    # In UTC: an offset the database cannot store (PostgreSQL allows up to 15:59) is still a valid moment.
+    end = params.end.astimezone(datetime.UTC) if params.end else timezone.now()
+    start = params.start.astimezone(datetime.UTC) if params.start else end - datetime.timedelta(days=90)
     return aftersale.return_rates(actor=request.auth, by=params.by, start=start, end=end)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from kehu.core.schemas import Id, InputSchema, Limit, QuerySchema, UnitRef, UserRef, Version, choice
+from kehu.core.schemas import Id, InputSchema, Limit, Moment, QuerySchema, UnitRef, UserRef, Version, choice
 from kehu.customers.schemas import CustomerRef
 from kehu.support.models import (
     AfterSale,
@@ -252,8 +252,8 @@ class RateOut(Schema):
 
 class RateQuery(QuerySchema):
     by: Literal["product", "shop", "buyer"] = "product"
-    start: datetime.datetime | None = Field(None, description="Orders placed from; 90 days ago by default.")
-    end: datetime.datetime | None = Field(None, description="Orders placed before; now by default.")
+    start: Moment | None = Field(None, description="Orders placed from; 90 days ago by default.")
+    end: Moment | None = Field(None, description="Orders placed before; now by default.")
 
 
 class CompensationIn(InputSchema):

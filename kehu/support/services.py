@@ -475,7 +475,6 @@ def reply_address(ticket: Ticket) -> str:
     return ""
 
 
-@transaction.atomic
 def template_render(template: ReplyTemplate, *, ticket: Ticket, actor: User) -> str:
     """A reply template's text for this ticket, its placeholders filled."""
     requester = ticket.requester_name
@@ -507,6 +506,7 @@ def ticket_reply_then(
     return event
 
 
+@transaction.atomic
 def ticket_reply(
     *, actor: User, ticket: Ticket, body: str, by_email: bool = True, uploads=(), now=None
 ) -> TicketEvent:

@@ -4,6 +4,8 @@ clock, states, replies by real e-mail, notes with mentions, assignment rules and
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 
 from kehu.activities.models import Notification, TimelineEntry
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -32,6 +34,15 @@ def open_ticket(actor, now="2026-11-23 09:00", acknowledge=True, **data):
     data.setdefault("subject", "收到的货物破损")
     data.setdefault("ticket_type", TicketType.COMPLAINT)
     return services.ticket_create(actor=actor, data=data, now=at(now), acknowledge=acknowledge)
+
+
+def close_response(response) -> None:
+    """Close a streamed response (its file) without the end-of-request signal closing the test's connection."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
 
 def notes_of(user, kind):
@@ -364,7 +375,7 @@ def test_a_reply_with_a_file_mails_it_attached_and_only_those_who_see_the_ticket
     attachment = event.attachments.get()
     download = login(desk.admin).get(f"/tickets/files/{attachment.pk}/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 manual"
-    download.close()
+    close_response(download)
     assert login(desk.rep_b).get(f"/tickets/files/{attachment.pk}/").status_code == 404
 
 
