@@ -14,6 +14,7 @@ from kehu.core.history import history_of
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
 from kehu.core.search import newest_matches, parse_query, search_filter
+from kehu.core.text import normalise_email, normalise_phone
 from kehu.customers.models import Contact, Customer, CustomField, RecentView, SavedFilter, Tag
 from kehu.users import scoping
 from kehu.users.models import User
@@ -335,3 +336,28 @@ def deleted_contacts(*, actor: User) -> QuerySet:
 
 def saved_filters_of(*, actor: User) -> QuerySet:
     return SavedFilter.objects.filter(user=actor)
+
+
+def customer_by_contact_point(*, phone: str = "", email: str = "", contacts: bool = False):
+    """The one live customer whose own mobile or e-mail (and, with `contacts`, a contact's e-mail) is the one
+    given, with that contact; (None, None) when nobody or more than one customer has them. For mail and forms
+    from people who are not signed in, so it is not scoped to a user."""
+    phone_key, email_key = normalise_phone(phone)[:32], normalise_email(email)[:254]
+    q = Q(phone_key=phone_key) if phone_key else Q()
+    if email_key:
+        q |= Q(email_key=email_key)
+    if not q:
+        return None, None
+    found = {customer.pk: customer for customer in Customer.objects.filter(q).order_by("id")[:2]}
+    people = []
+    if contacts and email_key:
+        people = list(
+            Contact.objects.filter(email_key=email_key, customer__deleted_at__isnull=True)
+            .select_related("customer")
+            .order_by("id")[:50]
+        )
+        found.update({person.customer_id: person.customer for person in people})
+    if len(found) != 1:
+        return None, None
+    (customer,) = found.values()
+    return customer, next((person for person in people if person.customer_id == customer.pk), None)

@@ -1,9 +1,14 @@
-"""Forms of the service desk: fast entry, editing, and the action forms on a ticket."""
+"""Forms of the service desk: fast entry, editing, the action forms on a ticket, and the public web form."""
+
+import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kehu.support.models import Channel, Priority, Severity, Ticket, TicketType
+from kehu.core.text import fold, normalise_phone
+from kehu.support.models import SEVERITY_GUIDANCE, Channel, Priority, Severity, Ticket, TicketType
+
+_PHONE_CHARACTERS = re.compile(r"^[\d\s+\-()]+$")
 
 
 class TicketForm(forms.Form):
@@ -72,3 +77,73 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", _("Nobody (team queue)"))] + [(u.pk, str(u)) for u in users]
         self.fields["team"].choices = [("", _("Same team"))] + [(t.pk, str(t)) for t in teams]
+
+
+class PhoneInput(forms.TextInput):
+    input_type = "tel"
+
+
+class HelpForm(forms.Form):
+    """What a complainant tells us. `website` is the bot trap: hidden from people by CSS, filled by bots."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=100,
+        error_messages={"required": _("Please tell us your name.")},
+    )
+    phone = forms.CharField(label=_("Mobile or phone"), max_length=40, required=False, widget=PhoneInput)
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        required=False,
+        error_messages={"invalid": _("Please enter an e-mail address like name@example.com.")},
+    )
+    ticket_type = forms.ChoiceField(
+        label=_("What is it about?"), choices=TicketType.choices, initial=TicketType.COMPLAINT
+    )
+    order_number = forms.CharField(
+        label=_("Order number"),
+        max_length=64,
+        required=False,
+        help_text=_("If it is about an order, its number helps us find it."),
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        error_messages={"required": _("Please say in a few words what it is about.")},
+    )
+    description = forms.CharField(
+        label=_("What happened?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Please describe what happened.")},
+    )
+    severity = forms.TypedChoiceField(
+        label=_("How upset are you?"),
+        choices=Severity.choices,
+        coerce=int,
+        initial=Severity.UNHAPPY,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose how upset you are.")},
+    )
+    website = forms.CharField(required=False, max_length=200)
+
+    def clean_phone(self) -> str:
+        phone = fold(self.cleaned_data.get("phone"))
+        if phone and (not _PHONE_CHARACTERS.match(phone) or not normalise_phone(phone)):
+            raise forms.ValidationError(
+                _("Please enter a phone number with its area code, e.g. 138 0013 8000 or 021-6234 5678.")
+            )
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("phone") and not data.get("email") and not self.has_error("email"):
+            self.add_error(
+                "phone", _("Please leave a phone number or an e-mail address so that we can reply.")
+            )
+        return data
+
+    def severities(self) -> list[tuple]:
+        """Each level of the radio group with the words that describe it."""
+        return [(radio, SEVERITY_GUIDANCE[Severity(int(radio.data["value"]))]) for radio in self["severity"]]

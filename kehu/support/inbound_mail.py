@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 from kehu.activities.services import upload_check
 from kehu.core.exceptions import ValidationFailed
 from kehu.core.text import normalise_email
-from kehu.customers.models import Contact, Customer
+from kehu.customers.selectors import customer_by_contact_point
 from kehu.support import services
 from kehu.support.models import Channel, Ticket, TicketAttachment, TicketEvent
 
@@ -468,20 +468,6 @@ def _answered_ticket(mail: Mail) -> Ticket | None:
     return Ticket.objects.filter(number__in=numbers).order_by("-id").first()
 
 
-def _customer_of(address: str) -> tuple[Customer | None, Contact | None]:
-    """The one customer with this address, on itself or on a contact (the first contact that has it); none when
-    no customer or several do."""
-    key = normalise_email(address)[:254]
-    contacts = Contact.objects.filter(email_key=key, customer__deleted_at__isnull=True)
-    contacts = list(contacts.select_related("customer")[:50])
-    customers = {contact.customer_id: contact.customer for contact in contacts}
-    customers.update({customer.pk: customer for customer in Customer.objects.filter(email_key=key)[:50]})
-    if len(customers) != 1:
-        return None, None
-    (customer,) = customers.values()
-    return customer, next((c for c in contacts if c.customer_id == customer.pk), None)
-
-
 def _uploads(mail: Mail) -> tuple[list[SimpleUploadedFile], list[dict]]:
     """The attachments the upload limits (type and size, KEHU_ATTACHMENT_*) allow, and what was skipped and why."""
     allowed, skipped = [], []
@@ -519,7 +505,7 @@ def _thread(ticket: Ticket, mail: Mail, now) -> TicketEvent:
 
 
 def _open(mail: Mail, now) -> Ticket:
-    customer, contact = _customer_of(mail.sender)
+    customer, contact = customer_by_contact_point(email=mail.sender, contacts=True)
     data = {
         "channel": Channel.EMAIL,
         "subject": mail.subject[:200].strip() or _("(no subject)"),

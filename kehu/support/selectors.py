@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from kehu.core.exceptions import NotFound, ValidationFailed
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.records import record_id
+from kehu.core.text import fold
 from kehu.customers.models import Contact, Customer
 from kehu.sales.models import Order, OrderLine
 from kehu.sales.selectors.orders import order_scope
@@ -267,3 +268,39 @@ def reply_templates(*, ticket: Ticket) -> list[ReplyTemplate]:
             "position", "name", "id"
         )
     )
+
+
+# --- the public web form --------------------------------------------------------------------------------------------
+
+
+def web_form_team(*, unit_id: int) -> OrgUnit | None:
+    """A team takes requests from the public while it has an active member."""
+    return (
+        OrgUnit.objects.filter(pk=unit_id, kind=OrgUnit.Kind.TEAM, memberships__user__is_active=True)
+        .distinct()
+        .first()
+    )
+
+
+def team_order_by_number(*, team: OrgUnit, number: str) -> Order | None:
+    """The one order with this number that belongs to the team: recorded in it, from one of its shops, or of
+    one of its customers (units below the team included)."""
+    number = fold(number)
+    if not number:
+        return None
+    ours = (
+        Q(org_unit__path__startswith=team.path)
+        | Q(shop__org_unit__path__startswith=team.path)
+        | Q(customer__org_unit__path__startswith=team.path)
+    )
+    orders = list(
+        Order.objects.filter(ours, number=number)
+        .filter(Q(customer__isnull=True) | Q(customer__deleted_at__isnull=True))
+        .distinct()[:2]
+    )
+    return orders[0] if len(orders) == 1 else None
+
+
+def ticket_by_number(*, number: str) -> Ticket | None:
+    """For a caller that already proved it knows the ticket (the session of the browser that opened it)."""
+    return Ticket.objects.filter(number=number).first()

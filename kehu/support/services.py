@@ -22,12 +22,13 @@ from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from kehu.core.records import assign_fields, check_version, save_audited, validate
 from kehu.core.sequences import next_number
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customer_scope
+from kehu.customers.selectors import customer_by_contact_point, customer_scope
 from kehu.sales.models import OrderLine
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import routing, selectors, sla
 from kehu.support.links import status_footer
 from kehu.support.models import (
+    Channel,
     Escalation,
     FollowUp,
     Priority,
@@ -295,6 +296,29 @@ def ticket_create(
     if acknowledge and settings.KEHU["SUPPORT_ACKNOWLEDGE"] and reply_address(ticket):
         _after_commit("acknowledgement_send", ticket.pk)
     return ticket
+
+
+def web_form_ticket_create(*, team: OrgUnit, data: dict) -> Ticket:
+    """A ticket from the team's public web form, in the team's queue. The person is the customer when exactly
+    one customer has their phone or e-mail; the order number links one of the team's orders, whose buyer then
+    wins (the phone may be a family member's). What they typed is kept as the requester either way."""
+    customer, _contact = customer_by_contact_point(phone=data["phone"], email=data["email"])
+    order = selectors.team_order_by_number(team=team, number=data["order_number"])
+    if order is not None and order.customer_id and customer is not None and order.customer_id != customer.pk:
+        customer = None
+    fields = {
+        "channel": Channel.WEB_FORM,
+        "ticket_type": data["ticket_type"],
+        "severity": data["severity"],
+        "subject": data["subject"],
+        "description": data["description"],
+        "requester_name": data["name"],
+        "requester_phone": data["phone"],
+        "requester_email": data["email"],
+        "customer": customer,
+        "order": order,
+    }
+    return ticket_create(actor=None, data=fields, team=team)
 
 
 # --- assignment ---------------------------------------------------------------------------------------------------
