@@ -17,12 +17,11 @@ from django.views.decorators.http import require_POST
 from kehu.analytics import charts, scores, selectors, services
 from kehu.analytics.forms import ChurnLostForm, ChurnRetainForm, ScoreSettingsForm
 from kehu.analytics.models import ChurnWarning, RfmClass
-from kehu.core.exceptions import ApplicationError, ValidationFailed
+from kehu.core.exceptions import ApplicationError
 from kehu.core.pagination import keyset_page
 from kehu.core.web import apply_error, filters_from, flash_error, perform, query_without, render_page
 from kehu.sales.selectors.shops import shop_list
 from kehu.support import quality
-from kehu.support import selectors as support_selectors
 from kehu.support.models import QualityRecord
 from kehu.users import scoping
 from kehu.users.selectors import assignable_users, units_visible
@@ -311,34 +310,21 @@ def _quality_record_post(request):
     actor = request.user
     try:
         if request.POST.get("acknowledge"):
-            record = quality.quality_record_get(actor=actor, record_id=int(request.POST["acknowledge"]))
+            record = quality.quality_record_get(actor=actor, record_id=request.POST["acknowledge"])
             quality.quality_record_acknowledge(
                 actor=actor, record=record, comment=request.POST.get("comment", "")
             )
             messages.success(request, _("Acknowledged."))
         else:
-            agent = next(
-                (u for u in quality.agents_to_review(actor=actor) if str(u.pk) == request.POST.get("agent")),
-                None,
+            quality.quality_record_log_for(
+                actor=actor,
+                agent_id=request.POST.get("agent"),
+                ticket_number=request.POST.get("ticket", ""),
+                data=request.POST.dict(),
             )
-            if agent is None:
-                raise ValidationFailed(fields={"agent": _("Choose an agent.")})
-            ticket = None
-            if request.POST.get("ticket"):
-                ticket = (
-                    support_selectors.ticket_scope(actor)
-                    .filter(number=request.POST["ticket"].strip())
-                    .first()
-                )
-                if ticket is None:
-                    raise ValidationFailed(fields={"ticket": _("Ticket not found.")})
-            quality.quality_record_log(actor=actor, agent=agent, ticket=ticket, data=request.POST.dict())
             messages.success(request, _("Quality record logged."))
-    except (ApplicationError, ValueError, KeyError) as exc:
-        if isinstance(exc, ApplicationError):
-            flash_error(request, exc)
-            for message in exc.fields.values():
-                messages.error(request, str(message))
-        else:
-            messages.error(request, _("Not found."))
+    except ApplicationError as exc:
+        flash_error(request, exc)
+        for message in exc.fields.values():
+            messages.error(request, str(message))
     return redirect("analytics:service")

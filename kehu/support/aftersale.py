@@ -26,7 +26,7 @@ from kehu.core.sequences import next_number
 from kehu.sales.models import OrderLine
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import services
-from kehu.support.models import AfterSale, AfterSaleLine, ReturnReason, Ticket, TicketAttachment, TicketEvent
+from kehu.support.models import AfterSale, AfterSaleLine, ReturnReason, Ticket, TicketEvent
 from kehu.users import scoping
 from kehu.users.models import User
 
@@ -184,14 +184,7 @@ def after_sale_create(
         data=_summary(after_sale),
         now=now,
     )
-    for upload in uploads:
-        TicketAttachment.objects.create(
-            event=event,
-            file=upload,
-            name=upload.name.rsplit("/", 1)[-1][:200],
-            size=upload.size,
-            content_type=getattr(upload, "content_type", "") or "",
-        )
+    services.attach_uploads(event, uploads)
     if ticket.order_id is None:
         ticket.order = order
         save_audited(ticket, actor=actor, reason="after-sale")

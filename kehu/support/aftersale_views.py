@@ -3,32 +3,18 @@ apology letter, the return visit's outcome, and the return and refund rates repo
 
 import datetime
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kehu.core.exceptions import ApplicationError
-from kehu.core.web import flash_error
 from kehu.support import aftercare, aftersale, selectors
-from kehu.support.models import Compensation, FollowUp
+from kehu.support.models import Compensation
+from kehu.support.views import act
 
 RATE_PERIODS = (30, 90, 180, 365)
-
-
-def _done(request, ticket_id: int, action, success: str):
-    try:
-        action()
-    except ApplicationError as exc:
-        flash_error(request, exc)
-        for message in exc.fields.values():
-            messages.error(request, str(message))
-    else:
-        messages.success(request, success)
-    return redirect("support:detail", ticket_id=ticket_id)
 
 
 @login_required
@@ -45,7 +31,7 @@ def after_sale_create(request, ticket_id: int):
         for line_id in post.getlist("line")
         if line_id.isdigit()
     ]
-    return _done(
+    return act(
         request,
         ticket.pk,
         lambda: aftersale.after_sale_create(
@@ -66,7 +52,7 @@ def after_sale_advance(request, after_sale_id: int):
     data = request.POST.dict()
     if "inspection_passed" in data:
         data["inspection_passed"] = {"yes": True, "no": False}.get(data["inspection_passed"])
-    return _done(
+    return act(
         request,
         found.ticket_id,
         lambda: aftersale.after_sale_advance(
@@ -80,7 +66,7 @@ def after_sale_advance(request, after_sale_id: int):
 @require_POST
 def compensation_add(request, ticket_id: int):
     ticket = selectors.ticket_get_for(actor=request.user, ticket_id=ticket_id)
-    return _done(
+    return act(
         request,
         ticket.pk,
         lambda: aftercare.compensation_add(actor=request.user, ticket=ticket, data=request.POST.dict()),
@@ -91,17 +77,9 @@ def compensation_add(request, ticket_id: int):
 @login_required
 @require_GET
 def apology_letter(request, compensation_id: int):
-    compensation = (
-        Compensation.objects.filter(
-            pk=compensation_id,
-            kind=Compensation.Kind.APOLOGY,
-            ticket__in=selectors.ticket_scope(request.user),
-        )
-        .select_related("ticket")
-        .first()
+    compensation = selectors.compensation_get_for(
+        actor=request.user, compensation_id=compensation_id, kind=Compensation.Kind.APOLOGY
     )
-    if compensation is None:
-        raise Http404()
     response = HttpResponse(aftercare.apology_pdf(compensation), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{compensation.ticket.number}-apology.pdf"'
     return response
@@ -110,14 +88,8 @@ def apology_letter(request, compensation_id: int):
 @login_required
 @require_POST
 def follow_up_record(request, follow_up_id: int):
-    follow_up = (
-        FollowUp.objects.filter(pk=follow_up_id, ticket__in=selectors.ticket_scope(request.user))
-        .select_related("ticket")
-        .first()
-    )
-    if follow_up is None:
-        raise Http404()
-    return _done(
+    follow_up = selectors.follow_up_get_for(actor=request.user, follow_up_id=follow_up_id)
+    return act(
         request,
         follow_up.ticket_id,
         lambda: aftercare.follow_up_record(actor=request.user, follow_up=follow_up, data=request.POST.dict()),

@@ -12,7 +12,6 @@ from kehu.customers.selectors import customer_get_for
 from kehu.sales.models import Product
 from kehu.sales.selectors.orders import order_get_for
 from kehu.support import aftercare, aftersale, knowledge, selectors, services
-from kehu.support.models import Rating
 from kehu.support.schemas import (
     AfterSaleIn,
     AfterSaleOut,
@@ -294,7 +293,7 @@ def after_sale_status(request, after_sale_id: Id, payload: AfterSaleStatusIn):
 @router.get("/tickets/{ticket_id}/compensations", response={200: list[CompensationOut], **ERRORS})
 def compensation_list(request, ticket_id: Id):
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    return list(ticket.compensations.all())
+    return selectors.compensations_of(ticket=ticket)
 
 
 @router.post("/tickets/{ticket_id}/compensations", response={201: CompensationOut, **ERRORS})
@@ -308,16 +307,14 @@ def compensation_add(request, ticket_id: Id, payload: CompensationIn):
 @router.get("/tickets/{ticket_id}/follow-ups", response={200: list[FollowUpOut], **ERRORS})
 def follow_up_list(request, ticket_id: Id):
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    return list(ticket.follow_ups.select_related("assignee"))
+    return selectors.follow_ups_of(ticket=ticket)
 
 
 @router.post("/tickets/{ticket_id}/follow-ups/{follow_up_id}", response={200: FollowUpOut, **CONFLICT_ERRORS})
 def follow_up_record(request, ticket_id: Id, follow_up_id: Id, payload: FollowUpIn):
     """Record how the return visit went; an unhappy customer is flagged to the team's leads."""
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    follow_up = ticket.follow_ups.filter(pk=follow_up_id).first()
-    if follow_up is None:
-        raise NotFound()
+    follow_up = selectors.follow_up_get_for(actor=request.auth, follow_up_id=follow_up_id, ticket=ticket)
     return aftercare.follow_up_record(actor=request.auth, follow_up=follow_up, data=payload.model_dump())
 
 
@@ -325,7 +322,7 @@ def follow_up_record(request, ticket_id: Id, follow_up_id: Id, payload: FollowUp
 def rating_get(request, ticket_id: Id):
     """The complainant's satisfaction rating (1–5), once given."""
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    rating = Rating.objects.filter(ticket=ticket).first()
+    rating = selectors.rating_of(ticket=ticket)
     if rating is None:
         raise NotFound()
     return rating

@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kehu.core.exceptions import ApplicationError
-from kehu.support import links, portal, services
-from kehu.support.models import Rating, Ticket
+from kehu.support import links, portal, selectors, services
+from kehu.support.models import Ticket
 
 # The published process, in the order a ticket goes through it.
 STEPS = [
@@ -51,7 +51,7 @@ def status_page(request, token: str):
             error = _message(exc)
         else:
             return redirect(request.path + "?sent=1")
-    rated = Rating.objects.filter(ticket=ticket).first()
+    rated = selectors.rating_of(ticket=ticket)
     return render(
         request,
         "support/public/status.html",
@@ -87,7 +87,7 @@ def rating_page(request, token: str):
     ticket, expired = _ticket(request, token, links.RATING)
     if expired:
         return expired
-    rating = Rating.objects.filter(ticket=ticket).first()
+    rating = selectors.rating_of(ticket=ticket)
     error, just_rated = "", False
     if request.method == "POST" and rating is None:
         try:

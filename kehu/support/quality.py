@@ -213,6 +213,19 @@ def quality_record_log(
     return record
 
 
+def quality_record_log_for(*, actor: User, agent_id, ticket_number: str, data: dict) -> QualityRecord:
+    """Log a record from a form that names the agent by id and the ticket, if any, by its number."""
+    agent = next((user for user in agents_to_review(actor=actor) if str(user.pk) == str(agent_id)), None)
+    if agent is None:
+        raise ValidationFailed(fields={"agent": _("Choose an agent.")})
+    ticket = None
+    if (ticket_number or "").strip():
+        ticket = ticket_scope(actor).filter(number=ticket_number.strip()).first()
+        if ticket is None:
+            raise ValidationFailed(fields={"ticket": _("Ticket not found.")})
+    return quality_record_log(actor=actor, agent=agent, ticket=ticket, data=data)
+
+
 @transaction.atomic
 def quality_record_acknowledge(*, actor: User, record: QualityRecord, comment: str = "") -> QualityRecord:
     """The agent confirms they have seen the record, with their side of it."""
@@ -240,8 +253,12 @@ def quality_records_for(*, actor: User, limit: int = 100) -> list[QualityRecord]
     )
 
 
-def quality_record_get(*, actor: User, record_id: int) -> QualityRecord:
-    found = QualityRecord.objects.filter(_records_q(actor), pk=record_id).first()
+def quality_record_get(*, actor: User, record_id) -> QualityRecord:
+    found = (
+        QualityRecord.objects.filter(_records_q(actor), pk=record_id).first()
+        if str(record_id).isdigit()
+        else None
+    )
     if found is None:
         raise NotFound()
     return found

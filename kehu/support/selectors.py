@@ -19,6 +19,9 @@ from kehu.support import sla
 from kehu.support.models import (
     Category,
     Channel,
+    Compensation,
+    FollowUp,
+    Rating,
     ReplyTemplate,
     Severity,
     Ticket,
@@ -304,3 +307,41 @@ def team_order_by_number(*, team: OrgUnit, number: str) -> Order | None:
 def ticket_by_number(*, number: str) -> Ticket | None:
     """For a caller that already proved it knows the ticket (the session of the browser that opened it)."""
     return Ticket.objects.filter(number=number).first()
+
+
+# --- what followed: compensation, return visits, the rating -------------------------------------------------------
+
+
+def compensations_of(*, ticket: Ticket) -> list[Compensation]:
+    """Of a ticket the caller already fetched through `ticket_get_for`."""
+    return list(ticket.compensations.order_by("id"))
+
+
+def follow_ups_of(*, ticket: Ticket) -> list[FollowUp]:
+    return list(ticket.follow_ups.select_related("assignee").order_by("due_at", "id"))
+
+
+def rating_of(*, ticket: Ticket) -> Rating | None:
+    return Rating.objects.filter(ticket=ticket).first()
+
+
+def compensation_get_for(*, actor: User, compensation_id: int, kind: str = "") -> Compensation:
+    found = Compensation.objects.filter(pk=compensation_id, ticket__in=ticket_scope(actor)).select_related(
+        "ticket"
+    )
+    if kind:
+        found = found.filter(kind=kind)
+    found = found.first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def follow_up_get_for(*, actor: User, follow_up_id: int, ticket: Ticket | None = None) -> FollowUp:
+    found = FollowUp.objects.filter(pk=follow_up_id, ticket__in=ticket_scope(actor))
+    if ticket is not None:
+        found = found.filter(ticket=ticket)
+    found = found.select_related("ticket").first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -571,13 +571,14 @@ def ticket_reply(
         now=now,
         message_id=message_id,
     )
-    _attach(event, uploads)
+    attach_uploads(event, uploads)
     if address:
         transaction.on_commit(lambda: _enqueue_send(event.pk))
     return event
 
 
-def _attach(event: TicketEvent, uploads: list) -> None:
+def attach_uploads(event: TicketEvent, uploads: list) -> None:
+    """Keep checked uploads as the files of a timeline item."""
     for upload in uploads:
         TicketAttachment.objects.create(
             event=event,
@@ -622,7 +623,7 @@ def ticket_receive(
         now=now,
         message_id=message_id,
     )
-    _attach(event, uploads)
+    attach_uploads(event, uploads)
     notify_user(ticket.assignee, "ticket_customer_replied", ticket)
     return event
 

@@ -21,7 +21,6 @@ from kehu.support.models import (
     Channel,
     Compensation,
     FollowUp,
-    Rating,
     ReturnReason,
     Severity,
     Ticket,
@@ -188,12 +187,12 @@ def _aftercare_context(actor: User, ticket: Ticket) -> dict:
         "order_lines": selectors.ticket_order_lines(ticket=ticket),
         "after_sale_kinds": AfterSale.Kind.choices,
         "reasons": ReturnReason.choices,
-        "compensations": list(ticket.compensations.all()),
+        "compensations": selectors.compensations_of(ticket=ticket),
         "compensation_kinds": Compensation.Kind.choices,
-        "follow_ups": list(ticket.follow_ups.select_related("assignee")),
+        "follow_ups": selectors.follow_ups_of(ticket=ticket),
         "follow_up_methods": FollowUp.Method.choices,
         "follow_up_outcomes": FollowUp.Outcome.choices,
-        "rating": Rating.objects.filter(ticket=ticket).first(),
+        "rating": selectors.rating_of(ticket=ticket),
         "status_url": links.status_url(ticket),
     }
 
@@ -217,7 +216,8 @@ def ticket_clocks(request, ticket_id: int):
     )
 
 
-def _act(request, ticket: Ticket, action, success: str):
+def act(request, ticket_id: int, action, success: str):
+    """Run a service call from a ticket page's form; its errors become messages; back to the ticket."""
     try:
         action()
     except ApplicationError as exc:
@@ -226,7 +226,7 @@ def _act(request, ticket: Ticket, action, success: str):
             messages.error(request, str(message))
     else:
         messages.success(request, success)
-    return redirect("support:detail", ticket_id=ticket.pk)
+    return redirect("support:detail", ticket_id=ticket_id)
 
 
 @login_required
@@ -240,9 +240,9 @@ def ticket_reply(request, ticket_id: int):
         (t for t in selectors.reply_templates(ticket=ticket) if str(t.pk) == request.POST.get("template")),
         None,
     )
-    return _act(
+    return act(
         request,
-        ticket,
+        ticket.pk,
         lambda: services.ticket_reply_then(
             actor=request.user,
             ticket=ticket,
@@ -259,9 +259,9 @@ def ticket_reply(request, ticket_id: int):
 @require_POST
 def ticket_note(request, ticket_id: int):
     ticket = selectors.ticket_get_for(actor=request.user, ticket_id=ticket_id)
-    return _act(
+    return act(
         request,
-        ticket,
+        ticket.pk,
         lambda: services.ticket_note(actor=request.user, ticket=ticket, body=request.POST.get("body", "")),
         _("Note added."),
     )
@@ -272,9 +272,9 @@ def ticket_note(request, ticket_id: int):
 def ticket_status(request, ticket_id: int):
     ticket = selectors.ticket_get_for(actor=request.user, ticket_id=ticket_id)
     status = request.POST.get("status", "")
-    return _act(
+    return act(
         request,
-        ticket,
+        ticket.pk,
         lambda: services.ticket_transition(
             actor=request.user, ticket=ticket, status=status, resolution=request.POST.get("resolution", "")
         ),
@@ -287,9 +287,9 @@ def ticket_status(request, ticket_id: int):
 def ticket_assign(request, ticket_id: int):
     ticket = selectors.ticket_get_for(actor=request.user, ticket_id=ticket_id)
     if request.POST.get("take"):
-        return _act(
+        return act(
             request,
-            ticket,
+            ticket.pk,
             lambda: services.ticket_assign(actor=request.user, ticket=ticket, assignee=request.user),
             _("The ticket is yours."),
         )
@@ -298,9 +298,9 @@ def ticket_assign(request, ticket_id: int):
         messages.error(request, _("Choose someone from the list."))
         return redirect("support:detail", ticket_id=ticket.pk)
     data = form.cleaned_data
-    return _act(
+    return act(
         request,
-        ticket,
+        ticket.pk,
         lambda: services.ticket_assign(
             actor=request.user,
             ticket=ticket,

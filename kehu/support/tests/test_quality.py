@@ -6,7 +6,7 @@ import pytest
 from kehu.activities.models import Notification
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from kehu.support import portal, quality, services
-from kehu.support.models import Escalation, SlaPolicy, TicketType
+from kehu.support.models import Escalation, QualityRecord, SlaPolicy, TicketType
 from kehu.support.tests.conftest import at
 
 NOW = at("2026-11-25 18:00")
@@ -107,4 +107,8 @@ def test_the_service_quality_page(desk, login):
     lead.post("/analytics/service/", {"agent": desk.agent_a.pk, "category": "slow", "note": "回复慢"})
     agent = login(desk.agent_a)
     record_html = agent.get("/analytics/service/").content.decode()
-    assert "回复慢" in record_html and "确认" in record_html
+    record = QualityRecord.objects.get(agent=desk.agent_a, note="回复慢")
+    assert f'name="acknowledge" value="{record.pk}"' in record_html  # the agent's own form to acknowledge
+    agent.post("/analytics/service/", {"acknowledge": record.pk, "comment": "以后先回复再查"})
+    record.refresh_from_db()
+    assert record.acknowledged_at is not None and record.agent_comment == "以后先回复再查"
