@@ -28,7 +28,7 @@ on the local PostgreSQL server; `--sqlite-url` / `--postgres-url` pick others):
    first, a ticket number, waiting on the customer) and `/api/v1/tickets` through `django.test.Client`, as an
    agent of 客服一组, its team lead and the system admin (a session as bench/run.py logs in; the API with a
    token), 3 warm-ups and 50 samples each (3 when a request takes over 1 s), with the queries of one request.
-3. The scheduler pass `kehu.support.services.tickets_escalate_due(now=…)` at the moment when the 3,000
+3. The scheduler pass `kehu.support.escalation.tickets_escalate_due(now=…)` at the moment when the 3,000
    (`--due`) tickets with the nearest escalation moments are due, then the same pass again (nothing due);
    3 times (`--passes`), the rows the pass wrote deleted and the tickets it changed restored in between.
 
@@ -1197,7 +1197,7 @@ def escalate(*, due: int, passes: int) -> dict:
     from django.db.models import Max
 
     from kehu.activities.models import Notification
-    from kehu.support import services
+    from kehu.support import escalation
     from kehu.support.models import Escalation, Ticket, TicketEvent
 
     history = Ticket.history.model
@@ -1233,7 +1233,7 @@ def escalate(*, due: int, passes: int) -> dict:
         queries = []
         started, cpu = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(recorder(queries)):
-            steps = services.tickets_escalate_due(now=now)
+            steps = escalation.tickets_escalate_due(now=now)
         return {
             "seconds": round(time.perf_counter() - started, 4),
             "cpu": round(time.process_time() - cpu, 2),

@@ -276,6 +276,29 @@ def notification_send(*, recipient: User, kind: str, params: dict, url: str = ""
     return notification
 
 
+def notifications_send_many(items: list[dict]) -> list[Notification]:
+    """Many in-app notifications at once (a scheduler pass): `items` are `notification_send`'s keyword
+    arguments; one insert, and mail for those whose recipients get it."""
+    now = timezone.now()
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=item["recipient"],
+                kind=item["kind"],
+                params=item["params"],
+                url=item.get("url", ""),
+                created_at=now,
+            )
+            for item in items
+        ]
+    )
+    if getattr(settings, "EMAIL_HOST", ""):
+        mailed = [n.pk for n in notifications if n.recipient.email]
+        if mailed:
+            transaction.on_commit(lambda: [_enqueue_email(pk) for pk in mailed])
+    return notifications
+
+
 def _enqueue_email(notification_id: int) -> None:
     """Mail is sent by the background worker, never inside the request that caused it."""
     from kehu.activities.tasks import notification_email as notification_email_job  # tasks import this module

@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
@@ -170,7 +171,10 @@ def migration(*, actor: User, start, end) -> dict:
     earlier = ScoreMonth.objects.filter(scoping.visible_q(actor, ScoreMonth), month=start).values(
         "customer_id", "rfm_class"
     )
-    sql, params = earlier.query.sql_with_params()
+    try:
+        sql, params = earlier.query.sql_with_params()
+    except EmptyResultSet:  # the actor sees no customer
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT a.rfm_class, b.rfm_class, COUNT(*) FROM ({sql}) a "

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import F, Lookup
 from django.db.models.expressions import RawSQL
@@ -324,7 +325,10 @@ def _newest_matches_sqlite(queryset, parsed: ParsedQuery, limit: int):
         ids = queryset.filter(pk__in=rowids).order_by("-pk").values("pk")[:limit]
         return ids.query.get_compiler(using=queryset.db).as_sql()
 
-    (recent, recent_params), (older, older_params) = newest(">"), newest("<=")
+    try:
+        (recent, recent_params), (older, older_params) = newest(">"), newest("<=")
+    except EmptyResultSet:  # the filter can match nothing (a scope that reaches no record)
+        return queryset.none()
     # Each part is a subquery so that it keeps its order (SQLite allows ORDER BY only after the last part).
     ids = RawSQL(  # noqa: S611 - SQL compiled by the ORM, with its parameters
         f"SELECT * FROM ({recent}) UNION ALL SELECT * FROM ({older}) LIMIT {limit}",

@@ -6,7 +6,7 @@ import random
 
 from kehu.customers.models import Customer
 from kehu.sales.models import Order
-from kehu.support import aftercare, aftersale, knowledge, portal, services
+from kehu.support import aftercare, aftersale, escalation, knowledge, portal, services
 from kehu.support.models import (
     CalendarDay,
     Category,
@@ -132,7 +132,7 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
                 services.ticket_transition(actor=agent, ticket=ticket, status="closed", now=done)
         if index < 6:
             _after_sale(lead, ticket, index, worked)
-    services.tickets_escalate_due(now=now)
+    escalation.tickets_escalate_due(now=now)
     for visit in FollowUp.objects.filter(done_at__isnull=True).order_by("id")[:2]:
         aftercare.follow_up_record(
             actor=visit.assignee,

@@ -700,6 +700,7 @@ def _create_buyers(ctx: Context, fresh: dict[str, list[dict]]) -> dict[str, int]
 
     rows = [_customer_row(ctx, nick, receivers[nick], now) for nick in to_create]
     created = dict(zip(to_create, ctx.writer(Customer, CUSTOMER_COLUMNS).insert(rows), strict=True))
+    scoping.records_changed()  # written around the ORM: lists of the customers people see are stale
     for nick, target in list(linked.items()):
         if isinstance(target, str):
             linked[nick] = created[target]

@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,9 +29,7 @@ from kehu.support import routing, selectors, sla
 from kehu.support.links import status_footer
 from kehu.support.models import (
     Channel,
-    Escalation,
     FollowUp,
-    Priority,
     ReplyTemplate,
     Ticket,
     TicketAttachment,
@@ -728,129 +726,6 @@ def ticket_update(
     if tags is not None:
         ticket.tags.set(tags)
     return ticket
-
-
-# --- escalation ---------------------------------------------------------------------------------------------------
-
-
-def _escalation_recipients(ticket: Ticket, notify: str) -> list[User]:
-    if notify == "assignee" and ticket.assignee_id:
-        return [ticket.assignee]
-    if notify in ("assignee", "team_lead"):
-        return routing.team_leads(ticket.team_id) or routing.managers_above(ticket.team)
-    return routing.managers_above(ticket.team) or routing.team_leads(ticket.team_id)
-
-
-def _escalate(ticket: Ticket, book: sla.HoursBook, now) -> int:
-    hours = book.for_unit(ticket.team)
-    taken = set(Escalation.objects.filter(ticket=ticket).values_list("clock", "step"))
-    done = 0
-    for clock, index, step in list(sla.due_steps(ticket, hours, now, taken)):
-        recipients = _escalation_recipients(ticket, step.get("notify", "assignee"))
-        raised = bool(step.get("raise_priority")) and ticket.priority < Priority.URGENT
-        try:
-            with transaction.atomic():
-                Escalation.objects.create(
-                    ticket=ticket,
-                    clock=clock,
-                    step=index,
-                    percent=int(step["percent"]),
-                    notified=[u.pk for u in recipients],
-                    raised_priority=raised,
-                    created_at=now,
-                )
-        except IntegrityError:  # another pass took this step meanwhile
-            taken.add((clock, index))
-            continue
-        taken.add((clock, index))
-        if raised:
-            ticket.priority += 1
-        ticket.escalation_level += 1
-        event_record(
-            ticket,
-            TicketEvent.Kind.ESCALATED,
-            data={
-                "clock": clock,
-                "percent": int(step["percent"]),
-                "notified": [str(u) for u in recipients],
-                "raised_priority": raised,
-            },
-            now=now,
-        )
-        for user in recipients:
-            notify_user(user, f"ticket_escalated_{clock}", ticket, percent=int(step["percent"]))
-        _reroute(ticket, step.get("reroute_to"), clock, int(step["percent"]), now)
-        done += 1
-    ticket.next_escalation_at = sla.next_escalation(ticket, hours, taken=taken)
-    ticket.save(
-        update_fields=[
-            "priority",
-            "escalation_level",
-            "next_escalation_at",
-            "team",
-            "assignee",
-            "status",
-            "updated_at",
-        ]
-    )
-    return done
-
-
-def _reroute(ticket: Ticket, team_id: int | None, clock: str, percent: int, now) -> None:
-    """An escalation step that moves the ticket to another team's queue: nobody there has it yet, so it goes
-    back to new and the team's leads hear of it. Its clocks keep the promise already made to the customer."""
-    if team_id is None or team_id == ticket.team_id:
-        return
-    team = OrgUnit.objects.filter(pk=team_id).first()
-    if team is None:
-        return
-    ticket.team, ticket.assignee = team, None
-    if ticket.status in (S.ASSIGNED, S.IN_PROGRESS):
-        ticket.status = S.NEW
-    event_record(
-        ticket,
-        TicketEvent.Kind.ASSIGNED,
-        data={
-            "to": "",
-            "team": str(team),
-            "rule": "",
-            "escalation": True,
-            "clock": clock,
-            "percent": percent,
-        },
-        now=now,
-    )
-    for lead in routing.team_leads(team):
-        notify_user(lead, f"ticket_escalated_{clock}", ticket, percent=percent)
-
-
-def tickets_escalate_due(*, now=None, batch: int = 500) -> int:
-    """The scheduler's pass: every ticket whose next escalation moment has come takes the steps due, in its own
-    transaction. A step is recorded once per ticket and clock (a unique row), so passes that overlap or run
-    again after a restart never repeat one. Returns the number of steps taken."""
-    now = now or timezone.now()
-    book = sla.HoursBook()
-    taken = 0
-    last_id = 0
-    while True:
-        ids = list(
-            Ticket.objects.filter(next_escalation_at__lte=now, pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return taken
-        last_id = ids[-1]
-        for ticket_id in ids:
-            with transaction.atomic():
-                ticket = (
-                    Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("sla_policy", "team", "assignee", "customer")
-                    .filter(pk=ticket_id, next_escalation_at__lte=now)
-                    .first()
-                )
-                if ticket is not None:
-                    taken += _escalate(ticket, book, now)
 
 
 # --- hooks from lower domains -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from kehu.support import inbound_mail, portal, services
+from kehu.support import escalation, inbound_mail, portal, services
 
 
 @task()
@@ -20,7 +20,7 @@ def rating_request_send(ticket_id: int) -> bool:
 
 @task()
 def tickets_escalate_due() -> int:
-    return services.tickets_escalate_due()
+    return escalation.tickets_escalate_due()
 
 
 @task()

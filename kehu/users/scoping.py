@@ -51,6 +51,9 @@ class ActorScope:
     shared: dict[str, list[int] | None] = field(
         default_factory=dict
     )  # model label → ids shared with the actor
+    reached: dict[str, tuple[int, list[int] | None]] = field(
+        default_factory=dict
+    )  # model label → (generation, ids the actor sees or None when there are many)
 
     @property
     def read_only(self) -> bool:
@@ -130,8 +133,7 @@ def visible_q(actor: User, model, *, prefix: str = "") -> Q:
     spec = _spec(model)
     q = Q(pk__in=[])
     if spec.via:
-        related = model._meta.get_field(spec.via).related_model
-        q |= visible_q(actor, related, prefix=f"{prefix}{spec.via}__")
+        q |= _via_q(actor, scope, model, spec, prefix)
     if spec.owner:
         q |= Q(**{f"{prefix}{spec.owner}_id": actor.pk})
     for user_field in spec.also_users:
@@ -164,6 +166,56 @@ def _shared_ids(actor: User, scope: ActorScope, spec: ScopeSpec) -> list[int] | 
         ids = sorted(rows[: SHARED_IDS_INLINE + 1])
         scope.shared[spec.shared_model] = ids if len(ids) <= SHARED_IDS_INLINE else None
     return scope.shared[spec.shared_model]
+
+
+def _via_q(actor: User, scope: ActorScope, model, spec: ScopeSpec, prefix: str) -> Q:
+    """Records reached through a related record the actor sees. When the actor sees few of those (a rep's or
+    an agent's own customers) they are matched by id from a list read once per actor object; otherwise
+    through a join on the related record's own rules. The list keeps the join out of the query, so the
+    database can walk the record's own indexes (a queue ordered by priority) instead of joining first."""
+    related = model._meta.get_field(spec.via).related_model
+    label = related._meta.label
+    generation, ids = scope.reached.get(label, (-1, None))
+    if generation != _generation:
+        generation = _generation
+        rows = related._default_manager.filter(visible_q(actor, related)).values_list("pk", flat=True)
+        ids = sorted(rows.order_by()[: SHARED_IDS_INLINE + 1])
+        ids = ids if len(ids) <= SHARED_IDS_INLINE else None
+        scope.reached[label] = (generation, ids)
+    if ids is None:
+        return visible_q(actor, related, prefix=f"{prefix}{spec.via}__")
+    return Q(**{f"{prefix}{spec.via}_id__in": ids}) if ids else Q(pk__in=[])
+
+
+_generation = 0  # bumped whenever a record that others are reached through, or a share, is written here
+
+
+def records_changed(sender=None, **kwargs) -> None:
+    """A record that decides what else is visible may have changed (saved, deleted, bulk-written): the lists
+    of reached ids read before are stale. Connected to every save and delete; writes around the ORM that
+    create or move such records call it themselves."""
+    global _generation
+    if sender is None or sender._meta.label in _deciding_models():
+        _generation += 1
+
+
+def _deciding_models() -> frozenset[str]:
+    """Models others are reached through (`via` targets), the models those are reached through, and shares."""
+    global _deciding
+    if _deciding is None:
+        specs = [(m, m.SCOPE) for m in apps.get_models() if getattr(m, "SCOPE", None) is not None]
+        labels = {spec.shared_model for _m, spec in specs if spec.shared_model}
+        for model, spec in specs:
+            target = model._meta.get_field(spec.via).related_model if spec.via else None
+            while target is not None:
+                labels.add(target._meta.label)
+                target_spec = _spec(target)
+                target = target._meta.get_field(target_spec.via).related_model if target_spec.via else None
+        _deciding = frozenset(labels)
+    return _deciding
+
+
+_deciding: frozenset[str] | None = None
 
 
 def can_see(actor: User, obj) -> bool:

@@ -11,6 +11,7 @@ from kehu.sales.models import PriceList, PriceListItem, Product, ProductCategory
 from kehu.sales.selectors.products import price_for, price_list_for
 from kehu.sales.services import opportunities as opportunity_services
 from kehu.sales.services.products import line_amount, opportunity_lines_set
+from kehu.users import scoping
 
 pytestmark = pytest.mark.django_db
 
@@ -227,8 +228,12 @@ def test_pricing_many_lines_costs_no_more_queries_than_one(
         data={"name": "x", "customer": make_customer(org.rep_a, level="a")},
         pipeline=pipeline,
     )
+    deal = opportunity_lines_set(
+        actor=org.rep_a, opportunity=deal, lines=[{"product": products[1], "quantity": 2}], version=None
+    )
     counts = []
-    for chosen in (products[:1], products):
+    for chosen in (products[:1], products):  # each replaces one line and changes the amount
+        scoping.forget_scope(org.rep_a)  # both start from the same cold scope
         with CaptureQueriesContext(connection) as queries:
             deal = opportunity_lines_set(
                 actor=org.rep_a,

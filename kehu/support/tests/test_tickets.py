@@ -9,7 +9,7 @@ from django.db import close_old_connections
 
 from kehu.activities.models import Notification, TimelineEntry
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from kehu.support import services, sla
+from kehu.support import escalation, services, sla
 from kehu.support.hours import default_hours
 from kehu.support.models import (
     Category,
@@ -167,14 +167,14 @@ def test_escalation_ladder_under_a_frozen_clock(desk, policy):
     ticket.refresh_from_db()
     # first response 60 min: 75 % at 09:45, 100 % at 10:00, 150 % at 10:30
     assert ticket.next_escalation_at == at("2026-11-23 09:45")
-    assert services.tickets_escalate_due(now=at("2026-11-23 09:44")) == 0
-    assert services.tickets_escalate_due(now=at("2026-11-23 09:50")) == 1
-    assert services.tickets_escalate_due(now=at("2026-11-23 09:50")) == 0  # a repeated pass takes nothing
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 09:44")) == 0
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 09:50")) == 1
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 09:50")) == 0  # a repeated pass takes nothing
     assert len(notes_of(desk.agent_a, "ticket_escalated_first_response")) == 1
     ticket.refresh_from_db()
     assert ticket.next_escalation_at == at("2026-11-23 10:00")
 
-    assert services.tickets_escalate_due(now=at("2026-11-23 10:31")) == 2  # 100 % and 150 % at once
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 10:31")) == 2  # 100 % and 150 % at once
     ticket.refresh_from_db()
     assert ticket.priority == Priority.HIGH  # the 100 % step raises it
     assert len(notes_of(desk.lead_a, "ticket_escalated_first_response")) == 1  # team lead at 100 %
@@ -185,7 +185,7 @@ def test_escalation_ladder_under_a_frozen_clock(desk, policy):
     services.ticket_reply(
         actor=desk.agent_a, ticket=ticket, body="您好", by_email=False, now=at("2026-11-23 10:40")
     )
-    assert services.tickets_escalate_due(now=at("2026-11-23 17:00")) == 2
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 17:00")) == 2
     ticket.refresh_from_db()
     assert ticket.priority == Priority.URGENT
     assert ticket.next_escalation_at == at("2026-11-24 12:00")
@@ -193,7 +193,7 @@ def test_escalation_ladder_under_a_frozen_clock(desk, policy):
     services.ticket_transition(
         actor=desk.agent_a, ticket=ticket, status=S.WAITING, now=at("2026-11-23 17:30")
     )
-    assert services.tickets_escalate_due(now=at("2026-11-24 13:00")) == 0  # waiting: the clock stands
+    assert escalation.tickets_escalate_due(now=at("2026-11-24 13:00")) == 0  # waiting: the clock stands
     services.ticket_transition(
         actor=desk.agent_a, ticket=ticket, status=S.IN_PROGRESS, now=at("2026-11-24 14:00")
     )
@@ -211,6 +211,29 @@ def test_escalation_ladder_under_a_frozen_clock(desk, policy):
     assert ticket.events.filter(kind=TicketEvent.Kind.ESCALATED).count() == 5
 
 
+def test_a_pass_works_through_many_tickets_in_batches_and_audits_only_the_steps_taken(desk, policy):
+    tickets = [
+        open_ticket(desk.admin, now="2026-11-23 09:00", severity=1, customer=desk.customer) for _ in range(5)
+    ]
+    for ticket in tickets:
+        services.ticket_assign(actor=desk.admin, ticket=ticket, assignee=desk.agent_a, team=desk.team_a)
+    services.ticket_reply(
+        actor=desk.agent_a, ticket=tickets[4], body="您好", by_email=False, now=at("2026-11-23 09:30")
+    )
+    history = {t.pk: t.history.count() for t in tickets}
+    # 09:50: the first-response 75 % step is due on the four unanswered tickets, nothing on the fifth
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 09:50"), batch=2) == 4
+    assert len(notes_of(desk.agent_a, "ticket_escalated_first_response")) == 4
+    for ticket in tickets:
+        ticket.refresh_from_db()
+    assert [t.escalation_level for t in tickets] == [1, 1, 1, 1, 0]
+    assert [t.history.count() - history[t.pk] for t in tickets] == [1, 1, 1, 1, 0]
+    assert {t.next_escalation_at for t in tickets[:4]} == {at("2026-11-23 10:00")}
+    assert tickets[4].next_escalation_at == at("2026-11-23 15:00")  # resolution at 75 %
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.ESCALATED).count() == 4
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 09:50"), batch=2) == 0
+
+
 def test_an_escalation_step_can_reroute_the_ticket_to_another_teams_queue(desk):
     SlaPolicy.objects.create(
         name="升级转组",
@@ -220,7 +243,7 @@ def test_an_escalation_step_can_reroute_the_ticket_to_another_teams_queue(desk):
     )
     ticket = open_ticket(desk.admin, now="2026-11-23 09:00", customer=desk.customer)
     services.ticket_assign(actor=desk.admin, ticket=ticket, assignee=desk.agent_a, team=desk.team_a)
-    assert services.tickets_escalate_due(now=at("2026-11-23 10:01")) == 1
+    assert escalation.tickets_escalate_due(now=at("2026-11-23 10:01")) == 1
     ticket.refresh_from_db()
     assert (ticket.team, ticket.assignee, ticket.status) == (desk.team_b, None, S.NEW)
     moved = ticket.events.get(kind=TicketEvent.Kind.ASSIGNED, created_at=at("2026-11-23 10:01"))

@@ -12,7 +12,13 @@ from kehu.activities.services import task_create, timeline_entry_create
 from kehu.core.exceptions import NotFound, PermissionDenied
 from kehu.customers.models import Customer
 from kehu.customers.selectors import contact_scope, customer_get_for, customer_scope
-from kehu.customers.services import contact_create, customer_create, customer_share, customer_update
+from kehu.customers.services import (
+    contact_create,
+    customer_assign,
+    customer_create,
+    customer_share,
+    customer_update,
+)
 from kehu.users import scoping
 from kehu.users.models import User
 
@@ -182,6 +188,25 @@ def test_contacts_timeline_and_tasks_follow_their_customer(org, book):
     assert sees(org.rep_c) == (False, False, False)
     assert scoping.can_edit(org.east_manager, contact)
     assert not scoping.can_edit(org.analyst, contact)
+
+
+@pytest.mark.parametrize("inline", [500, 0], ids=["listed by id", "joined"])
+def test_records_reached_through_a_customer_follow_it_when_it_moves(org, book, monkeypatch, inline):
+    """Given rep_a2 has looked at contacts (so the customers they reach are known), when rep_a's customer is
+    transferred to rep_a2 and later taken back, then the same rep_a2 object sees its contact at once and then
+    no longer — whether the reached customers are listed by id or joined."""
+    monkeypatch.setattr(scoping, "SHARED_IDS_INLINE", inline)
+    contact = contact_create(actor=org.rep_a, customer=book.own_a, data={"name": "王小红"})
+    rep = User.objects.get(pk=org.rep_a2.pk)
+    assert not contact_scope(rep).filter(pk=contact.pk).exists()
+
+    customer_assign(actor=org.east_manager, customer=book.own_a, owner=org.rep_a2)
+    assert contact_scope(rep).filter(pk=contact.pk).exists()
+    reached = scoping.scope_for(rep).reached["customers.Customer"][1]
+    assert (reached is None) == (inline == 0)
+
+    customer_assign(actor=org.east_manager, customer=book.own_a, owner=org.rep_a)
+    assert not contact_scope(rep).filter(pk=contact.pk).exists()
 
 
 def test_a_task_without_customer_is_seen_by_its_assignee_and_creator_only(org):
