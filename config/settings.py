@@ -241,6 +241,11 @@ KEHU = {
     "RATING_DAYS": env_int("KEHU_RATING_DAYS", 7),
     "FOLLOW_UP_DAYS": env_int("KEHU_FOLLOW_UP_DAYS", 3),  # 0: no return visits
     "FOLLOW_UP_TYPES": env_list("KEHU_FOLLOW_UP_TYPES", "complaint,after_sale,dispute"),
+    # Text messages: the provider's backend, the approved signature, and at most this many per number a day.
+    "SMS_BACKEND": env_str("KEHU_SMS_BACKEND", "kehu.core.sms.FileBackend"),
+    "SMS_FILE_DIR": env_str("KEHU_SMS_FILE_DIR") or str(VAR_DIR / "sms"),
+    "SMS_SIGNATURE": env_str("KEHU_SMS_SIGNATURE", "客户"),
+    "SMS_DAILY_CAP": env_int("KEHU_SMS_DAILY_CAP", 10),
 }
 
 SITE_NAME = _("Kehu CRM")

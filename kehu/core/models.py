@@ -151,3 +151,79 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- SMS ----------------------------------------------------------------------------------------------------------
+
+
+class SmsTemplate(TimeStampedModel):
+    """A message template the SMS provider approved: its code there, its kind and its text with ${name}
+    variables. Kehu sends by purpose (a ticket reply, a rating request, a campaign) through the active
+    template for it; a provider sends only approved templates, never free text."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("Notice")
+        VERIFICATION = "verification", _("Verification code")
+        PROMOTION = "promotion", _("Promotion")
+
+    purpose = models.CharField(_("used for"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("template code"), max_length=40, help_text=_("As the provider issued it."))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.NOTICE)
+    text = models.TextField(
+        _("text"),
+        help_text=_(
+            "Exactly as approved, without the signature; variables are written ${name}. "
+            "Promotional texts may not have variables."
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["purpose", "name"]
+        verbose_name = _("SMS template")
+        verbose_name_plural = _("SMS templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose"],
+                condition=models.Q(active=True),
+                name="sms_template_one_active_per_purpose",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class SmsMessage(models.Model):
+    """One text message: what was rendered, how many billed segments, and what became of it. Kept as the
+    record the per-number daily cap counts."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    phone = models.CharField(_("mobile"), max_length=20)
+    template = models.ForeignKey(
+        SmsTemplate, verbose_name=_("template"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    template_code = models.CharField(_("template code"), max_length=40)
+    params = models.JSONField(default=dict)
+    text = models.TextField(_("text"))
+    segments = models.PositiveSmallIntegerField(_("segments"))
+    purpose = models.CharField(_("used for"), max_length=40)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    provider_id = models.CharField(max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages")
+        indexes = [models.Index(fields=["phone", "created_at"], name="sms_phone_day")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.template_code}"

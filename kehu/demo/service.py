@@ -4,6 +4,7 @@ tickets in every state, opened and worked through the real services at back-date
 import datetime
 import random
 
+from kehu.core.models import SmsTemplate
 from kehu.customers.models import Customer
 from kehu.sales.models import Order
 from kehu.support import aftercare, aftersale, escalation, knowledge, portal, services
@@ -75,6 +76,23 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
         body="{contact}您好，已为您补发新品，快递单号会短信通知您。给您带来不便，非常抱歉！",
         then_status="resolved",
     )
+    # The provider's approved templates (the demo's texts go to var/sms/ through the file backend).
+    for purpose, name, code, text in (
+        (
+            "ticket_received",
+            "受理通知",
+            "SMS_480100001",
+            "您的问题已受理，服务单号${number}，处理进度可随时查看：${link}",
+        ),
+        ("ticket_reply", "回复通知", "SMS_480100002", "您的服务单${number}有新回复，请点击查看：${link}"),
+        (
+            "rating_request",
+            "评价邀请",
+            "SMS_480100003",
+            "您的服务单${number}已处理完毕，请为我们的服务打分：${link}",
+        ),
+    ):
+        SmsTemplate.objects.create(purpose=purpose, name=name, code=code, text=text)
     team = org.units["上海一组"]
     RoutingRule.objects.create(
         name="愤怒的投诉给在班客服",

@@ -196,6 +196,7 @@ def ticket_reply(request, ticket_id: Id, payload: ReplyIn):
         ticket=ticket,
         body=payload.body,
         by_email=payload.by_email,
+        by_sms=payload.by_sms,
         then_status=template.then_status if template else "",
     )
     return Status(201, event)

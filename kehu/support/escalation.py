@@ -10,6 +10,7 @@ step. Rows are written in bulk per batch; a million tickets with a few thousand 
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -47,18 +48,21 @@ class EscalationPass:
         self.taken = 0
 
     def run(self, *, batch: int = BATCH) -> int:
-        last_id = 0
+        """Batches in the order the moments came (the due index serves it); a ticket done moves past `now`, and
+        the (moment, id) key after the last one skips those a concurrent pass holds."""
+        after = Q()
         while True:
             with transaction.atomic():
                 tickets = list(
                     Ticket.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("sla_policy", "team", "assignee")
-                    .filter(next_escalation_at__lte=self.now, pk__gt=last_id)
-                    .order_by("pk")[:batch]
+                    .filter(after, next_escalation_at__lte=self.now)
+                    .order_by("next_escalation_at", "pk")[:batch]
                 )
                 if not tickets:
                     return self.taken
-                last_id = tickets[-1].pk
+                last_at, last_id = tickets[-1].next_escalation_at, tickets[-1].pk  # before the pass moves it
+                after = Q(next_escalation_at__gt=last_at) | Q(next_escalation_at=last_at, pk__gt=last_id)
                 self._escalate(tickets)
 
     def _escalate(self, tickets: list[Ticket]) -> None:

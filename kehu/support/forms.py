@@ -51,6 +51,7 @@ class TicketForm(forms.Form):
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Reply to the customer"), widget=forms.Textarea(attrs={"rows": 4}))
     by_email = forms.BooleanField(label=_("Send by e-mail"), required=False, initial=True)
+    by_sms = forms.BooleanField(label=_("Text the mobile"), required=False)
 
 
 class NoteForm(forms.Form):

@@ -15,12 +15,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import Conflict, ValidationFailed
+from kehu.core.models import SmsTemplate
+from kehu.core.sms import sms_send
 from kehu.support import sla
-from kehu.support.links import rating_url, status_footer
+from kehu.support.links import rating_url, status_footer, status_url
 from kehu.support.models import Rating, Ticket, TicketAttachment, TicketEvent
 from kehu.support.routing import team_leads
 from kehu.support.services import S as Status
-from kehu.support.services import event_record, notify_user, reply_address
+from kehu.support.services import event_record, notify_user, reply_address, reply_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,23 @@ def _mail(ticket: Ticket, subject: str, body: str) -> bool:
     return True
 
 
+def _text(ticket: Ticket, purpose: str, link: str) -> bool:
+    """Without an e-mail address, a text message to the complainant's mobile, when the provider's template for
+    it is set up; whatever stops it (no template, the day's cap) is logged, never raised in the worker."""
+    mobile = reply_mobile(ticket)
+    if not mobile or not SmsTemplate.objects.filter(purpose=purpose, active=True).exists():
+        return False
+    try:
+        sms_send(phone=mobile, purpose=purpose, params={"number": ticket.number, "link": link})
+    except ValidationFailed as exc:
+        reason = "; ".join(str(m) for m in exc.fields.values()) or str(exc.message)
+        logger.warning(
+            "ticket.sms_refused", extra={"ticket": ticket.pk, "purpose": purpose, "reason": reason}
+        )
+        return False
+    return True
+
+
 def acknowledgement_send(*, ticket_id: int) -> bool:
     """Tell the complainant we have their request, its number and where to follow it (the worker's job)."""
     ticket = Ticket.objects.select_related("contact", "customer", "sla_policy", "team").get(pk=ticket_id)
@@ -135,7 +154,7 @@ def acknowledgement_send(*, ticket_id: int) -> bool:
                 % {"hours": f"{ticket.sla_policy.first_response_minutes / 60:g}"}
             )
         body = "\n".join(lines) + status_footer(ticket)
-    return _mail(ticket, subject, body)
+    return _mail(ticket, subject, body) or _text(ticket, "ticket_received", status_url(ticket))
 
 
 def rating_request_send(*, ticket_id: int) -> bool:
@@ -150,4 +169,4 @@ def rating_request_send(*, ticket_id: int) -> bool:
             "Answer with one click (1 = not at all, 5 = fully satisfied); the link works for %(days)s days:"
         ) % {"number": ticket.number, "days": settings.KEHU["RATING_DAYS"]}
         body += f"\n\n{rating_url(ticket)}" + status_footer(ticket)
-    return _mail(ticket, subject, body)
+    return _mail(ticket, subject, body) or _text(ticket, "rating_request", rating_url(ticket))

@@ -67,6 +67,9 @@ class StatusIn(InputSchema):
 class ReplyIn(InputSchema):
     body: str = Field(min_length=1, max_length=20000)
     by_email: bool = Field(True, description="E-mail it to the customer; false logs a reply given by phone.")
+    by_sms: bool = Field(
+        False, description="Also text the customer's mobile that there is a reply, with the status page link."
+    )
     template_id: Id | None = Field(None, description="A reply template whose macro then sets the status.")
 
 

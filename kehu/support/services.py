@@ -17,16 +17,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.activities.services import task_schedule, timeline_record_event, upload_check
-from kehu.core import hooks
+from kehu.core import hooks, sms
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from kehu.core.records import assign_fields, check_version, save_audited, validate
 from kehu.core.sequences import next_number
+from kehu.core.text import normalise_phone
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_by_contact_point, customer_scope
 from kehu.sales.models import OrderLine
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import routing, selectors, sla
-from kehu.support.links import status_footer
+from kehu.support.links import status_footer, status_url
 from kehu.support.models import (
     Channel,
     FollowUp,
@@ -291,7 +292,11 @@ def ticket_create(
         )
     if assignee is not None and assignee != actor:
         notify_user(assignee, "ticket_assigned", ticket, by=_name(actor) or _("routing"))
-    if acknowledge and settings.KEHU["SUPPORT_ACKNOWLEDGE"] and reply_address(ticket):
+    if (
+        acknowledge
+        and settings.KEHU["SUPPORT_ACKNOWLEDGE"]
+        and (reply_address(ticket) or reply_mobile(ticket))
+    ):
         _after_commit("acknowledgement_send", ticket.pk)
     return ticket
 
@@ -497,6 +502,21 @@ def reply_address(ticket: Ticket) -> str:
     return ""
 
 
+def reply_mobile(ticket: Ticket) -> str:
+    """Where text messages go: the first mainland mobile number of the contact, the requester, the customer."""
+    for phone in (
+        ticket.contact.mobile if ticket.contact_id else "",
+        ticket.contact.phone if ticket.contact_id else "",
+        ticket.requester_phone,
+        ticket.customer.phone if ticket.customer_id else "",
+        ticket.customer.phone2 if ticket.customer_id else "",
+    ):
+        number = normalise_phone(phone)
+        if sms.MOBILE.fullmatch(number):
+            return number
+    return ""
+
+
 def template_render(template: ReplyTemplate, *, ticket: Ticket, actor: User) -> str:
     """A reply template's text for this ticket, its placeholders filled."""
     requester = ticket.requester_name
@@ -530,11 +550,19 @@ def ticket_reply_then(
 
 @transaction.atomic
 def ticket_reply(
-    *, actor: User, ticket: Ticket, body: str, by_email: bool = True, uploads=(), now=None
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    by_email: bool = True,
+    by_sms: bool = False,
+    uploads=(),
+    now=None,
 ) -> TicketEvent:
     """A reply to the customer, e-mailed by the worker with its files attached (or, with `by_email` off, one
-    given by phone and logged). The first reply stops the first-response clock; a new or assigned ticket moves to
-    in progress."""
+    given by phone and logged). With `by_sms` a text message also tells the customer's mobile that there is a
+    reply and links the status page, where it can be read (providers send approved templates, not free
+    text). The first reply stops the first-response clock; a new or assigned ticket moves to in progress."""
     ticket = _lock(ticket)
     now = now or timezone.now()
     if not may_work(actor, ticket):
@@ -549,6 +577,11 @@ def ticket_reply(
     if by_email and not address:
         raise ValidationFailed(
             fields={"body": _("Neither the contact, the requester nor the customer has an e-mail address.")}
+        )
+    mobile = reply_mobile(ticket) if by_sms else ""
+    if by_sms and not mobile:
+        raise ValidationFailed(
+            fields={"body": _("Neither the contact, the requester nor the customer has a mobile number.")}
         )
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
@@ -569,6 +602,12 @@ def ticket_reply(
         now=now,
         message_id=message_id,
     )
+    if mobile:
+        text = sms.sms_send(
+            phone=mobile, purpose="ticket_reply", params={"number": ticket.number, "link": status_url(ticket)}
+        )
+        event.data.update(sms_to=mobile, sms=text.pk)
+        event.save(update_fields=["data"])
     attach_uploads(event, uploads)
     if address:
         transaction.on_commit(lambda: _enqueue_send(event.pk))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kehu.core.exceptions import ApplicationError, NotFound
+from kehu.core.text import mask_phone
 from kehu.core.web import apply_error, filters_from, flash_error, query_without, render_page
 from kehu.customers.selectors import customer_get_for
 from kehu.customers.selectors import search as customer_search
@@ -165,6 +166,7 @@ def ticket_detail(request, ticket_id: int):
             "next_statuses": services.next_statuses(ticket),
             "assign_form": _assign_form(ticket) if may_assign else None,
             "reply_to": services.reply_address(ticket),
+            "reply_mobile": mask_phone(services.reply_mobile(ticket)),  # personal data: masked on pages
             **_aftercare_context(actor, ticket),
             **knowledge_context(actor, ticket),
         },
@@ -236,6 +238,7 @@ def ticket_reply(request, ticket_id: int):
     form = ReplyForm(request.POST)
     form.is_valid()
     by_email = bool(form.cleaned_data.get("by_email"))
+    by_sms = bool(form.cleaned_data.get("by_sms"))
     template = next(
         (t for t in selectors.reply_templates(ticket=ticket) if str(t.pk) == request.POST.get("template")),
         None,
@@ -249,9 +252,10 @@ def ticket_reply(request, ticket_id: int):
             body=request.POST.get("body", ""),
             then_status=template.then_status if template else "",
             by_email=by_email,
+            by_sms=by_sms,
             uploads=request.FILES.getlist("files"),
         ),
-        _("Reply sent.") if by_email else _("Reply logged."),
+        _("Reply sent.") if by_email or by_sms else _("Reply logged."),
     )
 
 

@@ -101,3 +101,27 @@ def test_reply_templates_through_the_api(desk, api):
     assert (ticket.status, ticket.resolution) == ("resolved", "北京远航商贸有限公司，问题已解决。")
     wrong = agent("post", f"/api/v1/tickets/{ticket.pk}/replies", {"body": "x", "template_id": 999999})
     assert wrong.status_code == 422
+
+
+def test_a_reply_through_the_api_can_text_the_customers_mobile(desk, api, settings, tmp_path, make_customer):
+    from kehu.core.models import SmsMessage, SmsTemplate
+
+    settings.KEHU = {**settings.KEHU, "SMS_FILE_DIR": str(tmp_path)}
+    buyer = make_customer(desk.rep_c, name="王女士", kind="individual", phone="13900139000")
+    ticket = services.ticket_create(
+        actor=desk.admin, data={"subject": "漏发", "customer": buyer}, team=desk.team_a, assignee=desk.agent_a
+    )
+    agent = api(desk.agent_a)
+    refused = agent(
+        "post", f"/api/v1/tickets/{ticket.pk}/replies", {"body": "已补发", "by_email": False, "by_sms": True}
+    )
+    assert refused.status_code == 422 and "短信模板" in refused.json()["detail"]  # no template yet
+    SmsTemplate.objects.create(
+        purpose="ticket_reply", name="回复", code="SMS_2", text="${number}有新回复：${link}"
+    )
+    sent = agent(
+        "post", f"/api/v1/tickets/{ticket.pk}/replies", {"body": "已补发", "by_email": False, "by_sms": True}
+    )
+    assert sent.status_code == 201, sent.content
+    (message,) = SmsMessage.objects.all()
+    assert message.phone == "13900139000" and ticket.number in message.text and "/s/" in message.text

@@ -243,3 +243,75 @@ def test_questions_get_no_return_visit(desk):
     ticket = open_ticket(desk, ticket_type=TicketType.CONSULTATION)
     services.ticket_transition(actor=desk.agent_a, ticket=ticket, status=S.CLOSED, resolution="已解答")
     assert not FollowUp.objects.exists()
+
+
+# --- text messages (a customer with a mobile number and no e-mail) ----------------------------------------------
+
+
+@pytest.fixture
+def texts(settings, tmp_path):
+    """SMS through the file backend, with the provider's templates for the desk's three purposes."""
+    from kehu.core.models import SmsTemplate
+
+    settings.KEHU = {**settings.KEHU, "SMS_FILE_DIR": str(tmp_path), "SMS_SIGNATURE": "远航"}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    for purpose, code, text in (
+        ("ticket_received", "SMS_1", "已收到您的问题，编号${number}，进度：${link}"),
+        ("ticket_reply", "SMS_2", "您的问题${number}有新回复，请查看：${link}"),
+        ("rating_request", "SMS_3", "您的问题${number}已解决，请评价：${link}"),
+    ):
+        SmsTemplate.objects.create(purpose=purpose, name=purpose, code=code, text=text)
+    return tmp_path
+
+
+def texted() -> list[dict]:
+    from kehu.core.sms import outbox
+
+    return outbox()
+
+
+def test_without_e_mail_the_complainant_is_texted_the_number_reply_and_rating_links(
+    desk, texts, make_customer, django_capture_on_commit_callbacks
+):
+    buyer = make_customer(desk.rep_c, name="王女士", kind="individual", phone="+86 139 0013 9000")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = open_ticket(desk, customer=buyer)
+    (received,) = texted()
+    assert received["phone"] == "13900139000" and received["template_code"] == "SMS_1"
+    assert received["text"].startswith(f"【远航】已收到您的问题，编号{ticket.number}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = services.ticket_reply(
+            actor=desk.agent_a, ticket=ticket, body="新品今天发出，单号SF123。", by_email=False, by_sms=True
+        )
+    reply = texted()[1]
+    assert reply["template_code"] == "SMS_2" and event.data["sms_to"] == "13900139000"
+    page = Client().get(path_of(reply["params"]["link"]))  # the link in the text opens the reply
+    assert page.status_code == 200 and "新品今天发出，单号SF123。" in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resolve(desk, ticket)
+    rating = texted()[2]
+    assert rating["template_code"] == "SMS_3"
+    answered = Client().post(path_of(rating["params"]["link"]), {"score": "5"})
+    assert answered.status_code in (200, 302) and Rating.objects.get(ticket=ticket).score == 5
+
+
+def test_a_reply_by_text_needs_a_mobile_and_a_template_and_leaves_nothing_when_refused(
+    desk, texts, make_customer
+):
+    from kehu.core.models import SmsMessage, SmsTemplate
+
+    landline = make_customer(desk.rep_c, name="李先生", kind="individual", phone="010-88886666")
+    ticket = open_ticket(desk, customer=landline)
+    with pytest.raises(ValidationFailed) as refused:
+        services.ticket_reply(actor=desk.agent_a, ticket=ticket, body="您好", by_email=False, by_sms=True)
+    assert "手机号" in str(refused.value.fields["body"])
+
+    buyer = make_customer(desk.rep_c, name="赵女士", kind="individual", phone="13700137000")
+    ticket = open_ticket(desk, customer=buyer)
+    SmsTemplate.objects.filter(purpose="ticket_reply").update(active=False)
+    with pytest.raises(ValidationFailed):
+        services.ticket_reply(actor=desk.agent_a, ticket=ticket, body="您好", by_email=False, by_sms=True)
+    assert not ticket.events.filter(kind=TicketEvent.Kind.REPLY).exists()  # the reply was not half-kept
+    assert not SmsMessage.objects.filter(purpose="ticket_reply").exists()
