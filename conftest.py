@@ -26,6 +26,16 @@ def _clean_caches():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request in another language leaves it active in the thread; the next test starts in the default."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -350,6 +350,10 @@ BY_ID = [
     ("api", "get", "/api/v1/tickets/{ticket}/after-sales", None),
     ("api", "get", "/api/v1/tickets/{ticket}/compensations", None),
     ("api", "get", "/api/v1/tickets/{ticket}/follow-ups", None),
+    ("api", "get", "/api/v1/tickets/{ticket}/articles", None),
+    ("api", "post", "/api/v1/tickets/{ticket}/articles", {"article_id": 1}),
+    ("web", "get", "/tickets/kb/suggest/?ticket={ticket}&q=fapiao", None),
+    ("web", "post", "/tickets/{ticket}/kb/link/", {"article": "1"}),
     ("api", "get", "/api/v1/after-sales/{after_sale}", None),
     ("api", "post", "/api/v1/after-sales/{after_sale}/status", {"status": "cancelled", "decision_note": "x"}),
     (

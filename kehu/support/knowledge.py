@@ -254,9 +254,12 @@ def ticket_articles(*, ticket: Ticket) -> list[TicketArticle]:
     )
 
 
-def public_articles(*, q: str = "", limit: int = 20) -> list[Article]:
-    """Public, published articles for the help pages: by search, else the most helpful."""
-    articles = Article.objects.filter(status=S.PUBLISHED, visibility=V.PUBLIC)
+def public_articles(*, q: str = "", language: str = "", limit: int = 20) -> list[Article]:
+    """Public, published articles for the help pages: by search, else the most helpful; in the reader's
+    language when some are written in it."""
+    articles = Article.objects.filter(status=S.PUBLISHED, visibility=V.PUBLIC).select_related("category")
+    if language and articles.filter(language=language).exists():
+        articles = articles.filter(language=language)
     if q.strip():
         articles = search_filter(articles, q, recheck=RECHECK)
     return list(articles.order_by("-solved_count", "-id")[:limit])

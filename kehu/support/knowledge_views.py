@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -274,6 +275,14 @@ def attachment_remove(request, attachment_id: int):
         success=_("File removed."),
         then=reverse("support:kb_detail", args=[attachment.article_id]),
     )
+
+
+@require_GET
+def public_articles(request):
+    """The help centre for customers (no login): public, published articles, searchable."""
+    q = request.GET.get("q", "").strip()[:100]
+    articles = knowledge.public_articles(q=q, language=translation.get_language() or "", limit=50)
+    return render(request, "support/knowledge/public_list.html", {"articles": articles, "q": q})
 
 
 def public_article(request, article_id: int):

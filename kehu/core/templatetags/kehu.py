@@ -1,4 +1,5 @@
 from django import template
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.html import format_html
 
@@ -50,3 +51,20 @@ def status_color(status):
 @register.filter
 def get_item(mapping, key):
     return (mapping or {}).get(key)
+
+
+_LABELS: dict[tuple, dict] = {}
+
+
+@register.filter
+def display(record, field_name: str):
+    """The label of a choice field's value, as `get_FOO_display` gives it, for long lists: the labels of a
+    field are translated once per language and process, where Django's method hashes and translates every
+    choice on every call (five columns of fifty rows: 1,900 translations a page)."""
+    field = record._meta.get_field(field_name)
+    key = (field, translation.get_language())
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = {value: str(label) for value, label in field.flatchoices}
+    value = getattr(record, field.attname)
+    return labels.get(value, value)

@@ -112,6 +112,31 @@ def test_the_help_page_shows_public_published_articles_to_anyone(articles):
     assert Client().get(f"/help/kb/{articles.draft.pk}/").status_code == 404
 
 
+def test_the_help_centre_lists_and_searches_public_articles_in_the_readers_language(articles):
+    """Given a public Chinese article with a public English version, an internal one and a draft, when anyone
+    opens the help centre, then only the public articles are listed (in the reader's language), a search by
+    pinyin finds the Chinese one, and a search with no match says so."""
+    english = write(
+        articles.agent_a,
+        {
+            "title": "Parcel damaged",
+            "solution": "We send a new one.",
+            "language": "en",
+            "visibility": "public",
+        },
+        translation_of=articles.parcel,
+    )
+    visitor = Client()
+    page = visitor.get("/help/kb/").content.decode()
+    assert PARCEL["title"] in page and f"/help/kb/{articles.parcel.pk}/" in page
+    assert INVOICE["title"] not in page and "发票遗失补开流程" not in page and "Parcel damaged" not in page
+    assert PARCEL["title"] in visitor.get("/help/kb/", {"q": "posun"}).content.decode()
+    assert "没有与“发票”匹配的文章" in visitor.get("/help/kb/", {"q": "发票"}).content.decode()
+    visitor.post("/i18n/setlang/", {"language": "en"})
+    page = visitor.get("/help/kb/").content.decode()
+    assert "Parcel damaged" in page and PARCEL["title"] not in page and f"/help/kb/{english.pk}/" in page
+
+
 def test_who_may_edit(articles):
     """System admins, service agents and managers edit; reps, unit admins and analysts do not."""
     editors = [articles.admin, articles.agent_a, articles.lead_a, articles.east_manager]
