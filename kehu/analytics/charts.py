@@ -392,7 +392,7 @@ def service_chart(rows: list, by: str) -> Chart | None:
     option["grid"]["bottom"] = 96
     table = [
         [
-            _("Agent") if by == "agent" else _("Team"),
+            {"agent": _("Agent"), "team": _("Team")}.get(by, _("Category")),
             _("Tickets"),
             _("Resolved"),
             _("First response, median (h)"),

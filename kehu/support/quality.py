@@ -18,12 +18,13 @@ from django.utils.translation import gettext as _
 
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from kehu.support.models import Escalation, QualityRecord, Rating, Ticket
+from kehu.support.models import Category, Escalation, QualityRecord, Rating, Ticket
 from kehu.support.selectors import ticket_scope
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 
-GROUPS = ("agent", "team")
+GROUPS = ("agent", "team", "category")
+KEYS = {"agent": "assignee_id", "team": "team_id", "category": "category_id"}
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -103,11 +104,12 @@ def _met(row: dict, now: datetime.datetime) -> bool | None:
 def service_quality(
     *, actor: User, by: str, start: datetime.datetime, end: datetime.datetime, now=None
 ) -> list[QualityRow]:
-    """One row per agent (assignee) or team over the tickets opened in [start, end) that the actor sees."""
+    """One row per agent (assignee), team or category over the tickets opened in [start, end) that the actor
+    sees."""
     if by not in GROUPS:
         raise ValidationFailed(fields={"by": _("Unknown grouping.")})
     now = now or timezone.now()
-    key = "assignee_id" if by == "agent" else "team_id"
+    key = KEYS[by]
     tickets = ticket_scope(actor).filter(created_at__gte=start, created_at__lt=end)
     rows: dict[int | None, QualityRow] = {}
 
@@ -150,7 +152,7 @@ def service_quality(
     )
     for value, count in escalated:
         row_for(value).escalations = count
-    rating_key = "agent_id" if by == "agent" else "team_id"
+    rating_key = "agent_id" if by == "agent" else key
     ratings = Rating.objects.filter(
         ticket__in=ticket_scope(actor), answered_at__gte=start, answered_at__lt=end
     ).values_list(rating_key, "score")
@@ -168,10 +170,14 @@ def service_quality(
         for value, count in mistakes:
             rows[value].mistakes = count
         names = {user.pk: str(user) for user in User.objects.filter(pk__in=[k for k in rows if k])}
-    else:
+    elif by == "team":
         names = {unit.pk: unit.name for unit in OrgUnit.objects.filter(pk__in=[k for k in rows if k])}
+    else:
+        names = {c.pk: c.path_label for c in Category.objects.filter(pk__in=[k for k in rows if k])}
     for value, row in rows.items():
-        row.label = names.get(value) or (_("Unassigned") if by == "agent" else "—")
+        row.label = names.get(value) or {"agent": _("Unassigned"), "category": _("Uncategorised")}.get(
+            by, "—"
+        )
     return sorted(rows.values(), key=lambda row: (-row.handled, row.label))
 
 

@@ -6,7 +6,7 @@ import pytest
 from kehu.activities.models import Notification
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from kehu.support import portal, quality, services
-from kehu.support.models import Escalation, QualityRecord, SlaPolicy, TicketType
+from kehu.support.models import Category, Escalation, QualityRecord, Rating, SlaPolicy, Ticket, TicketType
 from kehu.support.tests.conftest import at
 
 NOW = at("2026-11-25 18:00")
@@ -68,6 +68,17 @@ def test_figures_per_agent_and_team(desk):
 
     (team,) = quality.service_quality(actor=desk.admin, by="team", start=start, end=end, now=NOW)
     assert (team.label, team.handled) == (desk.team_a.name, 4)
+    quality_issues = Category.objects.create(name="质量问题")
+    broken = Category.objects.create(name="破损", parent=quality_issues)
+    Ticket.objects.filter(pk=a1.pk).update(category=broken)
+    Rating.objects.filter(ticket=a1).update(category=broken)
+    by_category = {
+        row.label: row
+        for row in quality.service_quality(actor=desk.admin, by="category", start=start, end=end, now=NOW)
+    }
+    assert set(by_category) == {"质量问题 › 破损", "未分类"}
+    assert (by_category["质量问题 › 破损"].handled, by_category["质量问题 › 破损"].scores) == (1, [5])
+    assert by_category["质量问题 › 破损"].escalations == 1 and by_category["未分类"].handled == 3
     # a rep of another team sees none of these tickets
     assert quality.service_quality(actor=desk.rep_b, by="agent", start=start, end=end, now=NOW) == []
 
