@@ -65,8 +65,13 @@ class SmsTemplateAdmin(admin.ModelAdmin):
     and how many billed parts it is."""
 
     form = SmsTemplateForm
-    list_display = ["name", "purpose", "code", "kind", "active", "parts"]
+    list_display = ["name", "used_for", "code", "kind", "text", "active", "parts"]
     list_filter = ["kind", "active"]
+
+    @admin.display(description=_("used for"), ordering="purpose")
+    def used_for(self, template: SmsTemplate) -> str:
+        known = PURPOSES.get(template.purpose)
+        return str(known.label) if known else template.purpose
 
     @admin.display(description=_("segments"))
     def parts(self, template: SmsTemplate) -> int:
