@@ -11,8 +11,9 @@ from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id, referenced
 from kehu.customers.selectors import customer_get_for
 from kehu.sales.models import Product
 from kehu.sales.selectors.orders import order_get_for
-from kehu.support import aftercare, aftersale, knowledge, selectors, services
+from kehu.support import aftercare, aftersale, knowledge, quality, selectors, services
 from kehu.support.schemas import (
+    AcknowledgeIn,
     AfterSaleIn,
     AfterSaleOut,
     AfterSaleStatusIn,
@@ -30,6 +31,10 @@ from kehu.support.schemas import (
     FollowUpIn,
     FollowUpOut,
     NoteIn,
+    QualityOut,
+    QualityQuery,
+    QualityRecordIn,
+    QualityRecordOut,
     RateOut,
     RateQuery,
     RatingOut,
@@ -424,3 +429,44 @@ def ticket_article_solved(request, ticket_id: Id, article_id: Id):
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
     article = knowledge.article_get_for(actor=request.auth, article_id=article_id)
     return knowledge.article_solved(actor=request.auth, ticket=ticket, article=article)
+
+
+# --- service quality ----------------------------------------------------------------------------------------------
+
+
+@router.get("/service-quality", response={200: list[QualityOut], **ERRORS}, tags=["service quality"])
+def service_quality(request, params: Query[QualityQuery]):
+    """Per agent, team or category over the tickets opened in the period that you see: handled, times (hours),
+    service-level compliance, reopen rate, satisfaction (only 5 counts as fully satisfied) and escalations."""
+    end = params.end.astimezone(datetime.UTC) if params.end else timezone.now()
+    start = params.start.astimezone(datetime.UTC) if params.start else end - datetime.timedelta(days=30)
+    return quality.service_quality(actor=request.auth, by=params.by, start=start, end=end)
+
+
+@router.get("/quality-records", response={200: list[QualityRecordOut], **ERRORS}, tags=["service quality"])
+def quality_record_list(request):
+    """Quality records (质检记录) about you and those you logged, newest first; a system admin sees all."""
+    return quality.quality_records_for(actor=request.auth)
+
+
+@router.post("/quality-records", response={201: QualityRecordOut, **ERRORS}, tags=["service quality"])
+def quality_record_log(request, payload: QualityRecordIn):
+    """A lead logs a mistake against an agent of a unit they manage; the agent is notified."""
+    record = quality.quality_record_log_for(
+        actor=request.auth,
+        agent_id=payload.agent_id,
+        ticket_number=payload.ticket_number,
+        data={"category": payload.category, "note": payload.note},
+    )
+    return Status(201, record)
+
+
+@router.post(
+    "/quality-records/{record_id}/acknowledge",
+    response={200: QualityRecordOut, **CONFLICT_ERRORS},
+    tags=["service quality"],
+)
+def quality_record_acknowledge(request, record_id: Id, payload: AcknowledgeIn):
+    """The agent confirms the record, with their side of it; once."""
+    record = quality.quality_record_get(actor=request.auth, record_id=record_id)
+    return quality.quality_record_acknowledge(actor=request.auth, record=record, comment=payload.comment)

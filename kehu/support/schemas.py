@@ -15,6 +15,7 @@ from kehu.support.models import (
     Compensation,
     FollowUp,
     Priority,
+    QualityRecord,
     ReturnReason,
     Severity,
     Ticket,
@@ -419,3 +420,65 @@ class TicketArticleOut(Schema):
     @staticmethod
     def resolve_title(obj) -> str:
         return obj.article.title
+
+
+# --- service quality ----------------------------------------------------------------------------------------------
+
+
+class QualityQuery(QuerySchema):
+    by: Literal["agent", "team", "category"] = "agent"
+    start: Moment | None = Field(None, description="Tickets opened from; 30 days ago by default.")
+    end: Moment | None = Field(None, description="Tickets opened before; now by default.")
+
+
+class QualityOut(Schema):
+    key: int | None = Field(
+        description="The agent's, team's or category's id; null: unassigned / uncategorised."
+    )
+    label: str
+    handled: int
+    resolved: int = Field(description="Resolved at least once.")
+    reopen_rate: float | None = Field(description="Per cent of the resolved.")
+    first_response_median: float | None = Field(description="Hours from opening.")
+    first_response_p90: float | None
+    resolution_median: float | None
+    resolution_p90: float | None
+    compliance: float | None = Field(
+        description="Per cent of tickets with a service level that met both clocks."
+    )
+    satisfaction: float | None = Field(description="Average rating (1-5) answered in the period.")
+    fully_satisfied: float | None = Field(description="Per cent of the ratings that are 5.")
+    ratings: int
+    escalations: int
+    mistakes: int = Field(description="Quality records logged against the agent in the period (agents only).")
+
+    @staticmethod
+    def resolve_ratings(obj) -> int:
+        return len(obj.scores)
+
+
+class QualityRecordIn(InputSchema):
+    agent_id: Id
+    category: choice(QualityRecord.Category)
+    note: str = Field(min_length=1, max_length=5000, description="What happened.")
+    ticket_number: str = Field("", max_length=32, description="The ticket it concerns, if any.")
+
+
+class AcknowledgeIn(InputSchema):
+    comment: str = Field("", max_length=5000, description="The agent's side of it.")
+
+
+class QualityRecordOut(Schema):
+    id: int
+    agent: UserRef
+    ticket_number: str | None
+    category: str
+    note: str
+    logged_by: UserRef | None
+    created_at: datetime.datetime
+    acknowledged_at: datetime.datetime | None
+    agent_comment: str
+
+    @staticmethod
+    def resolve_ticket_number(obj) -> str | None:
+        return obj.ticket.number if obj.ticket_id else None

@@ -125,3 +125,47 @@ def test_a_reply_through_the_api_can_text_the_customers_mobile(desk, api, settin
     assert sent.status_code == 201, sent.content
     (message,) = SmsMessage.objects.all()
     assert message.phone == "13900139000" and ticket.number in message.text and "/s/" in message.text
+
+
+def test_service_quality_and_quality_records_through_the_api(desk, api):
+    ticket = services.ticket_create(
+        actor=desk.admin,
+        data={"subject": "态度", "customer": desk.customer},
+        team=desk.team_a,
+        assignee=desk.agent_a,
+    )
+    lead, agent, other = api(desk.lead_a), api(desk.agent_a), api(desk.agent_a2)
+    rows = lead("get", "/api/v1/service-quality", {"by": "team"}).json()
+    assert [(r["label"], r["handled"]) for r in rows] == [(desk.team_a.name, 1)]
+    assert [r["label"] for r in lead("get", "/api/v1/service-quality", {"by": "category"}).json()] == [
+        "未分类"
+    ]
+    assert lead("get", "/api/v1/service-quality", {"by": "shop"}).status_code == 422
+    assert api(desk.rep_b)("get", "/api/v1/service-quality").json() == []  # sees none of these tickets
+
+    logged = lead(
+        "post",
+        "/api/v1/quality-records",
+        {
+            "agent_id": desk.agent_a.pk,
+            "category": "attitude",
+            "note": "语气生硬",
+            "ticket_number": ticket.number,
+        },
+    )
+    assert logged.status_code == 201, logged.content
+    record = logged.json()
+    assert record["ticket_number"] == ticket.number and record["logged_by"]["id"] == desk.lead_a.pk
+    refused = other(
+        "post", "/api/v1/quality-records", {"agent_id": desk.agent_a.pk, "category": "slow", "note": "x"}
+    )
+    assert refused.status_code == 422  # agent_a2 manages no one
+    assert other("post", f"/api/v1/quality-records/{record['id']}/acknowledge", {}).status_code == 404
+    assert [r["id"] for r in agent("get", "/api/v1/quality-records").json()] == [record["id"]]
+    done = agent("post", f"/api/v1/quality-records/{record['id']}/acknowledge", {"comment": "已改进"})
+    assert (
+        done.status_code == 200
+        and done.json()["agent_comment"] == "已改进"
+        and done.json()["acknowledged_at"]
+    )
+    assert agent("post", f"/api/v1/quality-records/{record['id']}/acknowledge", {}).status_code == 409

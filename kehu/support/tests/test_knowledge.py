@@ -95,8 +95,9 @@ def test_drafts_for_editors_internal_and_public_for_staff_public_outside(article
     assert found(articles.rep_a, "破损") == []
 
 
-def test_the_help_page_shows_public_published_articles_to_anyone(articles):
-    english = write(
+def english_parcel(articles):
+    """The public English version of the parcel article."""
+    return write(
         articles.agent_a,
         {
             "title": "Parcel damaged",
@@ -106,6 +107,10 @@ def test_the_help_page_shows_public_published_articles_to_anyone(articles):
         },
         translation_of=articles.parcel,
     )
+
+
+def test_the_help_page_shows_public_published_articles_to_anyone(articles):
+    english = english_parcel(articles)
     page = Client().get(f"/help/kb/{articles.parcel.pk}/").content.decode()
     assert PARCEL["solution"] in page and f"/help/kb/{english.pk}/" in page
     assert Client().get(f"/help/kb/{articles.invoice.pk}/").status_code == 404  # internal
@@ -116,16 +121,7 @@ def test_the_help_centre_lists_and_searches_public_articles_in_the_readers_langu
     """Given a public Chinese article with a public English version, an internal one and a draft, when anyone
     opens the help centre, then only the public articles are listed (in the reader's language), a search by
     pinyin finds the Chinese one, and a search with no match says so."""
-    english = write(
-        articles.agent_a,
-        {
-            "title": "Parcel damaged",
-            "solution": "We send a new one.",
-            "language": "en",
-            "visibility": "public",
-        },
-        translation_of=articles.parcel,
-    )
+    english = english_parcel(articles)
     visitor = Client()
     page = visitor.get("/help/kb/").content.decode()
     assert PARCEL["title"] in page and f"/help/kb/{articles.parcel.pk}/" in page
