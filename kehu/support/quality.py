@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from kehu.support.models import Category, Escalation, QualityRecord, Rating, Ticket
+from kehu.support.models import Category, Escalation, QualityRecord, Rating, ServiceAgent, Ticket
 from kehu.support.selectors import ticket_scope
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
@@ -46,6 +46,7 @@ class QualityRow:
     escalations: int = 0
     scores: list[int] = field(default_factory=list)
     mistakes: int = 0
+    level: str = ""  # the agent's level (junior → senior), per agent only
     first_response_hours: list[float] = field(default_factory=list, repr=False)
     resolution_hours: list[float] = field(default_factory=list, repr=False)
 
@@ -170,6 +171,8 @@ def service_quality(
         for value, count in mistakes:
             rows[value].mistakes = count
         names = {user.pk: str(user) for user in User.objects.filter(pk__in=[k for k in rows if k])}
+        for agent in ServiceAgent.objects.filter(pk__in=[k for k in rows if k]):
+            rows[agent.pk].level = agent.get_level_display()
     elif by == "team":
         names = {unit.pk: unit.name for unit in OrgUnit.objects.filter(pk__in=[k for k in rows if k])}
     else:

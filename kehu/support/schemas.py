@@ -451,6 +451,7 @@ class QualityOut(Schema):
     ratings: int
     escalations: int
     mistakes: int = Field(description="Quality records logged against the agent in the period (agents only).")
+    level: str = Field(description="The agent's level, junior to senior (agents only).")
 
     @staticmethod
     def resolve_ratings(obj) -> int:

@@ -6,7 +6,16 @@ import pytest
 from kehu.activities.models import Notification
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from kehu.support import portal, quality, services
-from kehu.support.models import Category, Escalation, QualityRecord, Rating, SlaPolicy, Ticket, TicketType
+from kehu.support.models import (
+    Category,
+    Escalation,
+    QualityRecord,
+    Rating,
+    ServiceAgent,
+    SlaPolicy,
+    Ticket,
+    TicketType,
+)
 from kehu.support.tests.conftest import at
 
 NOW = at("2026-11-25 18:00")
@@ -31,6 +40,7 @@ def ticket(desk, assignee, opened, *, responded=None, resolved=None):
 
 
 def test_figures_per_agent_and_team(desk):
+    ServiceAgent.objects.create(user=desk.agent_a, level=ServiceAgent.Level.SENIOR)
     # first response 2 h, resolution 8 h (working hours, Mon–Fri 09–18)
     SlaPolicy.objects.create(name="标准", first_response_minutes=120, resolution_minutes=480)
     a1 = ticket(
@@ -55,6 +65,7 @@ def test_figures_per_agent_and_team(desk):
         for row in quality.service_quality(actor=desk.admin, by="agent", start=start, end=end, now=NOW)
     }
     a, a2 = rows[str(desk.agent_a)], rows[str(desk.agent_a2)]
+    assert (a.level, a2.level) == ("资深", "")  # agent_a2 has no service-desk profile
     assert (a.handled, a.resolved, a2.handled, a2.resolved) == (2, 2, 2, 0)  # resolved at least once
     assert (
         a.first_response_hours == [1.0, 3.0]
