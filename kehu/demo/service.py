@@ -15,6 +15,7 @@ from kehu.support.models import (
     FollowUp,
     ReplyTemplate,
     RoutingRule,
+    ServiceAgent,
     Severity,
     SlaPolicy,
     Ticket,
@@ -103,6 +104,7 @@ def service_desk_for(rng: random.Random, *, org, customers: list[Customer], now:
     )
     RoutingRule.objects.create(name="其余进小组待领取", position=2, team=team)
     agent = org.users["agent"]
+    ServiceAgent.objects.create(user=agent, level=ServiceAgent.Level.INTERMEDIATE, on_shift=True)
     lead = org.manager_of_region["华东大区"]
     east = set(org.reps_by_region["华东大区"])
     customers = [c for c in customers if c.owner in east]  # ones the region's manager sees
