@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kehu.activities",
     "kehu.sales",
     "kehu.support",
+    "kehu.marketing",
     "kehu.analytics",
     "kehu.integrations",
     "kehu.demo",

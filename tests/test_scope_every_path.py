@@ -21,6 +21,7 @@ from kehu.analytics import reports, scores
 from kehu.analytics.models import ChurnWarning
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
+from kehu.marketing.services import segment_create
 from kehu.sales.models import Contract, Expense, Invoice, Lead, Opportunity, Order, Product, Quote, Receipt
 from kehu.sales.services.expenses import expense_create
 from kehu.sales.services.leads import lead_create
@@ -50,6 +51,7 @@ SECRET = {
     "order": "秘密订单备注",
     "expense": "秘密招待费用",
     "ticket": "秘密投诉工单",
+    "segment": "秘密客户分群",
 }
 MARKERS = [*SECRET.values(), "xinghe.example"]
 
@@ -164,6 +166,13 @@ def hidden(org, pipeline):
     letter = compensation_add(
         actor=org.rep_a, ticket=ticket, data={"kind": "apology", "description": SECRET["note"], "cost": "5"}
     )
+    segment = segment_create(
+        actor=org.rep_a,
+        data={
+            "name": SECRET["segment"],
+            "rules": {"match": "all", "rules": [{"field": "name", "op": "contains", "value": "隐秘"}]},
+        },
+    )
     month = timezone.localdate().replace(day=1)
     scores.recompute()
     reports.rebuild()
@@ -192,6 +201,7 @@ def hidden(org, pipeline):
         "entry": entry.pk,
         "attachment": attachment.pk,
         "task": task.pk,
+        "segment": segment.pk,
     }
 
 
@@ -351,6 +361,11 @@ BY_ID = [
     ("api", "get", "/api/v1/tickets/{ticket}/compensations", None),
     ("api", "get", "/api/v1/tickets/{ticket}/follow-ups", None),
     ("api", "get", "/api/v1/tickets/{ticket}/articles", None),
+    ("api", "get", "/api/v1/segments/{segment}", None),
+    ("api", "get", "/api/v1/segments/{segment}/snapshots", None),
+    ("api", "patch", "/api/v1/segments/{segment}", {"name": "偷改"}),
+    ("api", "post", "/api/v1/segments/{segment}/snapshots", None),
+    ("api", "delete", "/api/v1/segments/{segment}", None),
     ("api", "post", "/api/v1/tickets/{ticket}/articles", {"article_id": 1}),
     ("web", "get", "/tickets/kb/suggest/?ticket={ticket}&q=fapiao", None),
     ("web", "post", "/tickets/{ticket}/kb/link/", {"article": "1"}),
@@ -375,6 +390,8 @@ BY_ID = [
 
 LISTS = [
     ("web", "get", "/", None),
+    ("api", "get", "/api/v1/segments", None),
+    ("api", "get", "/api/v1/customers?segment=rfm_class:important_value", None),
     ("web", "get", "/customers/", None),
     ("web", "get", "/customers/?q=" + SECRET["name"][:4], None),
     ("web", "get", "/customers/?q=5678", None),

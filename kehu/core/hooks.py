@@ -17,6 +17,8 @@ in their AppConfig.ready(). Events in use:
 - ``customer.segment``: (segment, actor) — (Q over customers, label) when an upper domain knows the segment
   (e.g. ``rfm_class:important_value``), else None; the customer list's ``segment`` filter. The label names only
   records the actor may see.
+- ``segment.fields``: () — fields {key, label, type, path, choices} over customers that marketing segments may
+  select by (``path`` a lookup from Customer).
 - ``customer.tab``: (request, customer, tab) — context an upper domain adds to a customer page tab; an
   ``overview_panels`` list names templates shown on the overview.
 """

@@ -167,6 +167,11 @@ class CustomerFilters(QuerySchema):
     province: str = Field("", max_length=12)
     city: str = Field("", max_length=12)
     followup_due: bool = Field(False, description="Only customers whose next follow-up date has come.")
+    segment: str = Field(
+        "",
+        max_length=60,
+        description="A segment: `segment:<id>` (marketing), `rfm_class:…`, `abc:A`, `churn:warned` (analytics) …",
+    )
     sort: Sort = "updated"
     cursor: str | None = Cursor
     limit: Limit = 25

@@ -10,7 +10,7 @@ class SalesConfig(AppConfig):
     def ready(self):
         from kehu.activities.notifications import register_texts
         from kehu.core import hooks
-        from kehu.sales import notifications, rollups
+        from kehu.sales import buyer_stats, notifications, rollups
         from kehu.sales.selectors import opportunities as selectors
         from kehu.sales.services import buyers as buyer_services
         from kehu.sales.services import contracts as contract_services
@@ -25,6 +25,7 @@ class SalesConfig(AppConfig):
 
         register_texts(messages=notifications.MESSAGES, events=notifications.EVENT_TEXTS)
         rollups.connect()
+        hooks.register("segment.fields", buyer_stats.segment_fields)
         hooks.register("customer.binned", rollups.customer_binned)
 
         # Quotes go before opportunities: they protect the opportunities they were made from.

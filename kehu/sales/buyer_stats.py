@@ -223,3 +223,31 @@ def drift(customer_ids: list[int] | None = None) -> dict[int, tuple[dict, dict]]
         if have != want:
             result[customer_id] = (have, want)
     return result
+
+
+def segment_fields() -> list[dict]:
+    """`segment.fields`: the purchase statistics a marketing segment can select customers by."""
+    from django.utils.translation import gettext_lazy as _
+
+    return [
+        {"key": "order_count", "label": _("Purchases"), "type": "number", "path": "buyer_stats__order_count"},
+        {"key": "total_paid", "label": _("Total paid"), "type": "number", "path": "buyer_stats__total_paid"},
+        {
+            "key": "refund_orders",
+            "label": _("Orders with a refund"),
+            "type": "number",
+            "path": "buyer_stats__refund_orders",
+        },
+        {
+            "key": "first_purchase_at",
+            "label": _("First purchase"),
+            "type": "date",
+            "path": "buyer_stats__first_purchase_at",
+        },
+        {
+            "key": "last_purchase_at",
+            "label": _("Last purchase"),
+            "type": "date",
+            "path": "buyer_stats__last_purchase_at",
+        },
+    ]
