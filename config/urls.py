@@ -25,6 +25,7 @@ urlpatterns = [
     path("tickets/", include("kehu.support.urls")),
     path("help/", include("kehu.support.public_urls")),
     path("s/", include("kehu.support.portal_urls")),
+    path("marketing/", include("kehu.marketing.urls")),
     path("analytics/", include("kehu.analytics.urls")),
     path("imports/", include("kehu.integrations.urls")),
     path("api/v1/", api.urls),

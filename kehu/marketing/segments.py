@@ -37,6 +37,28 @@ OPS: dict[str, tuple[str, ...]] = {
     "tags": ("has_any", "has_all", "has_none"),
 }
 NO_VALUE = {"empty", "not_empty"}
+OP_LABELS = {
+    "eq": gettext_lazy("is"),
+    "ne": gettext_lazy("is not"),
+    "contains": gettext_lazy("contains"),
+    "starts_with": gettext_lazy("starts with"),
+    "empty": gettext_lazy("is empty"),
+    "not_empty": gettext_lazy("is not empty"),
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "between": gettext_lazy("between"),
+    "before": gettext_lazy("before"),
+    "after": gettext_lazy("after"),
+    "within_days": gettext_lazy("in the last … days"),
+    "not_within_days": gettext_lazy("not in the last … days"),
+    "in": gettext_lazy("is one of"),
+    "not_in": gettext_lazy("is none of"),
+    "has_any": gettext_lazy("has any of"),
+    "has_all": gettext_lazy("has all of"),
+    "has_none": gettext_lazy("has none of"),
+}
 MAX_DEPTH = 4
 MAX_CONDITIONS = 50
 

@@ -1,0 +1,216 @@
+"""Segment pages: the list, and the builder that shows the live count as conditions are edited (each change
+re-renders the builder through htmx with the count of the customers the rules select for the reader)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.core.exceptions import ApplicationError, NotFound, StaleEdit
+from kehu.core.web import render_page, stale_context
+from kehu.marketing import segments, selectors, services
+from kehu.users import scoping
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def _rows_from(post) -> tuple[str, list[dict]]:
+    """The builder's conditions as posted (`field-N`, `op-N`, `value-N`, `value2-N`), one list of rows."""
+    indexes = sorted(
+        {int(k.split("-")[1]) for k in post if k.startswith("field-") and k.split("-")[1].isdigit()}
+    )
+    rows = [
+        {
+            "field": post.get(f"field-{i}", ""),
+            "op": post.get(f"op-{i}", ""),
+            "value": post.getlist(f"value-{i}"),
+            "value2": post.get(f"value2-{i}", ""),
+        }
+        for i in indexes
+    ]
+    if post.get("remove", "").isdigit() and int(post["remove"]) < len(rows):
+        del rows[int(post["remove"])]
+    if post.get("add"):
+        rows.append({"field": "", "op": "", "value": [], "value2": ""})
+    return post.get("match", "all"), rows
+
+
+def _rules_of(match: str, rows: list[dict], fields) -> tuple[dict, int]:
+    """The rules of the complete rows, and how many rows still lack a field or a value."""
+    rules, incomplete = [], 0
+    for row in rows:
+        field = fields.get(row["field"])
+        if field is None:
+            incomplete += 1
+            continue
+        op = row["op"] if row["op"] in segments.OPS[field.type] else segments.OPS[field.type][0]
+        values = [v for v in row["value"] if v != ""]
+        if op not in segments.NO_VALUE and not values:
+            incomplete += 1
+            continue
+        if op == "between":
+            value = [values[0] if values else "", row["value2"]]
+        elif field.type in ("choice", "tags"):
+            value = values
+        else:
+            value = values[0] if values else ""
+        rules.append({"field": field.key, "op": op, "value": value})
+    return {"match": match if match in ("all", "any") else "all", "rules": rules}, incomplete
+
+
+def _rows_of(rules: dict) -> list[dict]:
+    rows = []
+    for rule in rules.get("rules", []):
+        value = rule.get("value")
+        first = value[0] if isinstance(value, list) and rule["op"] == "between" else value
+        rows.append(
+            {
+                "field": rule["field"],
+                "op": rule["op"],
+                "value": [str(v) for v in value]
+                if isinstance(value, list) and rule["op"] != "between"
+                else [str(first or "")],
+                "value2": str(value[1]) if rule["op"] == "between" else "",
+            }
+        )
+    return rows
+
+
+def _builder(request, match: str, rows: list[dict]) -> dict:
+    """What the builder shows: each row with its field's operators and choices, the rules, their errors and
+    the live count."""
+    fields = segments.catalogue()
+    shown = []
+    for index, row in enumerate(rows):
+        field = fields.get(row["field"])
+        ops = segments.OPS[field.type] if field else ()
+        choices = None
+        if field is not None and field.type == "tags":
+            choices = segments.tag_choices()
+        elif field is not None and field.choices:
+            choices = field.choices()
+        shown.append(
+            {
+                **row,
+                "index": index,
+                "type": field.type if field else "",
+                "ops": [(op, segments.OP_LABELS[op]) for op in ops],
+                "op": row["op"] if row["op"] in ops else (ops[0] if ops else ""),
+                "choices": choices,
+            }
+        )
+    rules, incomplete = _rules_of(match, rows, fields)
+    count, errors = None, {}
+    try:
+        count = selectors.count(actor=request.user, rules=rules)
+    except ApplicationError as exc:
+        errors = {key: str(message) for key, message in exc.fields.items()}
+    return {
+        "match": match,
+        "rows": shown,
+        "fields": [(f.key, f.label) for f in fields.values()],
+        "rules": rules,
+        "count": count,
+        "errors": errors,
+        "incomplete": incomplete,
+    }
+
+
+@login_required
+def segment_list(request):
+    return render_page(
+        request, "marketing/segments.html", {"segments": selectors.segment_list(actor=request.user)}
+    )
+
+
+@login_required
+def segment_edit(request, segment_id: int | None = None):
+    actor = request.user
+    segment = None
+    if segment_id is not None:
+        try:
+            segment = selectors.segment_get_for(actor=actor, segment_id=segment_id)
+        except NotFound as exc:
+            raise Http404 from exc
+    if scoping.scope_for(actor).read_only or (segment is not None and not scoping.can_edit(actor, segment)):
+        messages.error(request, _("You may not change this segment."))
+        return redirect("marketing:segments")
+    nested = segment is not None and any("rules" in r for r in segment.rules.get("rules", []))
+    if request.method == "POST":
+        match, rows = _rows_from(request.POST)
+    else:
+        match, rows = (
+            (segment.rules.get("match", "all"), _rows_of(segment.rules))
+            if segment
+            else ("all", [{"field": "", "op": "", "value": [], "value2": ""}])
+        )
+    form = SegmentForm(
+        request.POST if request.method == "POST" and request.POST.get("save") else None,
+        initial={"name": segment.name, "description": segment.description} if segment else None,
+    )
+    context = {"segment": segment, "form": form, "nested": nested, **_builder(request, match, rows)}
+    saving = request.method == "POST" and request.POST.get("save") and not nested
+    if saving and context["incomplete"]:
+        context["errors"] = {
+            **context["errors"],
+            "rules": _("Complete or remove the conditions without a value."),
+        }
+    elif saving and form.is_valid():
+        data = {**form.cleaned_data, "rules": context["rules"]}
+        try:
+            if segment is None:
+                segment = services.segment_create(actor=actor, data=data)
+            else:
+                version = request.POST.get("version")
+                segment = services.segment_update(
+                    actor=actor,
+                    segment=segment,
+                    data=data,
+                    version=int(version) if version and version.isdigit() else None,
+                )
+        except StaleEdit as exc:
+            context.update(stale_context(exc))
+        except ApplicationError as exc:
+            context["errors"] = {**context["errors"], **{k: str(v) for k, v in exc.fields.items()}}
+            if not exc.fields:
+                messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Segment saved."))
+            return redirect(f"{reverse('customers:list')}?segment=segment:{segment.pk}")
+    return render_page(request, "marketing/segment_form.html", context, partial="builder")
+
+
+@login_required
+@require_POST
+def segment_delete(request, segment_id: int):
+    try:
+        segment = selectors.segment_get_for(actor=request.user, segment_id=segment_id)
+        services.segment_delete(actor=request.user, segment=segment)
+    except NotFound as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Moved to the recycle bin."))
+    return redirect("marketing:segments")
+
+
+@login_required
+@require_POST
+def segment_snapshot(request, segment_id: int):
+    try:
+        segment = selectors.segment_get_for(actor=request.user, segment_id=segment_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    snapshot = services.segment_snapshot(actor=request.user, segment=segment)
+    messages.success(request, _("Snapshot taken: %(n)s customers.") % {"n": snapshot.size})
+    return redirect("marketing:segments")
