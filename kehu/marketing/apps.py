@@ -9,6 +9,8 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         from kehu.core import hooks
-        from kehu.marketing import selectors
+        from kehu.marketing import selectors, services, views
 
         hooks.register("customer.segment", selectors.customer_segment)
+        hooks.register("recycle.sections", views.recycle_sections)
+        hooks.register("recycle.purge", services.segments_purge_expired)

@@ -54,3 +54,9 @@ def customer_segment(*, segment: str, actor: User):
     if found is None:
         return None
     return segments.compile_rules(found.rules), found.name
+
+
+def deleted_segments(*, actor: User, limit: int = 200) -> list[Segment]:
+    """The actor's binned segments (their own, their units' as a manager)."""
+    binned = Segment.all_objects.dead().filter(scoping.visible_q(actor, Segment))
+    return list(binned.select_related("deleted_by").order_by("-deleted_at")[:limit])

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.exceptions import PermissionDenied, ValidationFailed
-from kehu.core.records import check_version, move_to_recycle_bin, save_audited
+from kehu.core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from kehu.core.records import check_version, move_to_recycle_bin, restore_from_recycle_bin, save_audited
 from kehu.marketing import segments, selectors
 from kehu.marketing.models import Segment, SegmentSnapshot, SnapshotMember
 from kehu.users import scoping
@@ -78,3 +78,23 @@ def segment_snapshot(*, actor: User, segment: Segment) -> SegmentSnapshot:
     snapshot.size = size + len(batch)
     snapshot.save(update_fields=["size"])
     return snapshot
+
+
+@transaction.atomic
+def segment_restore(*, actor: User, segment_id: int) -> Segment:
+    segment = (
+        Segment.all_objects.select_for_update()
+        .filter(scoping.visible_q(actor, Segment), pk=segment_id, deleted_at__isnull=False)
+        .first()
+    )
+    if segment is None:
+        raise NotFound()
+    if not scoping.can_edit(actor, segment):
+        raise PermissionDenied()
+    restore_from_recycle_bin(segment, actor=actor)
+    return segment
+
+
+def segments_purge_expired(*, cutoff) -> int:
+    """`recycle.purge`: segments binned before `cutoff`, with their snapshots."""
+    return Segment.all_objects.filter(deleted_at__lt=cutoff).delete()[0]

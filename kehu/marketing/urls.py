@@ -10,4 +10,5 @@ urlpatterns = [
     path("segments/<int:segment_id>/edit/", views.segment_edit, name="segment_edit"),
     path("segments/<int:segment_id>/delete/", views.segment_delete, name="segment_delete"),
     path("segments/<int:segment_id>/snapshot/", views.segment_snapshot, name="segment_snapshot"),
+    path("segments/<int:segment_id>/restore/", views.segment_restore, name="segment_restore"),
 ]

@@ -214,3 +214,32 @@ def segment_snapshot(request, segment_id: int):
     snapshot = services.segment_snapshot(actor=request.user, segment=segment)
     messages.success(request, _("Snapshot taken: %(n)s customers.") % {"n": snapshot.size})
     return redirect("marketing:segments")
+
+
+@login_required
+@require_POST
+def segment_restore(request, segment_id: int):
+    try:
+        segment = services.segment_restore(actor=request.user, segment_id=segment_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("“%(name)s” restored.") % {"name": segment.name})
+    return redirect("marketing:segments")
+
+
+def recycle_sections(*, actor) -> list[dict]:
+    """`recycle.sections`: the segments in the bin (the bin page is the system admins')."""
+    items = [
+        {
+            "label": row.name,
+            "detail": row.description[:80],
+            "deleted_at": row.deleted_at,
+            "deleted_by": row.deleted_by,
+            "restore_url": reverse("marketing:segment_restore", args=[row.pk]),
+        }
+        for row in selectors.deleted_segments(actor=actor)
+    ]
+    return [{"title": _("Customer segments"), "items": items}] if items else []

@@ -46,3 +46,17 @@ def test_the_builder_counts_as_conditions_change_and_saves_the_segment(org, logi
     assert "A级" in client.get("/marketing/segments/").content.decode()
     assert "A级" not in login(org.rep_b).get("/marketing/segments/").content.decode()
     assert login(org.rep_b).get(f"/marketing/segments/{segment.pk}/edit/").status_code == 404
+
+
+def test_a_binned_segment_is_listed_in_the_recycle_bin_and_restored(org, login):
+    from kehu.marketing import services
+
+    segment = services.segment_create(actor=org.rep_a, data={"name": "双十一回购", "rules": None})
+    client = login(org.rep_a)
+    client.post(f"/marketing/segments/{segment.pk}/delete/")
+    assert "双十一回购" not in client.get("/marketing/segments/").content.decode()
+    assert login(org.rep_b).post(f"/marketing/segments/{segment.pk}/restore/").status_code == 404
+    admin = login(org.admin)
+    assert "双十一回购" in admin.get("/recycle-bin/").content.decode()  # the bin is the system admins'
+    admin.post(f"/marketing/segments/{segment.pk}/restore/")
+    assert "双十一回购" in login(org.rep_a).get("/marketing/segments/").content.decode()
