@@ -14,6 +14,7 @@ class AnalyticsConfig(AppConfig):
 
         register_texts(events=texts.EVENT_TEXTS)
         hooks.register("customer.segment", selectors.segment)
+        hooks.register("segment.fields", selectors.segment_fields)
         hooks.register("customer.segment", selectors.moved)
         hooks.register("customer.segment", selectors.report_segment)
         hooks.register("customer.tab", views.customer_tab_context)

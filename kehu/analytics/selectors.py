@@ -46,6 +46,22 @@ KINDS = {
 ABC = ("A", "B", "C")
 
 
+def segment_fields() -> list[dict]:
+    """`segment.fields`: the standings a marketing segment can select customers by (from the last computation;
+    a customer never scored matches none of their values)."""
+
+    def choices_of(name):
+        return lambda: [(str(v), str(label)) for v, label in CustomerScore._meta.get_field(name).choices]
+
+    fields = [
+        {"key": name, "label": CustomerScore._meta.get_field(name).verbose_name, "type": "choice"}
+        | {"path": f"customer_score__{name}", "choices": choices_of(name)}
+        for name in ("rfm_class", "rfm_group", "lifecycle", "customer_class")
+    ]
+    abc = {"key": "abc", "label": "ABC", "type": "choice", "path": "customer_score__abc"}
+    return [*fields, abc | {"choices": lambda: [(v, v) for v in ABC]}]
+
+
 def segment(*, segment: str, actor: User):
     """`customer.segment` hook: "rfm_class:…", "rfm_group:…", "lifecycle:…", "customer_class:…", "abc:A|B|C" or
     "churn:warned" (a pending churn warning) → (filter on customers, label)."""

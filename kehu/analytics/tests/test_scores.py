@@ -296,3 +296,33 @@ def test_an_order_import_queues_a_recompute_so_new_buyers_are_scored(org, region
     database_worker()
     score = CustomerScore.objects.get()
     assert score.customer == BuyerIdentity.objects.get(nick="tb新客").customer and score.frequency == 1
+
+
+def test_marketing_segments_select_customers_by_their_standings(org, five):
+    """Given the five scored by hand, when a segment asks for a class, an ABC class or both in any order, then
+    exactly those customers match (the fields come from analytics through the `segment.fields` hook)."""
+    from kehu.marketing import selectors as segment_selectors
+
+    recompute(now=NOW)
+    by_class = {"match": "all", "rules": [{"field": "rfm_class", "op": "in", "value": ["general_win_back"]}]}
+    found = segment_selectors.members(actor=org.rep_a, rules=by_class)
+    assert set(found.values_list("name", flat=True)) == {"丙", "丁"}
+    either = {
+        "match": "any",
+        "rules": [
+            {"field": "abc", "op": "in", "value": ["A"]},
+            {"field": "rfm_class", "op": "in", "value": ["general_develop"]},
+        ],
+    }
+    assert segment_selectors.count(actor=org.rep_a, rules=either) == 3  # 甲 and 乙 (ABC class A), and 戊
+    unscored = make_customer_without_score(org)
+    never = {"match": "all", "rules": [{"field": "rfm_class", "op": "not_in", "value": ["important_value"]}]}
+    assert unscored.pk in set(
+        segment_selectors.members(actor=org.rep_a, rules=never).values_list("pk", flat=True)
+    )
+
+
+def make_customer_without_score(org):
+    from kehu.customers.services import customer_create
+
+    return customer_create(actor=org.rep_a, data={"name": "新客"})
