@@ -106,8 +106,12 @@ def sent_today(number: str, now: datetime.datetime) -> int:
     )
 
 
+def active_template(purpose: str) -> SmsTemplate | None:
+    return SmsTemplate.objects.filter(purpose=purpose, active=True).first()
+
+
 def template_for(purpose: str) -> SmsTemplate:
-    template = SmsTemplate.objects.filter(purpose=purpose, active=True).first()
+    template = active_template(purpose)
     if template is None:
         label = PURPOSES[purpose].label if purpose in PURPOSES else purpose
         raise ValidationFailed(

@@ -1,7 +1,7 @@
 from ninja import Router, Status
 
 from kehu.core.schemas import CONFLICT_ERRORS, ERRORS, Id
-from kehu.marketing import segments, selectors, services
+from kehu.marketing import selectors, services
 from kehu.marketing.schemas import (
     CountOut,
     FieldOut,
@@ -19,21 +19,7 @@ router = Router(tags=["segments"])
 @router.get("/segments/fields", response={200: list[FieldOut], **ERRORS})
 def segment_fields(request):
     """What a rule may name: each field with its type, operators and, for choices and tags, the values."""
-    rows = []
-    for field in segments.catalogue().values():
-        choices = (
-            segments.tag_choices() if field.type == "tags" else (field.choices() if field.choices else None)
-        )
-        rows.append(
-            {
-                "key": field.key,
-                "label": str(field.label),
-                "type": field.type,
-                "ops": segments.OPS[field.type],
-                "choices": choices,
-            }
-        )
-    return rows
+    return selectors.field_catalogue()
 
 
 @router.post("/segments/count", response={200: CountOut, **ERRORS})

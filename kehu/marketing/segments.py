@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core import hooks
 from kehu.core.exceptions import ValidationFailed
-from kehu.customers.models import Customer, Tag
+from kehu.customers.models import Customer
 
 OPS: dict[str, tuple[str, ...]] = {
     "text": ("eq", "ne", "contains", "starts_with", "empty", "not_empty"),
@@ -295,7 +295,3 @@ def _condition_q(node: dict, field: Field, now) -> Q:
     if field.type == "text":
         empty |= Q(**{p: ""})
     return empty if op == "empty" else ~empty
-
-
-def tag_choices() -> list[tuple[str, str]]:
-    return [(str(pk), name) for pk, name in Tag.objects.order_by("name").values_list("pk", "name")]

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from kehu.core.exceptions import NotFound
 from kehu.core.records import record_id
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, Tag
 from kehu.marketing import segments
 from kehu.marketing.models import Segment, SegmentSnapshot
 from kehu.users import scoping
@@ -60,3 +60,24 @@ def deleted_segments(*, actor: User, limit: int = 200) -> list[Segment]:
     """The actor's binned segments (their own, their units' as a manager)."""
     binned = Segment.all_objects.dead().filter(scoping.visible_q(actor, Segment))
     return list(binned.select_related("deleted_by").order_by("-deleted_at")[:limit])
+
+
+def field_choices(field: segments.Field) -> list[tuple[str, str]] | None:
+    """The values a choice or tags field offers, [value, label]; None for the others."""
+    if field.type == "tags":
+        return [(str(pk), name) for pk, name in Tag.objects.order_by("name").values_list("pk", "name")]
+    return field.choices() if field.choices else None
+
+
+def field_catalogue() -> list[dict]:
+    """Every field a rule may name, with its type, operators and values (what a builder needs)."""
+    return [
+        {
+            "key": field.key,
+            "label": str(field.label),
+            "type": field.type,
+            "ops": segments.OPS[field.type],
+            "choices": field_choices(field),
+        }
+        for field in segments.catalogue().values()
+    ]

@@ -16,6 +16,13 @@ from kehu.users.services import primary_unit_of
 SNAPSHOT_BATCH = 5000
 
 
+def may_edit(actor: User, segment: Segment | None = None) -> bool:
+    """Whether the actor may create segments (None) or change this one."""
+    if scoping.scope_for(actor).read_only:
+        return False
+    return segment is None or scoping.can_edit(actor, segment)
+
+
 def _clean(data: dict) -> dict:
     name = (data.get("name") or "").strip()
     if not name:
@@ -29,7 +36,7 @@ def _clean(data: dict) -> dict:
 
 @transaction.atomic
 def segment_create(*, actor: User, data: dict) -> Segment:
-    if scoping.scope_for(actor).read_only:
+    if not may_edit(actor):
         raise PermissionDenied()
     unit = primary_unit_of(actor)
     if unit is None:
@@ -42,7 +49,7 @@ def segment_create(*, actor: User, data: dict) -> Segment:
 @transaction.atomic
 def segment_update(*, actor: User, segment: Segment, data: dict, version: int | None) -> Segment:
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
-    if not scoping.can_edit(actor, segment):
+    if not may_edit(actor, segment):
         raise PermissionDenied()
     check_version(segment, version, fields=["name", "description", "rules"])
     current = {"name": segment.name, "description": segment.description, "rules": segment.rules}

@@ -1,7 +1,6 @@
 """Segment pages: the list, and the builder that shows the live count as conditions are edited (each change
 re-renders the builder through htmx with the count of the customers the rules select for the reader)."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -13,91 +12,21 @@ from django.views.decorators.http import require_POST
 from kehu.core.exceptions import ApplicationError, NotFound, StaleEdit
 from kehu.core.web import render_page, stale_context
 from kehu.marketing import segments, selectors, services
-from kehu.users import scoping
-
-
-class SegmentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
-    description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-def _rows_from(post) -> tuple[str, list[dict]]:
-    """The builder's conditions as posted (`field-N`, `op-N`, `value-N`, `value2-N`), one list of rows."""
-    indexes = sorted(
-        {int(k.split("-")[1]) for k in post if k.startswith("field-") and k.split("-")[1].isdigit()}
-    )
-    rows = [
-        {
-            "field": post.get(f"field-{i}", ""),
-            "op": post.get(f"op-{i}", ""),
-            "value": post.getlist(f"value-{i}"),
-            "value2": post.get(f"value2-{i}", ""),
-        }
-        for i in indexes
-    ]
-    if post.get("remove", "").isdigit() and int(post["remove"]) < len(rows):
-        del rows[int(post["remove"])]
-    if post.get("add"):
-        rows.append({"field": "", "op": "", "value": [], "value2": ""})
-    return post.get("match", "all"), rows
-
-
-def _rules_of(match: str, rows: list[dict], fields) -> tuple[dict, int]:
-    """The rules of the complete rows, and how many rows still lack a field or a value."""
-    rules, incomplete = [], 0
-    for row in rows:
-        field = fields.get(row["field"])
-        if field is None:
-            incomplete += 1
-            continue
-        op = row["op"] if row["op"] in segments.OPS[field.type] else segments.OPS[field.type][0]
-        values = [v for v in row["value"] if v != ""]
-        if op not in segments.NO_VALUE and not values:
-            incomplete += 1
-            continue
-        if op == "between":
-            value = [values[0] if values else "", row["value2"]]
-        elif field.type in ("choice", "tags"):
-            value = values
-        else:
-            value = values[0] if values else ""
-        rules.append({"field": field.key, "op": op, "value": value})
-    return {"match": match if match in ("all", "any") else "all", "rules": rules}, incomplete
-
-
-def _rows_of(rules: dict) -> list[dict]:
-    rows = []
-    for rule in rules.get("rules", []):
-        value = rule.get("value")
-        first = value[0] if isinstance(value, list) and rule["op"] == "between" else value
-        rows.append(
-            {
-                "field": rule["field"],
-                "op": rule["op"],
-                "value": [str(v) for v in value]
-                if isinstance(value, list) and rule["op"] != "between"
-                else [str(first or "")],
-                "value2": str(value[1]) if rule["op"] == "between" else "",
-            }
-        )
-    return rows
+from kehu.marketing.forms import EMPTY_ROW, SegmentForm, rows_from, rows_of, rules_of
 
 
 def _builder(request, match: str, rows: list[dict]) -> dict:
-    """What the builder shows: each row with its field's operators and choices, the rules, their errors and
-    the live count."""
+    """What the builder shows: each row with its field's operators and choices (read once a field), the rules,
+    their errors and the live count."""
     fields = segments.catalogue()
+    choices_of = {
+        key: selectors.field_choices(fields[key]) for key in {r["field"] for r in rows} if key in fields
+    }
     shown = []
     for index, row in enumerate(rows):
         field = fields.get(row["field"])
         ops = segments.OPS[field.type] if field else ()
-        choices = None
-        if field is not None and field.type == "tags":
-            choices = segments.tag_choices()
-        elif field is not None and field.choices:
-            choices = field.choices()
+        choices = choices_of.get(row["field"])
         shown.append(
             {
                 **row,
@@ -108,7 +37,7 @@ def _builder(request, match: str, rows: list[dict]) -> dict:
                 "choices": choices,
             }
         )
-    rules, incomplete = _rules_of(match, rows, fields)
+    rules, incomplete = rules_of(match, rows, fields)
     count, errors = None, {}
     try:
         count = selectors.count(actor=request.user, rules=rules)
@@ -141,17 +70,17 @@ def segment_edit(request, segment_id: int | None = None):
             segment = selectors.segment_get_for(actor=actor, segment_id=segment_id)
         except NotFound as exc:
             raise Http404 from exc
-    if scoping.scope_for(actor).read_only or (segment is not None and not scoping.can_edit(actor, segment)):
+    if not services.may_edit(actor, segment):
         messages.error(request, _("You may not change this segment."))
         return redirect("marketing:segments")
     nested = segment is not None and any("rules" in r for r in segment.rules.get("rules", []))
     if request.method == "POST":
-        match, rows = _rows_from(request.POST)
+        match, rows = rows_from(request.POST)
     else:
         match, rows = (
-            (segment.rules.get("match", "all"), _rows_of(segment.rules))
+            (segment.rules.get("match", "all"), rows_of(segment.rules))
             if segment
-            else ("all", [{"field": "", "op": "", "value": [], "value2": ""}])
+            else ("all", [dict(EMPTY_ROW)])
         )
     form = SegmentForm(
         request.POST if request.method == "POST" and request.POST.get("save") else None,

@@ -17,6 +17,7 @@ from simple_history.utils import bulk_update_with_history
 from kehu.activities.services import notifications_send_many
 from kehu.support import routing, sla
 from kehu.support.models import Escalation, Priority, Ticket, TicketEvent
+from kehu.support.services import event_build, ticket_notification
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 
@@ -160,36 +161,25 @@ class EscalationPass:
         if notify == "assignee" and ticket.assignee_id:
             return [ticket.assignee]
         leads = self._team_leads(ticket.team_id)
+        above = routing.managers_above(ticket.team, leads_of=self._team_leads)
         if notify in ("assignee", "team_lead"):
-            return leads or self._managers_above(ticket.team)
-        return self._managers_above(ticket.team) or leads
+            return leads or above
+        return above or leads
 
     def _team_leads(self, unit_id: int) -> list[User]:
         if unit_id not in self._leads:
             self._leads[unit_id] = routing.team_leads(unit_id)
         return self._leads[unit_id]
 
-    def _managers_above(self, unit: OrgUnit) -> list[User]:
-        for unit_id in reversed(unit.ancestor_ids[:-1]):
-            found = self._team_leads(unit_id)
-            if found:
-                return found
-        return []
-
     def _event(self, ticket: Ticket, kind: str, data: dict) -> TicketEvent:
-        return TicketEvent(ticket=ticket, kind=kind, data=data, created_at=self.now)
+        return event_build(ticket, kind, data=data, now=self.now)
 
     @staticmethod
     def _notify(out: _Batch, users: list[User], ticket: Ticket, clock: str, percent: int) -> None:
         for user in users:
             if user.is_active:
                 out.notifications.append(
-                    {
-                        "recipient": user,
-                        "kind": f"ticket_escalated_{clock}",
-                        "params": {"number": ticket.number, "subject": ticket.subject, "percent": percent},
-                        "url": f"/tickets/{ticket.pk}/",
-                    }
+                    ticket_notification(user, f"ticket_escalated_{clock}", ticket, percent=percent)
                 )
 
 

@@ -15,8 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import Conflict, ValidationFailed
-from kehu.core.models import SmsTemplate
-from kehu.core.sms import sms_send
+from kehu.core.sms import active_template, sms_send
 from kehu.support import sla
 from kehu.support.links import rating_url, status_footer, status_url
 from kehu.support.models import Rating, Ticket, TicketAttachment, TicketEvent
@@ -127,7 +126,7 @@ def _text(ticket: Ticket, purpose: str, link: str) -> bool:
     """Without an e-mail address, a text message to the complainant's mobile, when the provider's template for
     it is set up; whatever stops it (no template, the day's cap) is logged, never raised in the worker."""
     mobile = reply_mobile(ticket)
-    if not mobile or not SmsTemplate.objects.filter(purpose=purpose, active=True).exists():
+    if not mobile or active_template(purpose) is None:
         return False
     try:
         sms_send(phone=mobile, purpose=purpose, params={"number": ticket.number, "link": link})

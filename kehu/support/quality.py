@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from kehu.support.models import Category, Escalation, QualityRecord, Rating, ServiceAgent, Ticket
-from kehu.support.selectors import ticket_scope
+from kehu.support.models import Escalation, QualityRecord, Rating, ServiceAgent, Ticket
+from kehu.support.selectors import category_paths, ticket_scope
 from kehu.users import scoping
 from kehu.users.models import OrgUnit, User
 
@@ -176,7 +176,7 @@ def service_quality(
     elif by == "team":
         names = {unit.pk: unit.name for unit in OrgUnit.objects.filter(pk__in=[k for k in rows if k])}
     else:
-        names = {c.pk: c.path_label for c in Category.objects.filter(pk__in=[k for k in rows if k])}
+        names = category_paths([k for k in rows if k])
     for value, row in rows.items():
         row.label = names.get(value) or {"agent": _("Unassigned"), "category": _("Uncategorised")}.get(
             by, "—"

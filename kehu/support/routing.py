@@ -95,10 +95,10 @@ def team_leads(unit_id: int) -> list[User]:
     )
 
 
-def managers_above(unit: OrgUnit) -> list[User]:
-    """The managers of the nearest unit above `unit` that has any."""
+def managers_above(unit: OrgUnit, *, leads_of=team_leads) -> list[User]:
+    """The managers of the nearest unit above `unit` that has any (`leads_of` may be a cached `team_leads`)."""
     for unit_id in reversed(unit.ancestor_ids[:-1]):
-        found = team_leads(unit_id)
+        found = leads_of(unit_id)
         if found:
             return found
     return []

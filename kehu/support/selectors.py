@@ -255,6 +255,21 @@ def category_and_below(category_id: int) -> set[int]:
     return found
 
 
+def category_paths(category_ids) -> dict[int, str]:
+    """ "质量问题 › 破损" for each category id, the whole (small) tree read in one query."""
+    nodes = {c.pk: c for c in Category.objects.all()}
+    paths = {}
+    for category_id in category_ids:
+        chain, node, seen = [], nodes.get(category_id), set()
+        while node is not None and node.pk not in seen:
+            seen.add(node.pk)
+            chain.append(node.label)
+            node = nodes.get(node.parent_id)
+        if chain:
+            paths[category_id] = " › ".join(reversed(chain))
+    return paths
+
+
 def categories() -> list[Category]:
     """Active categories, each after its parent, with `depth` set for indented pickers."""
     nodes = list(Category.objects.filter(active=True))

@@ -117,8 +117,15 @@ def may_note(actor: User) -> bool:
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
-def event_record(ticket, kind, *, actor=None, body="", public=False, data=None, now=None, message_id=""):
-    return TicketEvent.objects.create(
+def event_record(ticket, kind, **fields) -> TicketEvent:
+    event = event_build(ticket, kind, **fields)
+    event.save()
+    return event
+
+
+def event_build(ticket, kind, *, actor=None, body="", public=False, data=None, now=None, message_id=""):
+    """A timeline item, not yet saved (a batch inserts many at once)."""
+    return TicketEvent(
         ticket=ticket,
         kind=kind,
         author=actor if actor is not None and actor.is_authenticated else None,
@@ -130,16 +137,16 @@ def event_record(ticket, kind, *, actor=None, body="", public=False, data=None, 
     )
 
 
+def ticket_notification(user: User, kind: str, ticket: Ticket, **params) -> dict:
+    """What a notification about a ticket says: `notification_send`'s arguments."""
+    params = {"number": ticket.number, "subject": ticket.subject, **params}
+    return {"recipient": user, "kind": kind, "params": params, "url": f"/tickets/{ticket.pk}/"}
+
+
 def notify_user(user: User | None, kind: str, ticket: Ticket, **params) -> None:
     if user is None or not user.is_active:
         return
-    hooks.emit(
-        "notify",
-        recipient=user,
-        kind=kind,
-        params={"number": ticket.number, "subject": ticket.subject, **params},
-        url=f"/tickets/{ticket.pk}/",
-    )
+    hooks.emit("notify", **ticket_notification(user, kind, ticket, **params))
 
 
 def _name(user: User | None) -> str:

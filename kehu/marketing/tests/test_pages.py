@@ -4,8 +4,8 @@ from kehu.marketing.models import Segment
 
 
 def test_the_builder_counts_as_conditions_change_and_saves_the_segment(org, login, make_customer):
-    for level in ("a", "a", "b"):
-        make_customer(org.rep_a, level=level)
+    for name, level in (("甲一", "a"), ("甲二", "a"), ("乙一", "b")):
+        make_customer(org.rep_a, name=name, level=level)
     make_customer(org.rep_b, level="a")
     client = login(org.rep_a)
     page = client.get("/marketing/segments/new/")
@@ -43,6 +43,7 @@ def test_the_builder_counts_as_conditions_change_and_saves_the_segment(org, logi
     assert saved.status_code == 302 and saved["Location"].endswith(f"?segment=segment:{segment.pk}")
     members = client.get(saved["Location"]).content.decode()
     assert "A级" in members
+    assert "甲一" in members and "甲二" in members and "乙一" not in members
     assert "A级" in client.get("/marketing/segments/").content.decode()
     assert "A级" not in login(org.rep_b).get("/marketing/segments/").content.decode()
     assert login(org.rep_b).get(f"/marketing/segments/{segment.pk}/edit/").status_code == 404
