@@ -324,7 +324,5 @@ def _quality_record_post(request):
             )
             messages.success(request, _("Quality record logged."))
     except ApplicationError as exc:
-        flash_error(request, exc)
-        for message in exc.fields.values():
-            messages.error(request, str(message))
+        flash_error(request, exc, fields=True)
     return redirect("analytics:service")

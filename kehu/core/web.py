@@ -30,16 +30,20 @@ def stale_context(exc: StaleEdit) -> dict:
     return {"stale_changes": exc.changes, "current_version": exc.current_version}
 
 
-def flash_error(request, exc: ApplicationError) -> None:
+def flash_error(request, exc: ApplicationError, *, fields: bool = False) -> None:
+    """The error as a message; with `fields`, each field's message too (a form not shown again)."""
     messages.error(request, str(exc.message))
+    if fields:
+        for message in exc.fields.values():
+            messages.error(request, str(message))
 
 
-def perform(request, action, *, success: str, then: str):
+def perform(request, action, *, success: str, then: str, fields: bool = False):
     """A POST action with no form: run one service call, flash its success or its error, then redirect."""
     try:
         action()
     except ApplicationError as exc:
-        flash_error(request, exc)
+        flash_error(request, exc, fields=fields)
     else:
         messages.success(request, success)
     return redirect(then)

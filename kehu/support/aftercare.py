@@ -8,7 +8,7 @@ does not depend on the state of the interface translations."""
 
 import datetime
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.db import transaction
@@ -22,6 +22,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from kehu.activities.models import Task
 from kehu.activities.services import task_complete, timeline_record_event
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from kehu.sales.money import parse_amount
 from kehu.sales.pdf import FONT, company_letterhead, register_font
 from kehu.support import services
 from kehu.support.models import Compensation, FollowUp, Ticket, TicketEvent
@@ -57,11 +58,11 @@ LETTER = {
 
 
 def _money(value, field: str) -> Decimal:
-    try:
-        amount = Decimal(str(value or "0").strip() or "0")
-    except InvalidOperation:
-        raise ValidationFailed(fields={field: _("Enter a number.")}) from None
-    if not amount.is_finite() or amount < 0:
+    amount, error = parse_amount(str(value or ""))
+    if error:
+        raise ValidationFailed(fields={field: error})
+    amount = amount if amount is not None else Decimal(0)
+    if amount < 0:
         raise ValidationFailed(fields={field: _("Enter an amount of 0 or more.")})
     return amount.quantize(Decimal("0.01"))
 

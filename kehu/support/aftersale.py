@@ -11,7 +11,7 @@ on the way. Every step lands on the ticket's timeline, visible to the complainan
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -24,6 +24,7 @@ from kehu.core.exceptions import Conflict, NotFound, PermissionDenied, Validatio
 from kehu.core.records import save_audited
 from kehu.core.sequences import next_number
 from kehu.sales.models import OrderLine
+from kehu.sales.money import parse_amount
 from kehu.sales.selectors.orders import order_scope
 from kehu.support import services
 from kehu.support.models import AfterSale, AfterSaleLine, ReturnReason, Ticket, TicketEvent
@@ -64,12 +65,9 @@ def next_statuses(after_sale: AfterSale) -> list[str]:
 
 
 def _decimal(value, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(fields={field: _("Enter a number.")}) from None
-    if not number.is_finite():
-        raise ValidationFailed(fields={field: _("Enter a number.")})
+    number, error = parse_amount(str(value))
+    if number is None:
+        raise ValidationFailed(fields={field: error or _("Enter a number.")})
     return number
 
 

@@ -191,9 +191,7 @@ def ticket_reply(request, ticket_id: Id, payload: ReplyIn):
     template = None
     if payload.template_id:
         template = referenced(
-            lambda: next(
-                (t for t in selectors.reply_templates(ticket=ticket) if t.pk == payload.template_id), None
-            ),
+            lambda: selectors.reply_template_of(ticket=ticket, template_id=payload.template_id),
             field="template_id",
         )
     event = services.ticket_reply_then(
@@ -406,7 +404,7 @@ def article_status(request, article_id: Id, payload: ArticleStatusIn):
 @router.get("/tickets/{ticket_id}/articles", response={200: list[TicketArticleOut], **ERRORS})
 def ticket_article_list(request, ticket_id: Id):
     ticket = selectors.ticket_get_for(actor=request.auth, ticket_id=ticket_id)
-    return knowledge.ticket_articles(ticket=ticket)
+    return knowledge.ticket_articles(actor=request.auth, ticket=ticket)
 
 
 def _linkable(request, article_id: int):

@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.text import fold, normalise_phone
-from kehu.support.models import SEVERITY_GUIDANCE, Channel, Priority, Severity, Ticket, TicketType
+from kehu.support import selectors
+from kehu.support.models import SEVERITY_GUIDANCE, Article, Channel, Priority, Severity, Ticket, TicketType
 
 _PHONE_CHARACTERS = re.compile(r"^[\d\s+\-()]+$")
 
@@ -148,3 +149,32 @@ class HelpForm(forms.Form):
     def severities(self) -> list[tuple]:
         """Each level of the radio group with the words that describe it."""
         return [(radio, SEVERITY_GUIDANCE[Severity(int(radio.data["value"]))]) for radio in self["severity"]]
+
+
+class ArticleForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    problem = forms.CharField(
+        label=_("Problem"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What the customer sees or asks, in their words: that is what agents search for."),
+    )
+    solution = forms.CharField(label=_("Solution"), required=False, widget=forms.Textarea(attrs={"rows": 10}))
+    language = forms.ChoiceField(label=_("Language"), choices=Article.Language.choices)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
+    visibility = forms.ChoiceField(
+        label=_("Visibility"),
+        choices=Article.Visibility.choices,
+        help_text=_("Public articles may be shown to customers; internal ones only to staff."),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—")] + [
+            (c.pk, "\u00a0\u00a0" * c.depth + c.label) for c in categories
+        ]
+
+    def service_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k not in {"version", "category"}}
+        return {**data, "category": selectors.category_get(category_id=self.cleaned_data["category"])}

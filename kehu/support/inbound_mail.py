@@ -60,7 +60,7 @@ from kehu.core.exceptions import ValidationFailed
 from kehu.core.text import normalise_email
 from kehu.customers.selectors import customer_by_contact_point
 from kehu.support import services
-from kehu.support.models import Channel, Ticket, TicketAttachment, TicketEvent
+from kehu.support.models import Channel, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -519,14 +519,7 @@ def _open(mail: Mail, now) -> Ticket:
     event = ticket.events.get(kind=TicketEvent.Kind.CREATED)
     event.message_id = mail.message_id
     uploads, skipped = _uploads(mail)
-    for upload in uploads:
-        TicketAttachment.objects.create(
-            event=event,
-            file=upload,
-            name=upload.name[:200],
-            size=upload.size,
-            content_type=upload.content_type,
-        )
+    services.attach_uploads(event, uploads)
     _note(event, mail, skipped)
     return ticket
 

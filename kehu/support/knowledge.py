@@ -247,11 +247,11 @@ def attachment_get_for(*, actor: User, attachment_id) -> ArticleAttachment:
     return attachment
 
 
-def ticket_articles(*, ticket: Ticket) -> list[TicketArticle]:
-    """The articles linked to a ticket (reached through the ticket), those in the recycle bin left out."""
-    return list(
-        ticket.article_links.filter(article__deleted_at__isnull=True).select_related("article", "linked_by")
-    )
+def ticket_articles(*, actor: User, ticket: Ticket) -> list[TicketArticle]:
+    """The articles linked to a ticket that the actor may read (a draft only for editors), those in the recycle
+    bin left out."""
+    links = ticket.article_links.filter(article__in=article_scope(actor))
+    return list(links.select_related("article", "linked_by"))
 
 
 def public_articles(*, q: str = "", language: str = "", limit: int = 20) -> list[Article]:

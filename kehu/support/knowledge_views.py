@@ -2,7 +2,6 @@
 suggestions while a ticket is typed; linking an article to a ticket and saying it solved it; the articles in the
 recycle bin."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -10,67 +9,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kehu.core.exceptions import ApplicationError, NotFound, PermissionDenied, StaleEdit
-from kehu.core.web import apply_error, filters_from, flash_error, query_without, render_page, stale_context
+from kehu.core.web import (
+    apply_error,
+    filters_from,
+    flash_error,
+    perform,
+    query_without,
+    render_page,
+    stale_context,
+)
+from kehu.sales.forms.contracts import AttachmentForm  # one file field, as on contracts
 from kehu.support import knowledge, selectors, services
+from kehu.support.forms import ArticleForm
 from kehu.support.models import Article, Ticket
 from kehu.users import scoping
 from kehu.users.models import User
-
-
-class ArticleForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
-    problem = forms.CharField(
-        label=gettext_lazy("Problem"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy(
-            "What the customer sees or asks, in their words: that is what agents search for."
-        ),
-    )
-    solution = forms.CharField(
-        label=gettext_lazy("Solution"), required=False, widget=forms.Textarea(attrs={"rows": 10})
-    )
-    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=Article.Language.choices)
-    category = forms.TypedChoiceField(
-        label=gettext_lazy("Category"), required=False, coerce=int, empty_value=None
-    )
-    visibility = forms.ChoiceField(
-        label=gettext_lazy("Visibility"),
-        choices=Article.Visibility.choices,
-        help_text=gettext_lazy("Public articles may be shown to customers; internal ones only to staff."),
-    )
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, categories=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "—")] + [
-            (c.pk, "\u00a0\u00a0" * c.depth + c.label) for c in categories
-        ]
-
-    def service_data(self) -> dict:
-        data = {k: v for k, v in self.cleaned_data.items() if k not in {"version", "category"}}
-        return {**data, "category": selectors.category_get(category_id=self.cleaned_data["category"])}
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("File"))
-
-
-def _act(request, action, *, success: str, then: str):
-    """A POST with no form: one service call, its success or its errors flashed, then back."""
-    try:
-        action()
-    except ApplicationError as exc:
-        flash_error(request, exc)
-        for message in exc.fields.values():
-            messages.error(request, str(message))
-    else:
-        messages.success(request, success)
-    return redirect(then)
 
 
 def _require_editor(request) -> None:
@@ -206,11 +162,12 @@ def article_status(request, article_id: int):
     article = knowledge.article_get_for(actor=request.user, article_id=article_id)
     publish = request.POST.get("status") == Article.Status.PUBLISHED
     service = knowledge.article_publish if publish else knowledge.article_unpublish
-    return _act(
+    return perform(
         request,
         lambda: service(actor=request.user, article=article),
         success=_("Article published.") if publish else _("Article withdrawn to draft."),
         then=reverse("support:kb_detail", args=[article.pk]),
+        fields=True,
     )
 
 
@@ -231,11 +188,12 @@ def article_delete(request, article_id: int):
 @require_POST
 def article_restore(request, article_id: int):
     article = knowledge.deleted_article_get_for(actor=request.user, article_id=article_id)
-    return _act(
+    return perform(
         request,
         lambda: knowledge.article_restore(actor=request.user, article=article),
         success=_("“%(name)s” restored.") % {"name": article.title},
         then=reverse("activities:recycle_bin"),
+        fields=True,
     )
 
 
@@ -248,13 +206,14 @@ def attachment_add(request, article_id: int):
     if not form.is_valid():
         messages.error(request, _("Choose a file to upload."))
         return redirect(then)
-    return _act(
+    return perform(
         request,
         lambda: knowledge.article_attach(
             actor=request.user, article=article, upload=form.cleaned_data["file"]
         ),
         success=_("File attached."),
         then=then,
+        fields=True,
     )
 
 
@@ -269,11 +228,12 @@ def attachment_download(request, attachment_id: int):
 @require_POST
 def attachment_remove(request, attachment_id: int):
     attachment = knowledge.attachment_get_for(actor=request.user, attachment_id=attachment_id)
-    return _act(
+    return perform(
         request,
         lambda: knowledge.article_attachment_remove(actor=request.user, attachment=attachment),
         success=_("File removed."),
         then=reverse("support:kb_detail", args=[attachment.article_id]),
+        fields=True,
     )
 
 
@@ -330,7 +290,7 @@ def suggest(request):
 
 def knowledge_context(actor: User, ticket: Ticket) -> dict:
     """The ticket page's knowledge card: the linked articles, and articles its subject and description suggest."""
-    links = knowledge.ticket_articles(ticket=ticket)
+    links = knowledge.ticket_articles(actor=actor, ticket=ticket)
     linked = {link.article_id for link in links}
     suggested = knowledge.suggest_for(
         actor=actor, text=f"{ticket.subject} {ticket.description}", limit=5 + len(linked)
@@ -351,11 +311,12 @@ def _ticket_and_article(request, ticket_id, article_id) -> tuple[Ticket, Article
 @require_POST
 def ticket_link(request, ticket_id: int):
     ticket, article = _ticket_and_article(request, ticket_id, request.POST.get("article"))
-    return _act(
+    return perform(
         request,
         lambda: knowledge.ticket_link_article(actor=request.user, ticket=ticket, article=article),
         success=_("Article linked."),
         then=reverse("support:detail", args=[ticket.pk]),
+        fields=True,
     )
 
 
@@ -363,11 +324,12 @@ def ticket_link(request, ticket_id: int):
 @require_POST
 def ticket_solved(request, ticket_id: int, article_id: int):
     ticket, article = _ticket_and_article(request, ticket_id, article_id)
-    return _act(
+    return perform(
         request,
         lambda: knowledge.article_solved(actor=request.user, ticket=ticket, article=article),
         success=_("Thank you: the article is counted as having solved this ticket."),
         then=reverse("support:detail", args=[ticket.pk]),
+        fields=True,
     )
 
 

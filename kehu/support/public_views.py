@@ -3,7 +3,7 @@ from a phone as easily as from a desk.
 
 - Only a team with at least one active member takes requests; any other unit id is a plain 404.
 - Every submission that would be kept (or that fills the trap) counts against the client's address in the cache,
-  `RATE_LIMIT` per `RATE_WINDOW` and form; beyond that the page answers 429 until the window has passed.
+  `RATE_LIMIT` per `services.WEB_FORM_WINDOW` and form; beyond that the page answers 429 until the window has passed.
 - A bot that fills the hidden `website` field is thanked like anyone else and nothing is kept.
 - The ticket goes to the team's queue with the channel "web form". The person is the customer when exactly one
   customer has their phone or e-mail; what they typed is kept as the requester either way. An order number links
@@ -11,11 +11,6 @@ from a phone as easily as from a desk.
   order numbers either way, so it cannot be used to probe them.
 """
 
-import hashlib
-import hmac
-
-from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -26,8 +21,7 @@ from kehu.support import links, selectors, services
 from kehu.support.forms import HelpForm
 from kehu.users.models import OrgUnit
 
-RATE_LIMIT = 5  # submissions per client address and form …
-RATE_WINDOW = 10 * 60  # … in this many seconds
+RATE_LIMIT = 5  # submissions per client address and form in services.WEB_FORM_WINDOW
 SUBMITTED = "support_public_ticket"  # the session key that carries the ticket number to the thanks page
 
 
@@ -36,27 +30,6 @@ def _team_or_404(unit_id: int) -> OrgUnit:
     if team is None:
         raise Http404()
     return team
-
-
-# --- rate limit ---------------------------------------------------------------------------------------------------
-
-
-def _client_key(request, team: OrgUnit) -> str:
-    """A keyed hash of the client's address: enough to count submissions, useless to anyone who reads the cache."""
-    address = request.META.get("REMOTE_ADDR", "")
-    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"support:help:{team.pk}:{digest}"
-
-
-def _count_submission(request, team: OrgUnit) -> int:
-    """Count this submission; returns how many the address made in the current window."""
-    key = _client_key(request, team)
-    cache.add(key, 0, timeout=RATE_WINDOW)  # the window starts with the first submission
-    try:
-        return cache.incr(key)
-    except ValueError:  # the window ended between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW)
-        return 1
 
 
 # --- pages --------------------------------------------------------------------------------------------------------
@@ -69,8 +42,8 @@ def help_form(request, unit_id: int):
     trapped = bool(request.POST.get("website"))
     # Only what would be kept counts: a person correcting a typo on a phone is not held back.
     if request.method == "POST" and (trapped or form.is_valid()):
-        if _count_submission(request, team) > RATE_LIMIT:
-            context = {"team": team, "limited": True, "window_minutes": RATE_WINDOW // 60}
+        if services.web_form_submission_count(team=team, ip=request.META.get("REMOTE_ADDR", "")) > RATE_LIMIT:
+            context = {"team": team, "limited": True, "window_minutes": services.WEB_FORM_WINDOW // 60}
             return render(request, "support/public/form.html", context, status=429)
         if trapped:  # a bot: thanked like a person, nothing kept
             request.session.pop(SUBMITTED, None)

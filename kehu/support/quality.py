@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core import hooks
 from kehu.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kehu.core.records import record_id as record_id_of
 from kehu.support.models import Escalation, QualityRecord, Rating, ServiceAgent, Ticket
 from kehu.support.selectors import category_paths, ticket_scope
 from kehu.users import scoping
@@ -162,7 +163,10 @@ def service_quality(
     if by == "agent":
         mistakes = (
             QualityRecord.objects.filter(
-                agent_id__in=[k for k in rows if k], created_at__gte=start, created_at__lt=end
+                _records_q(actor),
+                agent_id__in=[k for k in rows if k],
+                created_at__gte=start,
+                created_at__lt=end,
             )
             .values("agent_id")
             .annotate(n=Count("id"))
@@ -217,7 +221,7 @@ def quality_record_log(
         recipient=agent,
         kind="quality_record_logged",
         params={"by": str(actor), "category": str(record.get_category_display())},
-        url="/tickets/quality/",
+        url="/analytics/service/",
     )
     return record
 
@@ -263,11 +267,7 @@ def quality_records_for(*, actor: User, limit: int = 100) -> list[QualityRecord]
 
 
 def quality_record_get(*, actor: User, record_id) -> QualityRecord:
-    found = (
-        QualityRecord.objects.filter(_records_q(actor), pk=record_id).first()
-        if str(record_id).isdigit()
-        else None
-    )
+    found = QualityRecord.objects.filter(_records_q(actor), pk=record_id_of(record_id)).first()
     if found is None:
         raise NotFound()
     return found

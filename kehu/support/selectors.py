@@ -297,6 +297,11 @@ def reply_templates(*, ticket: Ticket) -> list[ReplyTemplate]:
     )
 
 
+def reply_template_of(*, ticket: Ticket, template_id) -> ReplyTemplate | None:
+    """One of the templates the ticket's team may use, by id (any text); None for any other."""
+    return next((t for t in reply_templates(ticket=ticket) if str(t.pk) == str(template_id or "")), None)
+
+
 # --- the public web form --------------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
@@ -26,6 +27,7 @@ from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_by_contact_point, customer_scope
 from kehu.sales.models import OrderLine
 from kehu.sales.selectors.orders import order_scope
+from kehu.sales.services.leads import capture_address
 from kehu.support import routing, selectors, sla
 from kehu.support.links import status_footer, status_url
 from kehu.support.models import (
@@ -306,6 +308,21 @@ def ticket_create(
     ):
         _after_commit("acknowledgement_send", ticket.pk)
     return ticket
+
+
+WEB_FORM_WINDOW = 10 * 60  # seconds in which a client's web-form submissions are counted
+
+
+def web_form_submission_count(*, team: OrgUnit, ip: str) -> int:
+    """Count a submission to the team's web form from this address (kept as a keyed hash); returns how many
+    it made in the current window."""
+    key = f"support:help:{team.pk}:{capture_address(ip)[:32]}"
+    cache.add(key, 0, timeout=WEB_FORM_WINDOW)  # the window starts with the first submission
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ended between add and incr
+        cache.set(key, 1, timeout=WEB_FORM_WINDOW)
+        return 1
 
 
 def web_form_ticket_create(*, team: OrgUnit, data: dict) -> Ticket:

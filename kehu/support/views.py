@@ -5,12 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kehu.core.exceptions import ApplicationError, NotFound
 from kehu.core.text import mask_phone
-from kehu.core.web import apply_error, filters_from, flash_error, query_without, render_page
+from kehu.core.web import apply_error, filters_from, flash_error, perform, query_without, render_page
 from kehu.customers.selectors import customer_get_for
 from kehu.customers.selectors import search as customer_search
 from kehu.support import aftersale, links, selectors, services
@@ -176,7 +177,7 @@ def ticket_detail(request, ticket_id: int):
 def _reply_context(request, ticket: Ticket) -> dict:
     """The reply box, filled from a reply template when one is chosen (?template=)."""
     templates = selectors.reply_templates(ticket=ticket)
-    chosen = next((t for t in templates if str(t.pk) == request.GET.get("template")), None)
+    chosen = next((t for t in templates if str(t.pk) == (request.GET.get("template") or "")), None)
     initial = {"body": services.template_render(chosen, ticket=ticket, actor=request.user)} if chosen else {}
     return {"reply_form": ReplyForm(initial=initial), "reply_templates": templates, "reply_template": chosen}
 
@@ -220,15 +221,9 @@ def ticket_clocks(request, ticket_id: int):
 
 def act(request, ticket_id: int, action, success: str):
     """Run a service call from a ticket page's form; its errors become messages; back to the ticket."""
-    try:
-        action()
-    except ApplicationError as exc:
-        flash_error(request, exc)
-        for message in exc.fields.values():
-            messages.error(request, str(message))
-    else:
-        messages.success(request, success)
-    return redirect("support:detail", ticket_id=ticket_id)
+    return perform(
+        request, action, success=success, then=reverse("support:detail", args=[ticket_id]), fields=True
+    )
 
 
 @login_required
@@ -239,10 +234,7 @@ def ticket_reply(request, ticket_id: int):
     form.is_valid()
     by_email = bool(form.cleaned_data.get("by_email"))
     by_sms = bool(form.cleaned_data.get("by_sms"))
-    template = next(
-        (t for t in selectors.reply_templates(ticket=ticket) if str(t.pk) == request.POST.get("template")),
-        None,
-    )
+    template = selectors.reply_template_of(ticket=ticket, template_id=request.POST.get("template"))
     return act(
         request,
         ticket.pk,

@@ -240,11 +240,14 @@ def test_link_and_this_solved_it_counts_once_per_ticket(articles, ticket):
     knowledge.article_solved(actor=articles.lead_a, ticket=other, article=articles.parcel)
     articles.parcel.refresh_from_db()
     assert articles.parcel.solved_count == 2
-    links = knowledge.ticket_articles(ticket=ticket)
+    links = knowledge.ticket_articles(actor=agent, ticket=ticket)
     assert [(x.article, x.solved, x.linked_by) for x in links] == [
         (articles.invoice, False, agent),
         (articles.parcel, True, agent),
     ]
+    knowledge.article_unpublish(actor=articles.lead_a, article=articles.parcel)
+    seen_by_rep = [x.article for x in knowledge.ticket_articles(actor=articles.rep_c, ticket=ticket)]
+    assert seen_by_rep == [articles.invoice]  # a draft again: readers who are not editors no longer see it
     with pytest.raises(ValidationFailed):
         knowledge.ticket_link_article(actor=agent, ticket=ticket, article=articles.draft)
 

@@ -1,7 +1,11 @@
 """Service-quality figures per agent and team from a hand-built set of tickets, and quality records: who may
 log them, the agent's acknowledgement, and the page."""
 
+import datetime
+import re
+
 import pytest
+from django.utils import timezone
 
 from kehu.activities.models import Notification
 from kehu.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -121,11 +125,20 @@ def test_leads_log_quality_records_and_the_agent_acknowledges(desk):
 
 
 def test_the_service_quality_page(desk, login):
-    ticket(desk, desk.agent_a, "2026-11-23 09:00", responded="2026-11-23 10:00")
+    opened = timezone.localtime() - datetime.timedelta(days=2)  # inside the page's last 30 days, whenever run
+    ticket(
+        desk,
+        desk.agent_a,
+        f"{opened:%Y-%m-%d %H:%M}",
+        responded=f"{opened + datetime.timedelta(hours=1):%Y-%m-%d %H:%M}",
+    )
     lead = login(desk.lead_a)
     page = lead.get("/analytics/service/", {"by": "agent", "days": "30"})
     html = page.content.decode()
     assert page.status_code == 200 and str(desk.agent_a) in html and 'data-testid="chart-service"' in html
+    assert re.search(
+        rf"<td>{desk.agent_a}</td><td class=\"text-end\">1</td>", html
+    )  # the agent's row: 1 ticket
     lead.post("/analytics/service/", {"agent": desk.agent_a.pk, "category": "slow", "note": "回复慢"})
     agent = login(desk.agent_a)
     record_html = agent.get("/analytics/service/").content.decode()
