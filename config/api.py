@@ -53,9 +53,11 @@ def _register_routers() -> None:
     from kehu.activities.api import router as activities_router
     from kehu.customers.api import router as customers_router
     from kehu.integrations.api import router as integrations_router
+    from kehu.loyalty.api import router as loyalty_router
     from kehu.marketing.api import router as marketing_router
     from kehu.sales.api import router as sales_router
     from kehu.support.api import router as support_router
+    from kehu.surveys.api import router as surveys_router
     from kehu.users.api import router as users_router
 
     api.add_router("/", customers_router)
@@ -63,6 +65,8 @@ def _register_routers() -> None:
     api.add_router("/", users_router)
     api.add_router("/", sales_router)
     api.add_router("/", support_router)
+    api.add_router("/", loyalty_router)
+    api.add_router("/", surveys_router)
     api.add_router("/", marketing_router)
     api.add_router("/", integrations_router)
 

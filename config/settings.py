@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "kehu.activities",
     "kehu.sales",
     "kehu.support",
+    "kehu.loyalty",
+    "kehu.surveys",
     "kehu.marketing",
     "kehu.analytics",
     "kehu.integrations",

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LoyaltyConfig(AppConfig):
+    name = "kehu.loyalty"
+    label = "loyalty"
+    verbose_name = _("Loyalty")
