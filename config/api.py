@@ -55,6 +55,8 @@ def _register_routers() -> None:
     from kehu.integrations.api import router as integrations_router
     from kehu.loyalty.api import router as loyalty_router
     from kehu.marketing.api import router as marketing_router
+    from kehu.marketing.api import templates_router as campaigns_router
+    from kehu.marketing.automation_api import router as automation_router
     from kehu.sales.api import router as sales_router
     from kehu.support.api import router as support_router
     from kehu.surveys.api import router as surveys_router
@@ -68,6 +70,8 @@ def _register_routers() -> None:
     api.add_router("/", loyalty_router)
     api.add_router("/", surveys_router)
     api.add_router("/", marketing_router)
+    api.add_router("/", campaigns_router)
+    api.add_router("/", automation_router)
     api.add_router("/", integrations_router)
 
 

@@ -12,5 +12,6 @@ SCHEDULE = [
     ("sales.quotes_expire_due", "kehu.sales.tasks.quotes_expire_due", 24 * 3600),
     ("integrations.imports_resume_stalled", "kehu.integrations.tasks.imports_resume_stalled", 300),
     ("core.recycle_bin_purge", "kehu.core.tasks.recycle_bin_purge", 6 * 3600),
+    ("marketing.campaigns_due", "kehu.marketing.tasks.campaigns_due", 60),
     ("analytics.scores_recompute", "kehu.analytics.tasks.scores_recompute", 24 * 3600),
 ]

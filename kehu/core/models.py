@@ -156,10 +156,14 @@ class NumberSequence(models.Model):
 # --- SMS ----------------------------------------------------------------------------------------------------------
 
 
+MANY_PER_PURPOSE = ["marketing", "care"]  # campaigns and care automations each choose one of many templates
+
+
 class SmsTemplate(TimeStampedModel):
     """A message template the SMS provider approved: its code there, its kind and its text with ${name}
-    variables. Kehu sends by purpose (a ticket reply, a rating request, a campaign) through the active
-    template for it; a provider sends only approved templates, never free text."""
+    variables. Kehu sends by purpose (a ticket reply, a rating request) through the active template for it;
+    marketing and care messages name the template they use. A provider sends only approved templates, never
+    free text."""
 
     class Kind(models.TextChoices):
         NOTICE = "notice", _("Notice")
@@ -186,7 +190,7 @@ class SmsTemplate(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["purpose"],
-                condition=models.Q(active=True),
+                condition=models.Q(active=True) & ~models.Q(purpose__in=MANY_PER_PURPOSE),
                 name="sms_template_one_active_per_purpose",
             )
         ]

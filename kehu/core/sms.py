@@ -121,11 +121,19 @@ def template_for(purpose: str) -> SmsTemplate:
     return template
 
 
-def sms_send(*, phone: str, purpose: str, params: dict, now: datetime.datetime | None = None) -> SmsMessage:
+def sms_send(
+    *,
+    phone: str,
+    purpose: str,
+    params: dict,
+    now: datetime.datetime | None = None,
+    template: SmsTemplate | None = None,
+) -> SmsMessage:
     """Store a message for the worker to send, or refuse with the reason: not a mobile number, no template for
-    the purpose, the number's cap for the day reached, the text too long."""
+    the purpose, the number's cap for the day reached, the text too long. A caller that chose one of the purpose's
+    approved templates (a campaign) passes it."""
     number = mobile_check(phone)
-    template = template_for(purpose)
+    template = template or template_for(purpose)
     now = now or timezone.now()
     cap = settings.KEHU["SMS_DAILY_CAP"]
     if sent_today(number, now) >= cap:

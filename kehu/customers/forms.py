@@ -24,6 +24,7 @@ CUSTOMER_FORM_FIELDS = [
     "phone2",
     "email",
     "wechat",
+    "birthday",
     "website",
     "province",
     "city",
@@ -130,6 +131,7 @@ class CustomerForm(CustomFieldsMixin, forms.Form):
             self.fields[name] = model_fields[name]
         self.order_fields(["version", *CUSTOMER_FORM_FIELDS, "tags", "override_collision"])
         self.fields["next_followup_on"].widget = DateInput()
+        self.fields["birthday"].widget = DateInput()
         self.fields["notes"].widget.attrs["rows"] = 3
         province = self.data.get("province") or initial.get("province")
         city = self.data.get("city") or initial.get("city")

@@ -91,6 +91,7 @@ class Customer(SoftDeleteModel, VersionedModel, TimeStampedModel):
     phone2 = models.CharField(_("other phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     wechat = models.CharField(_("WeChat"), max_length=64, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)  # an individual's, for birthday care
     website = models.URLField(_("website"), blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     owner = models.ForeignKey(

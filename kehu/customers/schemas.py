@@ -47,6 +47,7 @@ class CustomerFields(InputSchema):
     phone2: str | None = None
     email: str | None = None
     wechat: str | None = None
+    birthday: Day | None = None
     website: str | None = None
     notes: str | None = None
     next_followup_on: Day | None = None
@@ -95,6 +96,7 @@ class CustomerOut(Schema):
     phone2: str
     email: str
     wechat: str
+    birthday: datetime.date | None
     website: str
     notes: str
     tags: list[str]

@@ -52,6 +52,7 @@ CUSTOMER_FIELDS = {
     "phone",
     "phone2",
     "email",
+    "birthday",
     "wechat",
     "website",
     "notes",

@@ -8,8 +8,11 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self):
-        from kehu.core import hooks
-        from kehu.marketing import selectors, services, views
+        from kehu.core import hooks, sms
+        from kehu.marketing import mailmerge, selectors, services, views
+
+        sms.purpose_register(mailmerge.MARKETING_SMS, _("Marketing campaign (promotional, no variables)"), ())
+        sms.purpose_register(mailmerge.CARE_SMS, _("Customer care (notice)"), mailmerge.SMS_VARIABLES)
 
         hooks.register("customer.segment", selectors.customer_segment)
         hooks.register("recycle.sections", views.recycle_sections)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.marketing import views
+from kehu.marketing import automation_urls, views
 
 app_name = "marketing"
 
@@ -12,3 +12,5 @@ urlpatterns = [
     path("segments/<int:segment_id>/snapshot/", views.segment_snapshot, name="segment_snapshot"),
     path("segments/<int:segment_id>/restore/", views.segment_restore, name="segment_restore"),
 ]
+
+urlpatterns += automation_urls.urlpatterns

@@ -1,0 +1,3 @@
+"""Pages of the care automations (mounted inside the marketing namespace)."""
+
+urlpatterns = []
