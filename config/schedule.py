@@ -13,5 +13,6 @@ SCHEDULE = [
     ("integrations.imports_resume_stalled", "kehu.integrations.tasks.imports_resume_stalled", 300),
     ("core.recycle_bin_purge", "kehu.core.tasks.recycle_bin_purge", 6 * 3600),
     ("marketing.campaigns_due", "kehu.marketing.tasks.campaigns_due", 60),
+    ("marketing.automations_run", "kehu.marketing.tasks.automations_run", 3600),
     ("analytics.scores_recompute", "kehu.analytics.tasks.scores_recompute", 24 * 3600),
 ]

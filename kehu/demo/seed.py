@@ -24,6 +24,7 @@ from kehu.customers.services import contact_create, customer_create, customer_re
 from kehu.demo import data
 from kehu.demo.deals import deals_for
 from kehu.demo.leads import leads_for
+from kehu.demo.marketing import marketing_for
 from kehu.demo.products import products_for
 from kehu.demo.service import service_desk_for
 from kehu.demo.shop import shop_for
@@ -494,6 +495,8 @@ def demo_seed(*, progress=None) -> SeedResult:
     # Import jobs commit batch by batch, so the shop is filled after the rest is in place.
     shop_for(manager=org.manager_of_region["华东大区"], unit=org.units["上海一组"], now=now)
     say("shop")
+    marketing_for(rng, org=org, now=now)
+    say("marketing")
     scores_recompute(now=now)
     return SeedResult(created=True, counts=demo_counts())
 

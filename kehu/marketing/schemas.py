@@ -72,7 +72,9 @@ class TemplateIn(InputSchema):
     channel: choice(Channel)
     subject_zh: str = Field("", max_length=200)
     subject_en: str = Field("", max_length=200)
-    body_zh: str = Field("", max_length=50000, description="Plain text with {{variables}}; see the template page.")
+    body_zh: str = Field(
+        "", max_length=50000, description="Plain text with {{variables}}; see the template page."
+    )
     body_en: str = Field("", max_length=50000)
     sms_template: Id | None = Field(None, description="An approved SMS template (purpose marketing or care).")
 
