@@ -6,8 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.activities.forms import DateTimeInput
 from kehu.core.models import SmsTemplate
+from kehu.loyalty.models import CouponDefinition
 from kehu.marketing import mailmerge, selectors
 from kehu.marketing.models import Campaign, Channel, Material, MessageTemplate, Segment
+from kehu.surveys.models import Survey
+from kehu.users import scoping
 
 
 class CampaignForm(forms.Form):
@@ -33,6 +36,14 @@ class CampaignForm(forms.Form):
     attribution_days = forms.IntegerField(
         label=_("Count orders placed within (days)"), min_value=0, max_value=365, initial=7
     )
+    coupon = forms.ModelChoiceField(
+        label=_("Coupon for each recipient ({{coupon_code}})"),
+        queryset=CouponDefinition.objects.order_by("name"),
+        required=False,
+    )
+    survey = forms.ModelChoiceField(
+        label=_("Survey to invite to ({{survey_link}})"), queryset=Survey.objects.none(), required=False
+    )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,6 +51,9 @@ class CampaignForm(forms.Form):
         templates = selectors.template_scope(actor).order_by("channel", "name")
         self.fields["template"].queryset = templates
         self.fields["template_b"].queryset = templates
+        self.fields["survey"].queryset = Survey.objects.filter(
+            scoping.visible_q(actor, Survey), status=Survey.Status.PUBLISHED
+        ).order_by("-id")
 
     def data_for_service(self) -> dict:
         data = dict(self.cleaned_data)

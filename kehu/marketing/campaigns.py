@@ -18,9 +18,13 @@ from django.utils.translation import gettext as _
 
 from kehu.core.exceptions import PermissionDenied, ValidationFailed
 from kehu.core.records import check_version, move_to_recycle_bin, save_audited
+from kehu.loyalty.models import CouponDefinition
+from kehu.loyalty.services.coupons import coupons_issue_many
 from kehu.marketing import delivery, rules
 from kehu.marketing.messaging import may_edit
 from kehu.marketing.models import Campaign, CampaignRun, Channel, Message, MessageTemplate, Segment
+from kehu.surveys.models import Survey
+from kehu.surveys.services import invitations_create_many
 from kehu.users import scoping
 from kehu.users.models import User
 from kehu.users.services import primary_unit_of
@@ -37,6 +41,8 @@ FIELDS = (
     "every",
     "budget",
     "attribution_days",
+    "coupon",
+    "survey",
 )
 
 
@@ -104,9 +110,19 @@ def _clean(actor: User, data: dict) -> tuple[dict, list[Segment]]:
     days = int(data.get("attribution_days") if data.get("attribution_days") is not None else 7)
     if not 0 <= days <= 365:
         problems["attribution_days"] = _("Between 0 and 365 days.")
+    coupon = data.get("coupon")
+    if coupon and not isinstance(coupon, CouponDefinition):  # company-wide: every user may hand them out
+        coupon = CouponDefinition.objects.filter(pk=coupon).first()
+    if data.get("coupon") and coupon is None:
+        problems["coupon"] = _("Choose one of the coupons.")
+    survey = _visible(actor, Survey, data.get("survey")) if data.get("survey") else None
+    if data.get("survey") and (survey is None or survey.status != Survey.Status.PUBLISHED):
+        problems["survey"] = _("Choose a published survey you see.")
     if problems:
         raise ValidationFailed(fields=problems)
     clean = {
+        "coupon": coupon,
+        "survey": survey,
         "name": name[:120],
         "goal": (data.get("goal") or "").strip()[:255],
         "channel": channel,
@@ -336,6 +352,7 @@ def run_prepare(run: CampaignRun, now: datetime.datetime) -> int:
             screened = capped
         variant = {r.customer_id: pick(r.customer_id) for r in screened}
         with transaction.atomic():
+            contexts = _contexts(campaign, [r.customer_id for r in screened if not r.reason], now)
             delivery.queue(
                 screened,
                 template_of=lambda customer_id, chosen=variant: templates[chosen[customer_id]],
@@ -344,7 +361,32 @@ def run_prepare(run: CampaignRun, now: datetime.datetime) -> int:
                 now=now,
                 run=run,
                 campaign=campaign,
+                context_of=contexts.get,
             )
     CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.SENDING, audience=size)
     run.status = CampaignRun.Status.SENDING
     return size
+
+
+def _contexts(campaign: Campaign, customer_ids: list[int], now: datetime.datetime) -> dict[int, dict]:
+    """What the run fixes on each message: a coupon code of its own and a personal survey link."""
+    contexts: dict[int, dict] = {customer_id: {} for customer_id in customer_ids}
+    if not customer_ids:
+        return contexts
+    if campaign.coupon_id:
+        issued = coupons_issue_many(
+            actor=campaign.owner, definition=campaign.coupon, customer_ids=customer_ids
+        )
+        for customer_id, code in issued.items():
+            contexts[customer_id]["coupon_code"] = code
+    if campaign.survey_id:
+        links = invitations_create_many(
+            survey=campaign.survey,
+            customer_ids=customer_ids,
+            channel=campaign.channel,
+            source={"campaign": campaign.pk},
+            now=now,
+        )
+        for customer_id, url in links.items():
+            contexts[customer_id]["survey_link"] = url
+    return contexts

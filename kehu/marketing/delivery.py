@@ -70,6 +70,7 @@ def queue(
     automation=None,
     occasion_of: Callable[[int], str] | None = None,
     variant_of: Callable[[int], str] | None = None,
+    context_of: Callable[[int], dict | None] | None = None,
     transactional: bool = False,
 ) -> list[Message]:
     """Store a message per recipient: queued, or not sent with its reason. An automation's (customer, occasion)
@@ -89,6 +90,7 @@ def queue(
             status=Message.Status.SUPPRESSED if r.reason else Message.Status.QUEUED,
             reason=r.reason,
             token=new_token(),
+            context=(context_of(r.customer_id) or {}) if context_of else {},
             created_at=now,
         )
         for r in recipients

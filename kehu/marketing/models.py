@@ -260,6 +260,22 @@ class Campaign(SoftDeleteModel, VersionedModel, TimeStampedModel):
     every = models.CharField(_("repeat"), max_length=8, choices=Every.choices, blank=True)
     next_run_at = models.DateTimeField(_("next run"), null=True, blank=True, db_index=True)
     budget = models.DecimalField(_("budget"), max_digits=12, decimal_places=2, null=True, blank=True)
+    coupon = models.ForeignKey(
+        "loyalty.CouponDefinition",
+        verbose_name=_("coupon for each recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        verbose_name=_("survey to invite to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     attribution_days = models.PositiveSmallIntegerField(_("orders count within (days)"), default=7)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     owner = models.ForeignKey(

@@ -121,6 +121,12 @@ class CampaignIn(InputSchema):
     every: choice(Campaign.Every) | None = None
     budget: Amount | None = Field(None, description="SMS only: texts beyond it are not sent.")
     attribution_days: int = Field(7, ge=0, le=365)
+    coupon: Id | None = Field(
+        None, description="A coupon definition: each recipient gets a code ({{coupon_code}})."
+    )
+    survey: Id | None = Field(
+        None, description="A published survey: each recipient gets a link ({{survey_link}})."
+    )
 
 
 class CampaignPatch(InputSchema):
@@ -136,6 +142,8 @@ class CampaignPatch(InputSchema):
     every: choice(Campaign.Every) | None = None
     budget: Amount | None = None
     attribution_days: int | None = Field(None, ge=0, le=365)
+    coupon: Id | None = None
+    survey: Id | None = None
 
 
 class CampaignOut(Schema):
@@ -154,6 +162,8 @@ class CampaignOut(Schema):
     next_run_at: datetime.datetime | None
     budget: Decimal | None
     attribution_days: int
+    coupon: int | None = Field(None, alias="coupon_id")
+    survey: int | None = Field(None, alias="survey_id")
     owner: UserRef
     version: int
     created_at: datetime.datetime

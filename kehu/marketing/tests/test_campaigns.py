@@ -255,3 +255,46 @@ def test_campaign_refusals_are_explained(org, mailing):
             data={"name": "x", "channel": "email", "template": template, "segments": [hidden.pk]},
         )
     assert "segments" in foreign.value.fields
+
+
+def test_each_recipient_gets_a_coupon_code_and_a_survey_link_of_their_own(org, mailing, smtp):  # noqa: F811
+    from kehu.loyalty.models import Coupon
+    from kehu.loyalty.services import coupon_definition_create
+    from kehu.surveys import services as surveys
+    from kehu.surveys.links import invitation_url
+    from kehu.surveys.models import Invitation
+
+    people, segment, _template = mailing
+    coupon = coupon_definition_create(
+        actor=org.admin, data={"name": "满200减20", "kind": "amount", "value": 20, "min_spend": 200}
+    )
+    survey = surveys.survey_create(
+        actor=org.rep_a,
+        data={"title": "满意度回访"},
+        sections=[
+            {
+                "key": "s1",
+                "title": "总体",
+                "questions": [{"code": "Q1", "kind": "likert", "text": "满意吗？"}],
+            }
+        ],
+    )
+    surveys.survey_publish(actor=org.rep_a, survey=survey)
+    template = messaging.template_create(
+        actor=org.rep_a,
+        data={
+            "name": "回访",
+            "channel": "email",
+            "subject_zh": "{{name}}，送您一张券",
+            "body_zh": "券码 {{coupon_code}}，填问卷：{{survey_link}}",
+        },
+    )
+    launch(org, segment, template, coupon=coupon.pk, survey=survey.pk)
+    sent = {rcpt[0]: mail.get_body(("plain",)).get_content() for rcpt, mail in smtp.messages}
+    assert set(sent) == {"xiaoming@example.com", "lina@example.com"}
+    for customer in (people["ok"], people["ok2"]):
+        code = Coupon.objects.get(customer=customer, definition=coupon).code
+        invitation = Invitation.objects.get(customer=customer, survey=survey)
+        text = sent[customer.email]
+        assert f"券码 {code}" in text and invitation_url(invitation) in text
+    assert Coupon.objects.filter(definition=coupon).count() == 2  # none for who was held back
