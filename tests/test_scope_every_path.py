@@ -21,6 +21,9 @@ from kehu.analytics import reports, scores
 from kehu.analytics.models import ChurnWarning
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
+from kehu.marketing import messaging
+from kehu.marketing.automations import automation_create
+from kehu.marketing.campaigns import campaign_create
 from kehu.marketing.services import segment_create
 from kehu.sales.models import Contract, Expense, Invoice, Lead, Opportunity, Order, Product, Quote, Receipt
 from kehu.sales.services.expenses import expense_create
@@ -52,6 +55,10 @@ SECRET = {
     "expense": "秘密招待费用",
     "ticket": "秘密投诉工单",
     "segment": "秘密客户分群",
+    "template": "秘密邮件模板",
+    "campaign": "秘密营销活动",
+    "automation": "秘密生日关怀",
+    "consent": "秘密同意来源",
 }
 MARKERS = [*SECRET.values(), "xinghe.example"]
 
@@ -173,6 +180,26 @@ def hidden(org, pipeline):
             "rules": {"match": "all", "rules": [{"field": "name", "op": "contains", "value": "隐秘"}]},
         },
     )
+    template = messaging.template_create(
+        actor=org.rep_a,
+        data={
+            "name": SECRET["template"],
+            "channel": "email",
+            "subject_zh": SECRET["template"],
+            "body_zh": "x",
+        },
+    )
+    campaign = campaign_create(
+        actor=org.rep_a,
+        data={"name": SECRET["campaign"], "channel": "email", "template": template, "segments": [segment]},
+    )
+    automation = automation_create(
+        actor=org.rep_a,
+        data={"name": SECRET["automation"], "trigger": "birthday", "channel": "email", "template": template},
+    )
+    messaging.consent_set(
+        actor=org.rep_a, customer=customer, channel="email", granted=True, source=SECRET["consent"]
+    )
     month = timezone.localdate().replace(day=1)
     scores.recompute()
     reports.rebuild()
@@ -202,6 +229,9 @@ def hidden(org, pipeline):
         "attachment": attachment.pk,
         "task": task.pk,
         "segment": segment.pk,
+        "template": template.pk,
+        "campaign": campaign.pk,
+        "automation": automation.pk,
     }
 
 
@@ -366,6 +396,27 @@ BY_ID = [
     ("api", "patch", "/api/v1/segments/{segment}", {"name": "偷改"}),
     ("api", "post", "/api/v1/segments/{segment}/snapshots", None),
     ("api", "delete", "/api/v1/segments/{segment}", None),
+    ("web", "get", "/marketing/campaigns/{campaign}/", None),
+    ("web", "get", "/marketing/campaigns/{campaign}/edit/", None),
+    ("web", "post", "/marketing/campaigns/{campaign}/launch/", {}),
+    ("web", "get", "/marketing/templates/{template}/", None),
+    ("web", "get", "/marketing/templates/{template}/edit/", None),
+    ("web", "post", "/marketing/consents/{customer}/", {"channel": "email", "granted": "0", "source": "x"}),
+    ("web", "get", "/marketing/automations/{automation}/edit/", None),
+    ("web", "get", "/marketing/automations/{automation}/log/", None),
+    ("api", "get", "/api/v1/campaigns/{campaign}", None),
+    ("api", "patch", "/api/v1/campaigns/{campaign}", {"name": "偷改"}),
+    ("api", "post", "/api/v1/campaigns/{campaign}/launch", None),
+    ("api", "get", "/api/v1/message-templates/{template}", None),
+    ("api", "get", "/api/v1/customers/{customer}/consents", None),
+    (
+        "api",
+        "put",
+        "/api/v1/customers/{customer}/consents",
+        {"channel": "email", "granted": False, "source": "x"},
+    ),
+    ("api", "get", "/api/v1/automations/{automation}", None),
+    ("api", "get", "/api/v1/automations/{automation}/log", None),
     ("api", "post", "/api/v1/tickets/{ticket}/articles", {"article_id": 1}),
     ("web", "get", "/tickets/kb/suggest/?ticket={ticket}&q=fapiao", None),
     ("web", "post", "/tickets/{ticket}/kb/link/", {"article": "1"}),
@@ -392,6 +443,12 @@ LISTS = [
     ("web", "get", "/", None),
     ("api", "get", "/api/v1/segments", None),
     ("api", "get", "/api/v1/customers?segment=rfm_class:important_value", None),
+    ("web", "get", "/marketing/campaigns/", None),
+    ("web", "get", "/marketing/templates/", None),
+    ("web", "get", "/marketing/automations/", None),
+    ("api", "get", "/api/v1/campaigns", None),
+    ("api", "get", "/api/v1/message-templates", None),
+    ("api", "get", "/api/v1/automations", None),
     ("web", "get", "/customers/", None),
     ("web", "get", "/customers/?q=" + SECRET["name"][:4], None),
     ("web", "get", "/customers/?q=5678", None),
