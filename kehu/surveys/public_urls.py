@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kehu.surveys import public_views
 
 app_name = "survey_public"
 
-urlpatterns = []
+urlpatterns = [
+    path("<str:token>/", public_views.answer, name="answer"),
+]
