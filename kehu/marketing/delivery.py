@@ -10,6 +10,7 @@ mid-batch never sends a message twice; what it was handing over is marked failed
 import datetime
 import secrets
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from smtplib import SMTPException, SMTPRecipientsRefused, SMTPResponseException
@@ -36,16 +37,14 @@ def new_token() -> str:
 
 
 def customer_pages(customers: QuerySet, size: int = BATCH) -> Iterator[list[tuple[int, str, str, str]]]:
-    """(id, e-mail, phone, phone2) of the customers, a page at a time in id order (keyset, no OFFSET)."""
-    last = 0
-    while True:
-        page = list(
-            customers.filter(pk__gt=last).order_by("pk").values_list("pk", "email", "phone", "phone2")[:size]
+    """(id, e-mail, phone, phone2) of the customers, a page at a time in id order. The audience's ids are read
+    once (8 bytes each), then each page by its ids, so the rules are evaluated once and not once per page."""
+    ids = array("q", customers.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=10_000))
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size].tolist()
+        yield list(
+            Customer.objects.filter(pk__in=chunk).order_by("pk").values_list("pk", "email", "phone", "phone2")
         )
-        if not page:
-            return
-        yield page
-        last = page[-1][0]
 
 
 def sms_price() -> Decimal:
