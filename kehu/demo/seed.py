@@ -42,6 +42,7 @@ from kehu.sales.models import (
 )
 from kehu.sales.rollups import rollups_rebuild
 from kehu.sales.services.opportunities import opportunity_create, opportunity_move, pipeline_create
+from kehu.surveys.demo import surveys_seed_demo
 from kehu.users.models import Membership, OrgUnit, Role, User
 from kehu.users.services import membership_set, org_unit_create, user_create
 
@@ -498,6 +499,8 @@ def demo_seed(*, progress=None) -> SeedResult:
     marketing_for(rng, org=org, now=now)
     say("marketing")
     scores_recompute(now=now)
+    surveys_seed_demo(now=now)
+    say("surveys")
     return SeedResult(created=True, counts=demo_counts())
 
 
