@@ -14,5 +14,8 @@ SCHEDULE = [
     ("core.recycle_bin_purge", "kehu.core.tasks.recycle_bin_purge", 6 * 3600),
     ("marketing.campaigns_due", "kehu.marketing.tasks.campaigns_due", 60),
     ("marketing.automations_run", "kehu.marketing.tasks.automations_run", 3600),
+    ("loyalty.points_accrue", "kehu.loyalty.tasks.points_accrue", 600),
+    ("loyalty.points_expire", "kehu.loyalty.tasks.points_expire", 24 * 3600),
+    ("loyalty.tiers_evaluate", "kehu.loyalty.tasks.tiers_evaluate", 24 * 3600),
     ("analytics.scores_recompute", "kehu.analytics.tasks.scores_recompute", 24 * 3600),
 ]

@@ -249,13 +249,17 @@ KEHU = {
     "SMS_FILE_DIR": env_str("KEHU_SMS_FILE_DIR") or str(VAR_DIR / "sms"),
     "SMS_SIGNATURE": env_str("KEHU_SMS_SIGNATURE", "客户"),
     "SMS_DAILY_CAP": env_int("KEHU_SMS_DAILY_CAP", 10),
-    "SMS_PRICE": env_str("KEHU_SMS_PRICE", "0.045"),  # yuan per billed segment, for the cost preview and budget
+    "SMS_PRICE": env_str(
+        "KEHU_SMS_PRICE", "0.045"
+    ),  # yuan per billed segment, for the cost preview and budget
     # Marketing never harasses: at most CAP marketing messages per customer in CAP_DAYS days, none during the
     # quiet hours (local time; sends wait until they end), none to a customer with an open complaint.
     "MARKETING_CAP": env_int("KEHU_MARKETING_CAP", 2),
     "MARKETING_CAP_DAYS": env_int("KEHU_MARKETING_CAP_DAYS", 7),
     "QUIET_HOURS": env_str("KEHU_QUIET_HOURS", "21:00-09:00"),
-    "MAIL_RATE": env_int("KEHU_MAIL_RATE", 100),  # marketing e-mails handed to the SMTP server per second; 0: no limit
+    "MAIL_RATE": env_int(
+        "KEHU_MAIL_RATE", 100
+    ),  # marketing e-mails handed to the SMTP server per second; 0: no limit
     "MARKETING_FROM_EMAIL": env_str("KEHU_MARKETING_FROM_EMAIL", ""),  # DEFAULT_FROM_EMAIL when empty
 }
 

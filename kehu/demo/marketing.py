@@ -28,7 +28,13 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
             if rng.random() < share:
                 at = now - datetime.timedelta(days=rng.randint(5, 400))
                 consents.append(
-                    Consent(customer=customer, channel=channel, status="granted", source=rng.choice(SOURCES), at=at)
+                    Consent(
+                        customer=customer,
+                        channel=channel,
+                        status="granted",
+                        source=rng.choice(SOURCES),
+                        at=at,
+                    )
                 )
     Consent.objects.bulk_create(consents)
     for address in ("tuiding@example.com", "bounced@example.com"):
@@ -49,7 +55,9 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
         code="SMS_482012",
         text="${name}您好，祝您生日快乐！您的会员积分为${points}，生日当月下单双倍积分。",
     )
-    messaging.template_create(actor=manager, data={"name": "生日祝福短信", "channel": Channel.SMS, "sms_template": care})
+    messaging.template_create(
+        actor=manager, data={"name": "生日祝福短信", "channel": Channel.SMS, "sms_template": care}
+    )
     template = messaging.template_create(
         actor=manager,
         data={
@@ -67,14 +75,8 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
         actor=manager,
         data={
             "name": "华东个人客户",
-            "description": "个人客户，A/B 级",
-            "rules": {
-                "match": "all",
-                "rules": [
-                    {"field": "kind", "op": "in", "value": ["individual"]},
-                    {"field": "level", "op": "in", "value": ["a", "b"]},
-                ],
-            },
+            "description": "个人客户（网店买家与散客）",
+            "rules": {"match": "all", "rules": [{"field": "kind", "op": "in", "value": ["individual"]}]},
         },
     )
     campaign = campaigns.campaign_create(
@@ -99,5 +101,10 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
                 messaging.message_clicked(token=message.token)
     campaigns.campaign_create(
         actor=manager,
-        data={"name": "双十二预告（草稿）", "channel": Channel.EMAIL, "segments": [segment], "template": template},
+        data={
+            "name": "双十二预告（草稿）",
+            "channel": Channel.EMAIL,
+            "segments": [segment],
+            "template": template,
+        },
     )

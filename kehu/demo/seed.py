@@ -28,6 +28,7 @@ from kehu.demo.marketing import marketing_for
 from kehu.demo.products import products_for
 from kehu.demo.service import service_desk_for
 from kehu.demo.shop import shop_for
+from kehu.loyalty.demo import loyalty_seed_demo
 from kehu.sales.models import (
     BuyerIdentity,
     Contract,
@@ -496,6 +497,8 @@ def demo_seed(*, progress=None) -> SeedResult:
     # Import jobs commit batch by batch, so the shop is filled after the rest is in place.
     shop_for(manager=org.manager_of_region["华东大区"], unit=org.units["上海一组"], now=now)
     say("shop")
+    loyalty_seed_demo()
+    say("loyalty")
     marketing_for(rng, org=org, now=now)
     say("marketing")
     scores_recompute(now=now)

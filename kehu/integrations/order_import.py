@@ -46,6 +46,7 @@ from kehu.integrations import marketplace
 from kehu.integrations.customer_import import RegionIndex
 from kehu.integrations.importers import CREATED, UNCHANGED, UPDATED, Column, Importer, register
 from kehu.integrations.marketplace import CellError, Kind, clean_cell, order_number
+from kehu.loyalty.tasks import orders_imported as loyalty_orders_imported
 from kehu.sales import buyer_stats
 from kehu.sales.models import (
     BuyerIdentity,
@@ -965,11 +966,14 @@ class OptionsForm(forms.Form):
 
 
 def scores_refresh(job) -> None:
-    """New purchases move customers between segments: the customers of the orders this import wrote are scored
-    again in the background (everyone, when nothing was scored yet)."""
+    """New purchases move customers between segments and earn points: the customers of the orders this import
+    wrote are scored again (everyone, when nothing was scored yet) and their points and tiers brought up to date,
+    in the background."""
     shop = job.options.get("shop")
     since = job.started_at or job.created_at
-    scores_refresh_imported.enqueue(since.isoformat(), shop if isinstance(shop, int) else None)
+    shop_id = shop if isinstance(shop, int) else None
+    scores_refresh_imported.enqueue(since.isoformat(), shop_id)
+    loyalty_orders_imported.enqueue(since.isoformat(), shop_id)
 
 
 def columns() -> list[Column]:

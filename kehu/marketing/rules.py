@@ -7,8 +7,8 @@ added by hand), the customer already had `MARKETING_CAP` marketing messages in t
 or has an open complaint ticket. Nothing is sent during the quiet hours (`QUIET_HOURS`, local time, 21:00-09:00 by
 default): a mailing that comes due then waits until they end.
 
-Transactional messages (a shipment notice) skip consent, the cap and the complaint rule; an address that bounced
-or that the customer asked to stop still gets nothing.
+Transactional messages (a shipment notice) skip consent, the cap, the complaint rule and the suppression list,
+except an address that bounced: there is nobody to read them.
 
 Every check runs over a batch of customers in a few set-based queries.
 """
@@ -111,9 +111,10 @@ def screen(
     ids = [row[0] for row in rows]
     addressed = [(row[0], *address_of(channel, row[1], row[2], row[3])) for row in rows]
     candidates = {address for _id, address, reason in addressed if address and not reason}
-    suppressed = set(
-        Suppression.objects.filter(channel=channel, address__in=candidates).values_list("address", flat=True)
-    )
+    listed = Suppression.objects.filter(channel=channel, address__in=candidates)
+    if transactional:  # leaving the marketing does not stop the notices about one's own orders
+        listed = listed.filter(reason=Suppression.Reason.BOUNCED)
+    suppressed = set(listed.values_list("address", flat=True))
     if not transactional:
         consented = set(
             Consent.objects.filter(

@@ -164,8 +164,11 @@ def test_shipment_is_transactional_and_reads_from_its_cursor(org, make_customer,
     buyer = customer(org, make_customer, "买家", consent=False)
     gone = customer(org, make_customer, "退订", consent=False)
     Suppression.objects.create(channel="email", address=gone.email.lower(), reason="unsubscribed")
+    dead = customer(org, make_customer, "退信", consent=False)
+    Suppression.objects.create(channel="email", address=dead.email.lower(), reason="bounced")
     first = order(org, buyer, status="shipped", shipped_at=NOON - datetime.timedelta(hours=2))
-    order(org, gone, status="shipped", shipped_at=NOON - datetime.timedelta(hours=2))
+    left = order(org, gone, status="shipped", shipped_at=NOON - datetime.timedelta(hours=2))
+    bounced = order(org, dead, status="shipped", shipped_at=NOON - datetime.timedelta(hours=2))
     order(org, buyer, status="shipped", shipped_at=NOON - datetime.timedelta(days=3))  # before the first look
     care = automation(org, template, "shipment")
     assert care.transactional
@@ -175,10 +178,11 @@ def test_shipment_is_transactional_and_reads_from_its_cursor(org, make_customer,
     assert outcome(care) == [
         ("买家", f"shipped:{first.pk}", "sent", ""),
         ("买家", f"shipped:{second.pk}", "sent", ""),
-        ("退订", Message.objects.get(automation=care, customer=gone).occasion, "suppressed", "suppressed"),
+        ("退信", f"shipped:{bounced.pk}", "suppressed", "suppressed"),
+        ("退订", f"shipped:{left.pk}", "sent", ""),  # left the marketing, still told about the parcel
     ]
     assert all(Message.objects.filter(automation=care).values_list("transactional", flat=True))
-    assert len(smtp.messages) == 2
+    assert len(smtp.messages) == 3
     care.refresh_from_db()
     assert care.cursor["shipped_at"] == (NOON + datetime.timedelta(hours=1)).isoformat()
 

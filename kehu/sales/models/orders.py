@@ -146,6 +146,7 @@ class Order(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["owner", "-ordered_at"], name="order_owner"),
             models.Index(fields=["org_unit", "-ordered_at"], name="order_unit"),
             models.Index(fields=["-ordered_at", "-id"], name="order_recent"),
+            models.Index(fields=["updated_at", "id"], name="order_changed"),  # the points pass reads changes
             models.Index(fields=["shop", "-ordered_at"], name="order_shop"),
         ]
 
