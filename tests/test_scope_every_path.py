@@ -21,6 +21,7 @@ from kehu.analytics import reports, scores
 from kehu.analytics.models import ChurnWarning
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
+from kehu.loyalty.services import points_adjust
 from kehu.marketing import messaging
 from kehu.marketing.automations import automation_create
 from kehu.marketing.campaigns import campaign_create
@@ -37,6 +38,7 @@ from kehu.support.aftercare import compensation_add
 from kehu.support.aftersale import after_sale_create
 from kehu.support.models import AfterSale, Ticket
 from kehu.support.services import ticket_create
+from kehu.surveys import services as survey_services
 from kehu.users.services import api_token_create
 
 SECRET = {
@@ -59,6 +61,9 @@ SECRET = {
     "campaign": "秘密营销活动",
     "automation": "秘密生日关怀",
     "consent": "秘密同意来源",
+    "survey": "秘密满意度问卷",
+    "answer": "秘密的问卷回答",
+    "points": "秘密积分调整",
 }
 MARKERS = [*SECRET.values(), "xinghe.example"]
 
@@ -200,6 +205,17 @@ def hidden(org, pipeline):
     messaging.consent_set(
         actor=org.rep_a, customer=customer, channel="email", granted=True, source=SECRET["consent"]
     )
+    survey = survey_services.survey_create(
+        actor=org.rep_a,
+        data={"title": SECRET["survey"]},
+        sections=[
+            {"key": "s1", "title": "总体", "questions": [{"code": "Q1", "kind": "text", "text": "建议"}]}
+        ],
+    )
+    survey = survey_services.survey_publish(actor=org.rep_a, survey=survey)
+    invitation = survey_services.invitation_create(survey=survey, customer=customer, channel="sms")
+    survey_services.response_submit(survey=survey, posted={"Q1": [SECRET["answer"]]}, invitation=invitation)
+    points_adjust(actor=org.east_manager, customer=customer, points=50, reason=SECRET["points"])
     month = timezone.localdate().replace(day=1)
     scores.recompute()
     reports.rebuild()
@@ -232,6 +248,7 @@ def hidden(org, pipeline):
         "template": template.pk,
         "campaign": campaign.pk,
         "automation": automation.pk,
+        "survey": survey.pk,
     }
 
 
@@ -417,6 +434,17 @@ BY_ID = [
     ),
     ("api", "get", "/api/v1/automations/{automation}", None),
     ("api", "get", "/api/v1/automations/{automation}/log", None),
+    ("web", "get", "/loyalty/members/{customer}/", None),
+    ("web", "post", "/loyalty/members/{customer}/adjust/", {"points": "10", "reason": "偷加"}),
+    ("api", "get", "/api/v1/loyalty/members/{customer}", None),
+    ("api", "get", "/api/v1/loyalty/members/{customer}/ledger", None),
+    ("api", "post", "/api/v1/loyalty/members/{customer}/adjust", {"points": 10, "reason": "偷加"}),
+    ("web", "get", "/surveys/{survey}/results/", None),
+    ("web", "get", "/surveys/{survey}/results/?export=csv", None),
+    ("web", "get", "/surveys/{survey}/index/", None),
+    ("api", "get", "/api/v1/surveys/{survey}", None),
+    ("api", "get", "/api/v1/surveys/{survey}/responses", None),
+    ("api", "get", "/api/v1/surveys/{survey}/results", None),
     ("api", "post", "/api/v1/tickets/{ticket}/articles", {"article_id": 1}),
     ("web", "get", "/tickets/kb/suggest/?ticket={ticket}&q=fapiao", None),
     ("web", "post", "/tickets/{ticket}/kb/link/", {"article": "1"}),
@@ -443,6 +471,10 @@ LISTS = [
     ("web", "get", "/", None),
     ("api", "get", "/api/v1/segments", None),
     ("api", "get", "/api/v1/customers?segment=rfm_class:important_value", None),
+    ("web", "get", "/loyalty/", None),
+    ("api", "get", "/api/v1/loyalty/members", None),
+    ("web", "get", "/surveys/", None),
+    ("api", "get", "/api/v1/surveys", None),
     ("web", "get", "/marketing/campaigns/", None),
     ("web", "get", "/marketing/templates/", None),
     ("web", "get", "/marketing/automations/", None),
