@@ -6,10 +6,12 @@ import datetime
 import random
 
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from kehu.core.models import SmsTemplate
 from kehu.customers.models import Customer
 from kehu.marketing import campaigns, messaging
+from kehu.marketing.automations import automation_create, automations_run
 from kehu.marketing.models import Channel, Consent, Message, Suppression
 from kehu.marketing.services import segment_create
 
@@ -41,7 +43,7 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
         reason = Suppression.Reason.BOUNCED if "bounced" in address else Suppression.Reason.UNSUBSCRIBED
         Suppression.objects.create(channel=Channel.EMAIL, address=address, reason=reason)
 
-    SmsTemplate.objects.create(
+    promotion = SmsTemplate.objects.create(
         purpose="marketing",
         kind=SmsTemplate.Kind.PROMOTION,
         name="双十一预热",
@@ -55,7 +57,7 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
         code="SMS_482012",
         text="${name}您好，祝您生日快乐！您的会员积分为${points}，生日当月下单双倍积分。",
     )
-    messaging.template_create(
+    birthday_text = messaging.template_create(
         actor=manager, data={"name": "生日祝福短信", "channel": Channel.SMS, "sms_template": care}
     )
     template = messaging.template_create(
@@ -90,7 +92,7 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
             "attribution_days": 14,
         },
     )
-    sent_at = (now - datetime.timedelta(days=3)).replace(hour=10, minute=0)
+    sent_at = timezone.localtime(now - datetime.timedelta(days=3)).replace(hour=10, minute=0)
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
         run = campaigns.run_start(campaign=campaign, actor=manager, now=sent_at)
         campaigns.run_process(run_id=run.pk, now=sent_at)
@@ -99,6 +101,23 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
             messaging.message_opened(token=message.token)
             if rng.random() < 0.35:
                 messaging.message_clicked(token=message.token)
+    texts = messaging.template_create(
+        actor=manager, data={"name": "双十一预热短信", "channel": Channel.SMS, "sms_template": promotion}
+    )
+    sms_campaign = campaigns.campaign_create(
+        actor=manager,
+        data={
+            "name": "双十一预热短信",
+            "goal": "网店老客户回购",
+            "channel": Channel.SMS,
+            "segments": [segment],
+            "template": texts,
+            "budget": "20.00",
+            "attribution_days": 14,
+        },
+    )
+    campaigns.run_start(campaign=sms_campaign, actor=manager, now=sent_at)
+    campaigns.run_process(run_id=sms_campaign.runs.get().pk, now=sent_at)
     campaigns.campaign_create(
         actor=manager,
         data={
@@ -108,3 +127,25 @@ def marketing_for(rng: random.Random, *, org, now: datetime.datetime) -> None:
             "template": template,
         },
     )
+    automation_create(
+        actor=manager,
+        data={
+            "name": "生日祝福",
+            "trigger": "birthday",
+            "channel": Channel.SMS,
+            "template": birthday_text,
+            "active": True,
+        },
+    )
+    automation_create(
+        actor=manager,
+        data={
+            "name": "春节问候",
+            "trigger": "festival",
+            "festival": "spring_festival",
+            "days": 3,
+            "channel": Channel.EMAIL,
+            "template": template,
+        },
+    )
+    automations_run(now=now)

@@ -59,6 +59,11 @@ def test_a_due_task_reminder_becomes_a_notification(database_worker, org):
         "recycle_bin_purge": ["SUCCESSFUL"],
         "scores_recompute": ["SUCCESSFUL"],
         "imports_resume_stalled": ["SUCCESSFUL"],
+        "campaigns_due": ["SUCCESSFUL"],
+        "automations_run": ["SUCCESSFUL"],
+        "points_accrue": ["SUCCESSFUL"],
+        "points_expire": ["SUCCESSFUL"],
+        "tiers_evaluate": ["SUCCESSFUL"],
     }
 
 
@@ -114,6 +119,11 @@ def test_a_restarted_scheduler_does_not_run_a_job_twice_within_its_interval(data
         "recycle_bin_purge": 1,
         "scores_recompute": 1,
         "imports_resume_stalled": 1,
+        "campaigns_due": 1,
+        "automations_run": 1,
+        "points_accrue": 1,
+        "points_expire": 1,
+        "tiers_evaluate": 1,
     }
     assert Notification.objects.filter(kind="task_reminder").count() == 1
 

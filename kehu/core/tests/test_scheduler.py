@@ -60,6 +60,7 @@ def test_a_job_is_enqueued_again_once_its_interval_has_passed():
         "activities.task_reminders_send",
         "support.tickets_escalate_due",
         "support.mail_fetch",
+        "marketing.campaigns_due",
     ]
     assert due_jobs_enqueue(schedule=SCHEDULE, now=now + timedelta(seconds=3601)) == [
         "activities.task_reminders_send",
@@ -68,6 +69,9 @@ def test_a_job_is_enqueued_again_once_its_interval_has_passed():
         "customers.pool_recycle_due",
         "sales.leads_recycle_due",
         "integrations.imports_resume_stalled",
+        "marketing.campaigns_due",
+        "marketing.automations_run",
+        "loyalty.points_accrue",
     ]
     assert DBTaskResult.objects.filter(task_path=JOB_PATHS["activities.task_reminders_send"]).count() == 3
 
