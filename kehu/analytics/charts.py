@@ -1,4 +1,4 @@
-"""ECharts options built on the server: the page embeds them as JSON (`json_script`) and `analytics/charts.js`
+"""ECharts options built on the server: the page embeds them as JSON (`json_script`) and `kehu/charts.js`
 draws them, offering the picture as PNG. A data point with a `link` opens it (the customer list filtered to
 exactly those customers) when clicked."""
 

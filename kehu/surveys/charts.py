@@ -1,5 +1,5 @@
 """ECharts options for the results and index pages, built on the server like the analytics charts: the page embeds
-each as JSON (`json_script`) and `surveys/charts.js` draws it with a "save as PNG" button; `?download=<chart>&
+each as JSON (`json_script`) and `kehu/charts.js` draws it with a "save as PNG" button; `?download=<chart>&
 format=csv|xlsx` gives its data (audited like every export)."""
 
 from dataclasses import dataclass, field

@@ -1,5 +1,5 @@
-// Draws every chart of the page from the option the server embedded (json_script), in the page's language,
-// with a "save as PNG" button; clicking a bar, slice, cell or flow that carries a link opens it.
+// Draws every chart of a page (analytics, survey results) from the option the server embedded (json_script), in
+// the page's language, with a "save as PNG" button; clicking a bar, slice, cell or flow that carries a link opens it.
 (() => {
   const locale = (document.documentElement.lang || "").toLowerCase().startsWith("zh") ? "ZH" : "EN";
   const charts = [];
