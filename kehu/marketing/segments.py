@@ -9,8 +9,10 @@
 A group matches "all" or "any" of its rules (`"negate": true` turns it round). A condition names a field of the
 catalogue, an operator of the field's type and a value. The catalogue has the customer's own fields; domains
 above the customers add theirs through the `segment.fields` hook (purchase statistics from sales, scores from
-analytics …) as dicts {key, label, type, path, choices}, `path` being the lookup from Customer. Everything is
-evaluated by the database: a segment over a million customers is one query, never customers loaded in Python.
+analytics …) as dicts {key, label, type, path, choices}, `path` being the lookup from Customer. A field no lookup
+reaches (consent on a channel, a count of tickets) has a `build(op, value)` that returns its filter as a subquery.
+Everything is evaluated by the database: a segment over a million customers is one query, never customers loaded
+in Python.
 """
 
 import datetime
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import reduce
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +30,8 @@ from django.utils.translation import gettext_lazy
 from kehu.core import hooks
 from kehu.core.exceptions import ValidationFailed
 from kehu.customers.models import Customer
+from kehu.marketing.models import Consent
+from kehu.support.models import Ticket
 
 OPS: dict[str, tuple[str, ...]] = {
     "text": ("eq", "ne", "contains", "starts_with", "empty", "not_empty"),
@@ -71,6 +75,7 @@ class Field:
     path: str
     choices: Callable[[], list[tuple[str, str]]] | None = None
     nullable_text: bool = False  # a text field stored as NULL as well as ""
+    build: Callable[[str, object], Q] | None = None  # the filter, where no lookup from Customer reaches
 
 
 def _choices_of(field_name: str) -> Callable[[], list[tuple[str, str]]]:
@@ -99,7 +104,76 @@ def _own_fields() -> list[Field]:
         Field("phone", gettext_lazy("Phone"), "text", "phone"),
         Field("created_at", gettext_lazy("Created"), "date", "created_at"),
         Field("last_followup_at", gettext_lazy("Last follow-up"), "date", "last_followup_at"),
+        *(
+            Field(f"consent_{channel}", label, "choice", "", _consent_choices, build=_consent_q(channel))
+            for channel, label in (
+                ("email", gettext_lazy("Marketing consent: e-mail")),
+                ("sms", gettext_lazy("Marketing consent: SMS")),
+            )
+        ),
+        Field("tickets", gettext_lazy("Service tickets"), "number", "", build=_tickets_q()),
+        Field(
+            "complaints", gettext_lazy("Complaints"), "number", "", build=_tickets_q(ticket_type="complaint")
+        ),
     ]
+
+
+def _consent_choices() -> list[tuple[str, str]]:
+    return [*((str(v), str(label)) for v, label in Consent.Status.choices), ("none", _("Not asked"))]
+
+
+def _consent_q(channel: str) -> Callable[[str, object], Q]:
+    """Customers by their consent on the channel: agreed, withdrawn, or never asked ("none")."""
+
+    def build(op: str, value) -> Q:
+        on_channel = Consent.objects.filter(channel=channel)
+        if op in ("empty", "not_empty"):
+            q = Q(pk__in=on_channel.values("customer_id"))
+            return ~q if op == "empty" else q
+        wanted = set(value)
+        q = Q(pk__in=on_channel.filter(status__in=wanted - {"none"}).values("customer_id"))
+        if "none" in wanted:
+            q |= ~Q(pk__in=on_channel.values("customer_id"))
+        return ~q if op == "not_in" else q
+
+    return build
+
+
+COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _tickets_q(**kinds) -> Callable[[str, object], Q]:
+    """Customers by how many tickets (of a type) they have had; a customer with none has 0."""
+
+    def build(op: str, value) -> Q:
+        counted = (
+            Ticket.objects.filter(customer__isnull=False, **kinds)
+            .values("customer_id")
+            .annotate(n=Count("id"))
+        )
+        some = Q(pk__in=counted.values("customer_id"))
+        if op in ("empty", "not_empty"):
+            return ~some if op == "empty" else some
+        if op == "between":
+            low, high = Decimal(value[0]), Decimal(value[1])
+            matched = counted.filter(n__gte=low, n__lte=high)
+            zero = low <= 0 <= high
+        else:
+            number = Decimal(value)
+            lookup = {"eq": "n", "gt": "n__gt", "gte": "n__gte", "lt": "n__lt", "lte": "n__lte"}
+            matched = counted.exclude(n=number) if op == "ne" else counted.filter(**{lookup[op]: number})
+            zero = COMPARE[op](0, number)
+        q = Q(pk__in=matched.values("customer_id"))
+        return q | ~some if zero else q
+
+    return build
 
 
 def catalogue() -> dict[str, Field]:
@@ -253,6 +327,8 @@ def _tagged(tag_ids) -> Q:
 
 def _condition_q(node: dict, field: Field, now) -> Q:
     p, op, value = field.path, node["op"], node.get("value")
+    if field.build is not None:
+        return field.build(op, value)
     if field.type == "date" and op in ("before", "after", "between"):
         if op == "before":
             return Q(**{f"{p}__lt": _midnight(value)})

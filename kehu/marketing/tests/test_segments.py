@@ -260,3 +260,49 @@ def test_a_segment_is_saved_checked_edited_with_the_version_snapshotted_and_binn
     services.segment_delete(actor=org.rep_a, segment=edited)
     assert selectors.segment_list(actor=org.rep_a) == []
     assert edited.history.count() == 3  # created, edited, binned
+
+
+def test_consent_and_ticket_history_select_customers(org, make_customer):
+    from kehu.marketing import messaging
+    from kehu.marketing.selectors import count
+    from kehu.support.models import TicketType
+    from kehu.support.services import ticket_create
+
+    agreed, withdrew, never = (make_customer(org.rep_a, name=n) for n in ("同意", "撤回", "未问"))
+    messaging.consent_set(actor=org.rep_a, customer=agreed, channel="email", granted=True, source="门店")
+    messaging.consent_set(actor=org.rep_a, customer=withdrew, channel="email", granted=False, source="电话")
+    for subject, kind in (
+        ("咨询", TicketType.CONSULTATION),
+        ("投诉一", TicketType.COMPLAINT),
+        ("投诉二", TicketType.COMPLAINT),
+    ):
+        ticket_create(actor=org.rep_a, data={"subject": subject, "customer": agreed, "ticket_type": kind})
+    ticket_create(
+        actor=org.rep_a, data={"subject": "咨询", "customer": never, "ticket_type": TicketType.CONSULTATION}
+    )
+
+    def names(*conditions):
+        rules = {"match": "all", "rules": list(conditions)}
+        from kehu.marketing.selectors import members
+
+        return sorted(
+            members(actor=org.rep_a, rules=segments.rules_check(rules)).values_list("name", flat=True)
+        )
+
+    assert names({"field": "consent_email", "op": "in", "value": ["granted"]}) == ["同意"]
+    assert names({"field": "consent_email", "op": "in", "value": ["none"]}) == ["未问"]
+    assert names({"field": "consent_email", "op": "not_in", "value": ["granted"]}) == ["撤回", "未问"]
+    assert names({"field": "consent_sms", "op": "empty"}) == ["同意", "撤回", "未问"]
+    assert names({"field": "tickets", "op": "gte", "value": "2"}) == ["同意"]
+    assert names({"field": "tickets", "op": "eq", "value": "1"}) == ["未问"]
+    assert names({"field": "tickets", "op": "lt", "value": "1"}) == ["撤回"]  # none counts as 0
+    assert names({"field": "complaints", "op": "between", "value": ["0", "1"]}) == ["撤回", "未问"]
+    assert names({"field": "complaints", "op": "not_empty"}) == ["同意"]
+    assert names({"field": "tickets", "op": "ne", "value": "3"}) == ["撤回", "未问"]
+    assert (
+        count(
+            actor=org.rep_b,
+            rules={"match": "all", "rules": [{"field": "tickets", "op": "gte", "value": "1"}]},
+        )
+        == 0
+    )
