@@ -9,7 +9,7 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         from kehu.core import hooks, sms
-        from kehu.marketing import campaign_views, mailmerge, selectors, services, views
+        from kehu.marketing import campaign_views, mailmerge, recycle, selectors, services, views
 
         sms.purpose_register(mailmerge.MARKETING_SMS, _("Marketing campaign (promotional, no variables)"), ())
         sms.purpose_register(mailmerge.CARE_SMS, _("Customer care (notice)"), mailmerge.SMS_VARIABLES)
@@ -17,4 +17,6 @@ class MarketingConfig(AppConfig):
         hooks.register("customer.segment", selectors.customer_segment)
         hooks.register("customer.tab", campaign_views.customer_tab_context)
         hooks.register("recycle.sections", views.recycle_sections)
+        hooks.register("recycle.sections", campaign_views.recycle_sections)
+        hooks.register("recycle.purge", recycle.purge_expired)
         hooks.register("recycle.purge", services.segments_purge_expired)

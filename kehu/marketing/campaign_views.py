@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.core import sms
@@ -17,7 +18,7 @@ from kehu.core.pagination import keyset_page
 from kehu.core.web import apply_error, perform, render_page, stale_context
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get_for
-from kehu.marketing import campaigns, delivery, mailmerge, messaging, previews, selectors
+from kehu.marketing import campaigns, delivery, mailmerge, messaging, previews, recycle, selectors
 from kehu.marketing.campaign_forms import (
     CampaignForm,
     ConsentForm,
@@ -351,3 +352,44 @@ def customer_tab_context(*, request, customer, tab) -> dict:
         "marketing_may_edit": scoping.can_edit(request.user, customer),
         "overview_panels": ["marketing/_customer_panel.html"],
     }
+
+
+RECYCLE_TITLES = {
+    "campaign": gettext_lazy("Campaigns"),
+    "template": gettext_lazy("Message templates"),
+    "automation": gettext_lazy("Care automations"),
+    "material": gettext_lazy("Material library"),
+}
+
+
+def recycle_sections(*, actor) -> list[dict]:
+    """`recycle.sections`: the binned campaigns, templates, automations and materials."""
+    sections = []
+    for kind, rows in recycle.binned(actor=actor).items():
+        items = [
+            {
+                "label": row.name,
+                "detail": "",
+                "deleted_at": row.deleted_at,
+                "deleted_by": row.deleted_by,
+                "restore_url": reverse("marketing:restore", args=[kind, row.pk]),
+            }
+            for row in rows
+        ]
+        if items:
+            sections.append({"title": RECYCLE_TITLES[kind], "items": items})
+    return sections
+
+
+@login_required
+@require_POST
+def restore(request, kind: str, record_id: int):
+    try:
+        record = recycle.restore(actor=request.user, kind=kind, record_id=record_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("“%(name)s” restored.") % {"name": record.name})
+    return redirect("activities:recycle_bin")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from kehu.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from kehu.core.records import check_version, move_to_recycle_bin, restore_from_recycle_bin, save_audited
 from kehu.marketing import segments, selectors
-from kehu.marketing.models import Segment, SegmentSnapshot, SnapshotMember
+from kehu.marketing.models import Campaign, Segment, SegmentSnapshot, SnapshotMember
 from kehu.users import scoping
 from kehu.users.models import User
 from kehu.users.services import primary_unit_of
@@ -103,5 +103,10 @@ def segment_restore(*, actor: User, segment_id: int) -> Segment:
 
 
 def segments_purge_expired(*, cutoff) -> int:
-    """`recycle.purge`: segments binned before `cutoff`, with their snapshots."""
-    return Segment.all_objects.filter(deleted_at__lt=cutoff).delete()[0]
+    """`recycle.purge`: segments binned before `cutoff`, with their snapshots; not one that a care automation or a
+    campaign still in use names."""
+    return (
+        Segment.all_objects.filter(deleted_at__lt=cutoff, automation__isnull=True)
+        .exclude(pk__in=Campaign.objects.values("segments"))
+        .delete()[0]
+    )

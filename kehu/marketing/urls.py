@@ -30,6 +30,7 @@ urlpatterns = [
         name="suppression_remove",
     ),
     path("consents/<int:customer_id>/", campaign_views.consent_set, name="consent_set"),
+    path("recycle/<str:kind>/<int:record_id>/restore/", campaign_views.restore, name="restore"),
 ]
 
 urlpatterns += automation_urls.urlpatterns
